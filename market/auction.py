@@ -1,0 +1,263 @@
+"""The auctioneer: one call auction on price-quantity orders, as a pure function over numpy arrays.
+
+Every market of the economy (chips, compute, API tokens, end-user plans) clears through
+:func:`clear`. Nothing here knows about firms or Mesa: orders come in as parallel arrays, fills come
+out as parallel arrays, so the mechanism can be table-tested, property-tested and replaced by a
+faster version behind the same signature.
+
+Two pricing rules:
+
+``"uniform"``
+    A sealed-bid call auction (a "k-double auction", Satterthwaite & Williams 1989; the clearing
+    rule of exchange opening auctions). Bids are sorted from the highest price down, asks from the
+    lowest price up, and matched while the bid is at least the ask. That greedy match maximises the
+    gains from trade. Every trade happens at one price ``p`` chosen inside the interval where
+    demand meets supply: ``p`` is at least every filled ask and every bid left wanting, and at most
+    every filled bid and every ask left unsold. ``k`` places ``p`` inside that interval (0 = the
+    sellers' end, 1 = the buyers' end).
+
+``"posted"``
+    Posted prices with rationing (the "posted offer" institution of experimental economics, Plott
+    & Smith 1978). Each ask is a seller's list price and trades at that price. Sellers are visited
+    from the cheapest ask up; every bid still wanting and priced at or above the ask is served, and
+    when they want more than the ask offers, each is rationed in proportion to what it still wants.
+
+Ties are resolved by order index (earlier orders first) so that the result never depends on the
+sort algorithm. Quantities are floats (chips, hours, tokens and seats are all divisible here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+Rule = Literal["uniform", "posted"]
+RULES: tuple[str, ...] = ("uniform", "posted")
+_EPS = 1e-12
+
+
+@dataclass(frozen=True, slots=True)
+class Curve:
+    """A step curve: at ``price[i]`` and beyond (to the next step) the cumulative quantity is ``quantity[i]``.
+
+    For demand the prices run from high to low and the quantity is what buyers want at that price
+    or above; for supply the prices run from low to high and the quantity is what sellers offer at
+    that price or below.
+    """
+
+    price: NDArray[np.float64]
+    quantity: NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class Clearing:
+    """The outcome of one call auction.
+
+    Attributes:
+        price: the clearing price (uniform rule) or the volume-weighted average trade price (posted
+            rule); ``nan`` when nothing traded.
+        volume: total quantity traded.
+        bid_fill: quantity filled for each bid, in the order given.
+        ask_fill: quantity filled for each ask, in the order given.
+        trade_bid, trade_ask, trade_qty, trade_price: the bilateral trades (who bought from whom,
+            how much, at what unit price), in matching order; what the ledger settles.
+        demand, supply: the step curves of the book, for inspection and charts.
+        rule: the pricing rule used.
+    """
+
+    price: float
+    volume: float
+    bid_fill: NDArray[np.float64]
+    ask_fill: NDArray[np.float64]
+    trade_bid: NDArray[np.int64]
+    trade_ask: NDArray[np.int64]
+    trade_qty: NDArray[np.float64]
+    trade_price: NDArray[np.float64]
+    demand: Curve
+    supply: Curve
+    rule: str
+
+    @property
+    def demand_at_price(self) -> float:
+        """What buyers wanted at the clearing price (all bids priced at or above it)."""
+        if np.isnan(self.price):
+            return 0.0
+        return _quantity_at(self.demand, self.price, side="demand")
+
+    @property
+    def supply_at_price(self) -> float:
+        """What sellers offered at the clearing price (all asks priced at or below it)."""
+        if np.isnan(self.price):
+            return 0.0
+        return _quantity_at(self.supply, self.price, side="supply")
+
+
+def _quantity_at(curve: Curve, price: float, side: str) -> float:
+    tol = 1e-9 * max(1.0, abs(price))
+    mask = curve.price >= price - tol if side == "demand" else curve.price <= price + tol
+    return float(curve.quantity[mask][-1]) if mask.any() else 0.0
+
+
+def _as_orders(price: ArrayLike, qty: ArrayLike, name: str) -> tuple[NDArray, NDArray]:
+    p = np.asarray(price, dtype=np.float64).reshape(-1)
+    q = np.asarray(qty, dtype=np.float64).reshape(-1)
+    if p.shape != q.shape:
+        raise ValueError(f"{name}: price and quantity arrays differ in length ({p.size} vs {q.size})")
+    if not (np.all(np.isfinite(p)) and np.all(np.isfinite(q))):
+        raise ValueError(f"{name}: prices and quantities must be finite")
+    if np.any(q < 0):
+        raise ValueError(f"{name}: quantities must be non-negative")
+    return p, q
+
+
+def _curve(price: NDArray, qty: NDArray, order: NDArray) -> Curve:
+    if order.size == 0:
+        return Curve(np.empty(0), np.empty(0))
+    p = price[order]
+    cum = np.cumsum(qty[order])
+    # keep the last point of each distinct price: one step per price level
+    last = np.append(p[1:] != p[:-1], True)
+    return Curve(p[last].copy(), cum[last])
+
+
+def clear(
+    bid_price: ArrayLike,
+    bid_qty: ArrayLike,
+    ask_price: ArrayLike,
+    ask_qty: ArrayLike,
+    rule: Rule = "uniform",
+    k: float = 0.5,
+) -> Clearing:
+    """Clear one call auction.
+
+    Args:
+        bid_price: the most each buyer pays per unit.
+        bid_qty: how many units each buyer wants (non-negative).
+        ask_price: the least each seller takes per unit (its list price under ``"posted"``).
+        ask_qty: how many units each seller offers (non-negative).
+        rule: ``"uniform"`` or ``"posted"``.
+        k: under ``"uniform"``, where in the clearing interval the price lies (0 = sellers' end,
+            1 = buyers' end).
+
+    Returns:
+        The :class:`Clearing`: price, volume, each order's fill, the trades and both curves.
+
+    Raises:
+        ValueError: on mismatched lengths, non-finite values, negative quantities, an unknown rule
+            or ``k`` outside [0, 1].
+    """
+    bp, bq = _as_orders(bid_price, bid_qty, "bids")
+    ap, aq = _as_orders(ask_price, ask_qty, "asks")
+    if not 0.0 <= k <= 1.0:
+        raise ValueError(f"k must lie in [0, 1], got {k}")
+    # stable sorts: equal prices keep their index order, so ties go to earlier orders
+    bid_order = np.lexsort((np.arange(bp.size), -bp))
+    ask_order = np.lexsort((np.arange(ap.size), ap))
+    demand = _curve(bp, bq, bid_order)
+    supply = _curve(ap, aq, ask_order)
+    match rule:
+        case "uniform":
+            return _clear_uniform(bp, bq, ap, aq, bid_order, ask_order, k, demand, supply)
+        case "posted":
+            return _clear_posted(bp, bq, ap, aq, bid_order, ask_order, demand, supply)
+        case _:
+            raise ValueError(f"unknown rule {rule!r}; allowed: {', '.join(RULES)}")
+
+
+def _clear_uniform(bp, bq, ap, aq, bid_order, ask_order, k, demand, supply) -> Clearing:
+    bid_fill = np.zeros_like(bq)
+    ask_fill = np.zeros_like(aq)
+    trades_b: list[int] = []
+    trades_a: list[int] = []
+    trades_q: list[float] = []
+    bid_idx = [int(i) for i in bid_order if bq[i] > 0]
+    ask_idx = [int(j) for j in ask_order if aq[j] > 0]
+    ib = ia = 0
+    rem_b = bq[bid_idx[0]] if bid_idx else 0.0
+    rem_a = aq[ask_idx[0]] if ask_idx else 0.0
+    last_bid = last_ask = np.nan
+    while ib < len(bid_idx) and ia < len(ask_idx):
+        i, j = bid_idx[ib], ask_idx[ia]
+        if bp[i] < ap[j]:
+            break
+        q = min(rem_b, rem_a)
+        bid_fill[i] += q
+        ask_fill[j] += q
+        trades_b.append(i)
+        trades_a.append(j)
+        trades_q.append(q)
+        last_bid, last_ask = bp[i], ap[j]
+        rem_b -= q
+        rem_a -= q
+        if rem_b <= _EPS * max(1.0, bq[i]):
+            ib += 1
+            rem_b = bq[bid_idx[ib]] if ib < len(bid_idx) else 0.0
+        if rem_a <= _EPS * max(1.0, aq[j]):
+            ia += 1
+            rem_a = aq[ask_idx[ia]] if ia < len(ask_idx) else 0.0
+    if not trades_q:
+        return _result(np.nan, bid_fill, ask_fill, [], [], [], np.nan, demand, supply, "uniform")
+    # the interval of prices consistent with every fill and every order left out
+    lo, hi = last_ask, last_bid
+    if ib < len(bid_idx):  # highest bid still wanting must not be priced above p
+        lo = max(lo, bp[bid_idx[ib]])
+    if ia < len(ask_idx):  # cheapest ask still unsold must not be priced below p
+        hi = min(hi, ap[ask_idx[ia]])
+    price = float(lo + k * (hi - lo))
+    return _result(price, bid_fill, ask_fill, trades_b, trades_a, trades_q, price, demand, supply,
+                   "uniform")
+
+
+def _clear_posted(bp, bq, ap, aq, bid_order, ask_order, demand, supply) -> Clearing:
+    bid_fill = np.zeros_like(bq)
+    ask_fill = np.zeros_like(aq)
+    remaining = bq.copy()
+    trades_b: list[int] = []
+    trades_a: list[int] = []
+    trades_q: list[float] = []
+    trades_p: list[float] = []
+    for j in ask_order:
+        if aq[j] <= 0:
+            continue
+        eligible = bid_order[(bp[bid_order] >= ap[j]) & (remaining[bid_order] > 0)]
+        wanted = remaining[eligible].sum()
+        if wanted <= 0:
+            continue
+        share = min(1.0, aq[j] / wanted)
+        for i in eligible:
+            q = remaining[i] * share
+            if q <= 0:
+                continue
+            remaining[i] -= q
+            bid_fill[i] += q
+            ask_fill[j] += q
+            trades_b.append(int(i))
+            trades_a.append(int(j))
+            trades_q.append(q)
+            trades_p.append(float(ap[j]))
+    volume = float(sum(trades_q))
+    price = float(np.dot(trades_q, trades_p) / volume) if volume > 0 else np.nan
+    return _result(price, bid_fill, ask_fill, trades_b, trades_a, trades_q, trades_p, demand,
+                   supply, "posted")
+
+
+def _result(price, bid_fill, ask_fill, tb, ta, tq, tp, demand, supply, rule) -> Clearing:
+    tq_arr = np.asarray(tq, dtype=np.float64)
+    tp_arr = (np.full(tq_arr.size, tp, dtype=np.float64) if np.isscalar(tp)
+              else np.asarray(tp, dtype=np.float64))
+    return Clearing(
+        price=float(price),
+        volume=float(tq_arr.sum()),
+        bid_fill=bid_fill,
+        ask_fill=ask_fill,
+        trade_bid=np.asarray(tb, dtype=np.int64),
+        trade_ask=np.asarray(ta, dtype=np.int64),
+        trade_qty=tq_arr,
+        trade_price=tp_arr,
+        demand=demand,
+        supply=supply,
+        rule=rule,
+    )
