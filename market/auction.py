@@ -41,7 +41,7 @@ _EPS = 1e-12
 
 @dataclass(frozen=True, slots=True)
 class Curve:
-    """A step curve: at ``price[i]`` and beyond (to the next step) the cumulative quantity is ``quantity[i]``.
+    """A step curve: from ``price[i]`` to the next step the cumulative quantity is ``quantity[i]``.
 
     For demand the prices run from high to low and the quantity is what buyers want at that price
     or above; for supply the prices run from low to high and the quantity is what sellers offer at
@@ -105,7 +105,8 @@ def _as_orders(price: ArrayLike, qty: ArrayLike, name: str) -> tuple[NDArray, ND
     p = np.asarray(price, dtype=np.float64).reshape(-1)
     q = np.asarray(qty, dtype=np.float64).reshape(-1)
     if p.shape != q.shape:
-        raise ValueError(f"{name}: price and quantity arrays differ in length ({p.size} vs {q.size})")
+        raise ValueError(
+            f"{name}: price and quantity arrays differ in length ({p.size} vs {q.size})")
     if not (np.all(np.isfinite(p)) and np.all(np.isfinite(q))):
         raise ValueError(f"{name}: prices and quantities must be finite")
     if np.any(q < 0):

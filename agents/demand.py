@@ -1,0 +1,178 @@
+"""The outside ends of the chain: customer segments, other chip buyers, and investors."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from agents.base import Firm, Layer, Market, Order, Side, param
+
+if TYPE_CHECKING:
+    from market.economy import Observation
+
+#: standard-normal quantiles at the mid-points of 12 equal slices: users' willingness to pay
+_Z = np.array([-1.732, -1.150, -0.812, -0.549, -0.319, -0.105, 0.105, 0.319, 0.549, 0.812,
+               1.150, 1.732])
+
+
+def isoelastic_steps(spend_usd: float, ref_price: float, elasticity: float,
+                     n: int = 17) -> tuple[np.ndarray, np.ndarray]:
+    """Bids tracing a constant-elasticity demand curve Q = (spend/p_ref)·(p/p_ref)^-ε.
+
+    The grid spans 1/30 to 10 times the reference price, so the curve is bounded and does not
+    depend on last quarter's price. Returns bid prices (high to low) and the quantity each step
+    adds, so the cumulative quantity at price p equals Q(p) on the grid.
+    """
+    grid = ref_price * np.geomspace(10.0, 1.0 / 30.0, n)
+    q = (spend_usd / ref_price) * (grid / ref_price) ** (-elasticity)
+    steps = np.diff(np.concatenate([[0.0], q]))
+    return grid, steps
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentParams:
+    users: float = param(1e8, 0.0, 1e11, "people or seats who could use AI apps, at start")
+    user_growth: float = param(0.30, -0.9, 10.0, "yearly growth of those users")
+    wtp_usd: float = param(15.0, 0.0, 1e6, "median willingness to pay per seat a quarter, "
+                           "for a model of the reference quality")
+    wtp_spread: float = param(1.5, 0.0, 5.0, "log-normal spread of willingness to pay")
+    quality_elasticity: float = param(
+        0.5, 0.0, 5.0, "how willingness to pay scales with the token value of the model")
+    tokens_per_seat: float = param(2.0, 0.0, 1e9, "M tokens a paying seat uses a quarter")
+    usage_growth: float = param(2.0, 0.1, 50.0, "yearly multiple of tokens per seat")
+    free_tokens_per_user: float = param(0.1, 0.0, 1e6, "M tokens a free user uses a quarter")
+    ads_usd_per_free_user: float = param(0.0, 0.0, 1e4, "ad revenue per free user a quarter")
+    api_spend_usd: float = param(0.0, 0.0, 1e13, "direct API spend a quarter at start, at the "
+                                 "reference token price")
+    api_elasticity: float = param(1.2, 0.1, 5.0, "price elasticity of direct API demand")
+    api_growth: float = param(1.0, -0.9, 20.0, "yearly growth of direct API spend")
+    compute_spend_usd: float = param(0.0, 0.0, 1e13, "direct compute spend a quarter at start, "
+                                     "at the reference compute price")
+    compute_elasticity: float = param(1.0, 0.1, 5.0, "price elasticity of direct compute demand")
+    compute_growth: float = param(0.5, -0.9, 20.0, "yearly growth of direct compute spend")
+
+
+class Segment(Firm):
+    """A customer segment (consumer, developer, enterprise): demand, never margins.
+
+    Seat demand: the segment's users have log-normally distributed willingness to pay (median
+    ``wtp_usd``), scaled by the token value of the model behind a plan to the power
+    ``quality_elasticity``; twelve quantile steps become twelve bids per effective seat.
+    API and compute demand are constant-elasticity curves whose scale grows each year.
+    Everything is scaled by the scenario's demand multiplier.
+    """
+
+    layer = Layer.CUSTOMERS
+    role = "segment"
+    Params = SegmentParams
+
+    def _scale(self, growth: float, quarter: int) -> float:
+        return (1.0 + growth * self.model.demand_multiplier) ** (quarter / 4.0)
+
+    def users(self, quarter: int) -> float:
+        return self.params.users * self._scale(self.params.user_growth, quarter)
+
+    def tokens_per_seat(self, quarter: int) -> float:
+        return self.params.tokens_per_seat * self.params.usage_growth ** (quarter / 4.0)
+
+    def free_tokens_per_user(self, quarter: int) -> float:
+        return self.params.free_tokens_per_user * self.params.usage_growth ** (quarter / 4.0)
+
+    def decide(self, obs: Observation) -> list[Order]:
+        p: SegmentParams = self.params
+        t = obs.quarter
+        orders: list[Order] = []
+        shock = self.model.demand_shock()
+        if p.users > 0 and p.wtp_usd > 0:
+            wtp = p.wtp_usd * np.exp(p.wtp_spread * _Z)
+            each = self.users(t) * shock / _Z.size
+            orders += [Order(Market.PLANS, Side.BID, self.firm_id, float(w), each,
+                             book=self.firm_id, tag="plan") for w in wtp]
+        if p.api_spend_usd > 0:
+            spend = p.api_spend_usd * self._scale(p.api_growth, t) * shock
+            prices, qty = isoelastic_steps(spend, obs.reference_token_price, p.api_elasticity)
+            orders += [Order(Market.TOKENS, Side.BID, self.firm_id, float(pr), float(q),
+                             tag="api") for pr, q in zip(prices, qty, strict=True) if q > 0]
+        if p.compute_spend_usd > 0:
+            spend = p.compute_spend_usd * self._scale(p.compute_growth, t) * shock
+            prices, qty = isoelastic_steps(spend, obs.reference_compute_price,
+                                           p.compute_elasticity)
+            orders += [Order(Market.COMPUTE, Side.BID, self.firm_id, float(pr), float(q),
+                             tag="compute") for pr, q in zip(prices, qty, strict=True) if q > 0]
+        return orders
+
+
+@dataclass(frozen=True, slots=True)
+class ChipBuyersParams:
+    spend_usd: float = param(2.5e10, 0.0, 1e13, "their accelerator spend a quarter at start, "
+                             "at the reference chip price")
+    elasticity: float = param(1.5, 0.1, 5.0, "price elasticity of their chip demand")
+    growth: float = param(0.5, -0.9, 20.0, "yearly growth of that spend")
+    reference_price_usd: float = param(25000.0, 1.0, 1e7, "reference chip price per H100e")
+
+
+class ChipBuyers(Firm):
+    """Accelerator buyers outside the roster (in-house AI builders, sovereigns, enterprises).
+
+    A constant-elasticity demand for merchant chips whose scale grows each year; they install
+    what they buy for their own use, outside the compute market.
+    """
+
+    layer = Layer.CUSTOMERS
+    role = "chip_buyers"
+    Params = ChipBuyersParams
+
+    def decide(self, obs: Observation) -> list[Order]:
+        p: ChipBuyersParams = self.params
+        spend = p.spend_usd * (1.0 + p.growth * self.model.demand_multiplier) ** (obs.quarter / 4) \
+            * self.model.demand_shock()
+        # the reference price falls with the cost of hardware: the same dollars buy more H100e
+        ref = p.reference_price_usd * self.model.tech.cost_factor(obs.quarter)
+        prices, qty = isoelastic_steps(spend, ref, p.elasticity)
+        return [Order(Market.CHIPS, Side.BID, self.firm_id, float(pr), float(q), tag="capex")
+                for pr, q in zip(prices, qty, strict=True) if q > 0]
+
+
+@dataclass(frozen=True, slots=True)
+class InvestorParams:
+    sentiment: float = param(1.0, 0.0, 5.0, "investor sentiment at start (1 = ready to fund)")
+    long_run_sentiment: float = param(0.9, 0.0, 5.0, "level sentiment drifts back to")
+    reversion: float = param(0.1, 0.0, 1.0, "share of the gap to the long-run level closed a "
+                             "quarter")
+    growth_weight: float = param(1.0, 0.0, 10.0, "how much industry revenue growth lifts "
+                                 "sentiment")
+    burn_weight: float = param(0.3, 0.0, 10.0, "how much industry burn relative to revenue "
+                               "weighs on sentiment")
+    lending_rate: float = param(0.10, 0.0, 1.0, "yearly rate on new debt")
+
+
+class Investors(Firm):
+    """Capital: funds rounds and loans according to sentiment.
+
+    Sentiment mean-reverts to a long-run level and is pushed up by the industry's revenue growth
+    and down by its burn relative to revenue (an adaptive-expectations rule, after Minsky's
+    financial-instability hypothesis: funding follows recent success). A round asked for is
+    granted in proportion to sentiment, capped at the amount asked; a scripted funding shock
+    sets sentiment directly.
+    """
+
+    layer = Layer.CAPITAL
+    role = "investors"
+    Params = InvestorParams
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.sentiment = self.params.sentiment
+
+    def update(self, revenue_growth: float, burn_ratio: float) -> None:
+        p: InvestorParams = self.params
+        push = p.growth_weight * revenue_growth - p.burn_weight * max(0.0, burn_ratio - 1.0)
+        drift = p.reversion * (p.long_run_sentiment - self.sentiment)
+        self.sentiment = float(np.clip(self.sentiment + drift + 0.1 * math.tanh(push), 0.0, 5.0))
+
+    def grant(self, asked_usd: float, firm: Firm) -> float:
+        """How much of a round is granted: all of it at sentiment 1 or more, less below."""
+        return asked_usd * min(1.0, max(0.0, self.sentiment))

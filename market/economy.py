@@ -1,0 +1,506 @@
+"""The economy: the Mesa model that runs one quarter as a numbered protocol.
+
+Firms decide, the auctioneer clears, the ledger settles, the economy orchestrates. See
+``docs/model.md`` for every rule with its source.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+import mesa
+import numpy as np
+
+from agents.apps import App
+from agents.base import PRODUCING_LAYERS, Firm, Layer, Market, Order, Side
+from agents.compute import Cloud
+from agents.demand import Investors, Segment
+from agents.labs import Lab
+from agents.supply import ChipDesigner, Foundry
+from agents.technology import Technology
+from market.auction import Clearing, clear
+from market.ledger import Ledger
+from market.records import Recorder
+
+if TYPE_CHECKING:
+    from runs.scenario import Program, Scenario
+
+#: income-statement line each kind of purchase is booked to, by the order's tag
+TAG_LINE: dict[str, str | None] = {
+    "capex": "capex", "inventory": None, "training": "rnd", "inference": "cost_of_revenue",
+    "free_tier": "sga", "api": None, "compute": None, "plan": None,
+}
+RULE: dict[Market, str] = {
+    Market.FOUNDRY: "posted", Market.CHIPS: "posted", Market.CUSTOM: "posted",
+    Market.COMPUTE: "uniform", Market.TOKENS: "uniform", Market.PLANS: "posted",
+}
+UNIT: dict[Market, str] = {
+    Market.FOUNDRY: "H100e slots", Market.CHIPS: "effective H100e", Market.CUSTOM: "H100e",
+    Market.COMPUTE: "quality-adjusted H100e-hours",
+    Market.TOKENS: "M quality-adjusted tokens", Market.PLANS: "effective seat-quarters",
+}
+
+
+@dataclass(slots=True)
+class SegmentView:
+    """What firms can see of a customer segment this quarter."""
+
+    users: float
+    tokens_per_seat: float
+    free_tokens_per_user: float
+    user_growth_q: float
+    seats_sold: float = 0.0
+
+
+class SegmentsView(dict[str, SegmentView]):
+    def free_users(self) -> float:
+        seg = self.get("consumer")
+        return max(0.0, seg.users - seg.seats_sold) if seg else 0.0
+
+
+@dataclass(slots=True)
+class Observation:
+    """What is published at the start of a quarter (step 1), updated as markets clear."""
+
+    quarter: int
+    period: str
+    foundry_price: float
+    chip_price: float
+    compute_price: float
+    token_price: float
+    reference_compute_price: float
+    reference_token_price: float
+    token_demand_growth: float
+    best_api_quality: float
+    open_quality: float
+    seat_quality_elasticity: float
+    reference_quality: float
+    quality_doubling: float
+    segments: SegmentsView
+    programs: list[Program] = field(default_factory=list)
+    compute_volume_now: float = 0.0
+    compute_unmet_now: float = 0.0
+
+    def programs_of_partner(self, firm_id: str) -> list[Program]:
+        return [p for p in self.programs if p.partner == firm_id and p.active(self.quarter)]
+
+    def segments_quality_factor(self, quality: float) -> float:
+        value = 2.0 ** ((quality - self.reference_quality) / self.quality_doubling)
+        return value ** self.seat_quality_elasticity
+
+    def free_tokens_per_user(self) -> float:
+        seg = self.segments.get("consumer")
+        return seg.free_tokens_per_user if seg else 0.0
+
+
+def period_of(start: str, quarter: int) -> str:
+    year, q = int(start[:4]), int(start[-1]) - 1
+    total = year * 4 + q + quarter
+    return f"{total // 4}Q{total % 4 + 1}"
+
+
+def quarter_of(start: str, period: str) -> int:
+    year, q = int(start[:4]), int(start[-1]) - 1
+    year2, q2 = int(period[:4]), int(period[-1]) - 1
+    return (year2 * 4 + q2) - (year * 4 + q)
+
+
+class Economy(mesa.Model):
+    """The AI value chain: one step is one quarter.
+
+    Args:
+        scenario: a validated :class:`runs.scenario.Scenario`.
+        seed: the run's seed; every random draw comes from ``self.rng``.
+    """
+
+    def __init__(self, scenario: Scenario, seed: int = 0, keep_orders: bool = False) -> None:
+        super().__init__(rng=seed)
+        self.config = scenario
+        self.seed = seed
+        self.quarter = 0
+        self.tech: Technology = scenario.technology
+        self.demand_multiplier = scenario.demand.multiplier
+        self.ledger = Ledger()
+        self.recorder = Recorder(self, keep_orders=keep_orders)
+        self.firms: dict[str, Firm] = {}
+        self.programs: list[Program] = list(scenario.programs.values())
+        self.investors: Investors | None = None
+        self._events_by_quarter: dict[int, list[Any]] = defaultdict(list)
+        for event in scenario.events:
+            self._events_by_quarter[quarter_of(scenario.start, event.period)].append(event)
+        self._build_firms()
+        m = scenario.markets
+        self.prices = {Market.COMPUTE: m.compute_price_usd, Market.TOKENS: m.token_price_usd,
+                       Market.CHIPS: self._merchant_list_price(),
+                       Market.FOUNDRY: self._foundry_price()}
+        self.token_demand_growth = 0.1
+        self.last_token_volume = 0.0
+        self.last_revenue = 0.0
+        self.clearings: dict[tuple[str, str], Clearing] = {}
+        self.obs: Observation | None = None
+
+    # ---------------------------------------------------------------------------------------------
+    # construction
+    def _build_firms(self) -> None:
+        from agents.registry import role_class
+        from agents.strategies import make_strategy
+
+        for firm_id, spec in self.config.firms.items():
+            cls = role_class(spec.role)
+            firm = cls(self, firm_id, spec.name, spec.params, make_strategy(spec.strategy),
+                       spec.parent)
+            self.firms[firm_id] = firm
+            if firm.layer in PRODUCING_LAYERS:
+                opening = getattr(spec.params, "opening_cash_usd", 0.0)
+                self.ledger.open_account(firm_id, opening)
+            if isinstance(firm, Investors):
+                self.investors = firm
+        for program in self.programs:
+            owner = self.firms.get(program.owner)
+            if owner is not None and hasattr(owner, "custom_programs"):
+                owner.custom_programs.append(program)
+
+    def _merchant_list_price(self) -> float:
+        prices = [f.price / f.params.effective_perf for f in self.firms.values()
+                  if isinstance(f, ChipDesigner) and f.params.merchant]
+        return min(prices) if prices else 25000.0
+
+    def _foundry_price(self) -> float:
+        prices = [f.price for f in self.firms.values() if isinstance(f, Foundry)]
+        return prices[0] if prices else 1500.0
+
+    def account_of(self, firm: Firm) -> str:
+        match firm.layer:
+            case Layer.CUSTOMERS:
+                return "world:customers"
+            case Layer.CAPITAL:
+                return "world:investors"
+            case _:
+                return firm.firm_id
+
+    def active(self, kind: type | None = None) -> list[Firm]:
+        return [f for f in self.firms.values()
+                if not f.defaulted and (kind is None or isinstance(f, kind))]
+
+    # ---------------------------------------------------------------------------------------------
+    # money
+    def settle(self, payer: Firm | str, payee: Firm | str, amount_usd: float, kind: str,
+               payer_line: str | None = None, payee_line: str | None = None) -> int:
+        """Step 8: book one payment in the ledger and on both income statements."""
+        if not amount_usd > 0:
+            return 0
+        payer_firm = payer if isinstance(payer, Firm) else self.firms.get(payer)
+        payee_firm = payee if isinstance(payee, Firm) else self.firms.get(payee)
+        src = self.account_of(payer_firm) if payer_firm else payer
+        dst = self.account_of(payee_firm) if payee_firm else payee
+        cents = self.ledger.transfer(src, dst, amount_usd, kind)
+        usd = cents / 100.0
+        if payer_firm is not None and payer_line and payer_firm.layer in PRODUCING_LAYERS:
+            payer_firm.books.add(payer_line, usd)
+        if payee_firm is not None and payee_line and payee_firm.layer in PRODUCING_LAYERS:
+            payee_firm.books.add(payee_line, usd)
+        return cents
+
+    def lend(self, firm: Firm, amount_usd: float) -> float:
+        """Debt financing: lenders lend in proportion to investor sentiment."""
+        granted = self.investors.grant(amount_usd, firm) if self.investors else amount_usd
+        cents = self.settle("world:lenders", firm, granted, "loan", payee_line="borrowing")
+        return cents / 100.0
+
+    def demand_shock(self) -> float:
+        """A mean-one log-normal demand shock drawn from the run's generator (the only chance)."""
+        sigma = self.config.demand.noise
+        return float(np.exp(sigma * self.rng.standard_normal() - 0.5 * sigma * sigma))
+
+    def log_event(self, firm: Firm | None, text: str, kind: str = "decision") -> None:
+        self.recorder.event(self.quarter, firm.firm_id if firm else "", kind, text)
+
+    # ---------------------------------------------------------------------------------------------
+    # the protocol
+    def step(self) -> None:
+        """One quarter, in the order of design §5."""
+        self.ledger.begin_quarter(self.quarter)
+        obs = self.publish()                                   # 1
+        orders = self.collect_decisions(obs)                   # 2
+        self.clear_foundry(obs, orders[Market.FOUNDRY])        # 3a
+        self.clear_chips(obs, orders)                          # 3b
+        self.clear_compute(obs, orders[Market.COMPUTE])        # 4
+        token_asks = self.produce_tokens(obs)                  # 5
+        self.clear_tokens(obs, orders[Market.TOKENS], token_asks)  # 6
+        self.clear_plans(obs, orders[Market.PLANS])            # 7
+        # 8: every payment above was settled through self.settle as it cleared
+        self.account(obs)                                      # 9
+        self.recorder.record(obs)                              # 10
+        self.exit_defaulted(obs)                               # 11
+        self.quarter += 1
+
+    # 1 -------------------------------------------------------------------------------------------
+    def publish(self) -> Observation:
+        for event in self._events_by_quarter.get(self.quarter, []):
+            self.apply_event(event)
+        period = period_of(self.config.start, self.quarter)
+        segments = SegmentsView()
+        for seg in self.active(Segment):
+            users = seg.users(self.quarter)
+            segments[seg.firm_id] = SegmentView(
+                users=users,
+                tokens_per_seat=seg.tokens_per_seat(self.quarter),
+                free_tokens_per_user=seg.free_tokens_per_user(self.quarter),
+                user_growth_q=users / max(seg.users(self.quarter - 1), 1.0) - 1.0,
+                seats_sold=self.recorder.seats_last.get(seg.firm_id, 0.0),
+            )
+        labs = [f for f in self.active(Lab) if f.layer is Layer.LAB]
+        api_q = [f.quality for f in labs if f.params.sells_api and not f.params.open_weights]
+        open_q = [f.quality for f in labs if f.params.open_weights]
+        self.obs = Observation(
+            quarter=self.quarter, period=period,
+            foundry_price=self.prices[Market.FOUNDRY], chip_price=self.prices[Market.CHIPS],
+            compute_price=self.prices[Market.COMPUTE], token_price=self.prices[Market.TOKENS],
+            reference_compute_price=self.config.markets.compute_price_usd,
+            reference_token_price=self.config.markets.token_price_usd,
+            token_demand_growth=self.token_demand_growth,
+            best_api_quality=max(api_q) if api_q else self.tech.reference_quality,
+            open_quality=max(open_q) if open_q else self.tech.reference_quality - 5.0,
+            seat_quality_elasticity=self.config.demand.seat_quality_elasticity,
+            reference_quality=self.tech.reference_quality,
+            quality_doubling=self.tech.quality_doubling,
+            segments=segments, programs=self.programs,
+        )
+        return self.obs
+
+    def apply_event(self, event: Any) -> None:
+        """Scripted events: data from the scenario, applied at the start of their quarter."""
+        firm = self.firms.get(event.firm) if event.firm else None
+        match event.kind:
+            case "sentiment":
+                if self.investors is not None:
+                    self.investors.sentiment = event.value
+            case "set":
+                firm.params = replace(firm.params, **{event.key: event.value})
+            case "launch_app":
+                firm.launch_app(event.segment, event.value)
+            case "demand":
+                self.demand_multiplier = event.value
+        self.log_event(firm, event.text or f"{event.kind} {event.key} = {event.value}", "scripted")
+
+    # 2 -------------------------------------------------------------------------------------------
+    def collect_decisions(self, obs: Observation) -> dict[Market, list[Order]]:
+        orders: dict[Market, list[Order]] = {m: [] for m in Market}
+        for firm in self.active():
+            for order in firm.decide(obs):
+                if order.qty > 0 and np.isfinite(order.price):
+                    orders[order.market].append(order)
+        for program in self.programs:
+            if program.quarter_started(self.quarter):
+                owner = self.firms.get(program.owner)
+                if owner is not None and program.nre_usd > 0:
+                    self.settle(owner, program.partner, program.nre_usd, "custom_chip_nre",
+                                payer_line="other_opex", payee_line="revenue")
+                self.log_event(owner, f"{program.text or program.name} starts: "
+                               f"{program.owner} buys custom chips from {program.partner}",
+                               "scripted")
+        return orders
+
+    # 3 -------------------------------------------------------------------------------------------
+    def _clear(self, market: Market, book: str, bids: list[Order], asks: list[Order]) -> Clearing:
+        res = clear([o.price for o in bids], [o.qty for o in bids],
+                    [o.price for o in asks], [o.qty for o in asks], rule=RULE[market],
+                    k=self.config.markets.uniform_k)
+        self.clearings[(market.value, book)] = res
+        self.recorder.market(self.quarter, market, book, res, bids, asks)
+        return res
+
+    def clear_foundry(self, obs: Observation, orders: list[Order]) -> None:
+        bids = [o for o in orders if o.side is Side.BID]
+        asks = [o for o in orders if o.side is Side.ASK]
+        res = self._clear(Market.FOUNDRY, "", bids, asks)
+        for foundry in self.active(Foundry):
+            foundry.on_demand(sum(o.qty for o in bids))
+        for i, j, q, price in zip(res.trade_bid, res.trade_ask, res.trade_qty, res.trade_price,
+                                  strict=True):
+            designer: ChipDesigner = self.firms[bids[i].firm]
+            foundry: Foundry = self.firms[asks[j].firm]
+            self.settle(designer, foundry, q * price, "foundry_slots", payee_line="revenue")
+            foundry.on_sale(q, price, obs)
+            designer.on_slots(q, price, obs)
+        if not np.isnan(res.price):
+            self.prices[Market.FOUNDRY] = res.price
+
+    def clear_chips(self, obs: Observation, orders: dict[Market, list[Order]]) -> None:
+        asks = [a for d in self.active(ChipDesigner) for a in d.asks(obs)]
+        merchant = [a for a in asks if a.market is Market.CHIPS]
+        self._settle_chips(obs, Market.CHIPS, "", orders[Market.CHIPS], merchant)
+        for program in self.programs:
+            bids = [b for b in orders[Market.CUSTOM] if b.book == program.name]
+            sells = [a for a in asks if a.market is Market.CUSTOM and a.book == program.name]
+            if bids or sells:
+                self._settle_chips(obs, Market.CUSTOM, program.name, bids, sells)
+
+    def _settle_chips(self, obs, market, book, bids, asks) -> None:
+        res = self._clear(market, book, bids, asks)
+        # tell each seller what buyers wanted at its price, served or not (its demand signal)
+        if market is Market.CHIPS:
+            for d in self.active(ChipDesigner):
+                if d.params.merchant:
+                    ask_price = d.price / d.params.effective_perf
+                    wanted = sum(b.qty for b in bids if b.price >= ask_price)
+                    d.on_demand("", wanted / d.params.effective_perf)
+        else:
+            partner = next(p.partner for p in self.programs if p.name == book)
+            self.firms[partner].on_demand(book, sum(b.qty for b in bids))
+        for i, j, q, price in zip(res.trade_bid, res.trade_ask, res.trade_qty, res.trade_price,
+                                  strict=True):
+            bid, ask = bids[i], asks[j]
+            buyer, seller = self.firms[bid.firm], self.firms[ask.firm]
+            amount = q * price
+            physical = q / ask.factor if market is Market.CHIPS else q
+            effective = q if market is Market.CHIPS else q * bid.factor
+            self.settle(buyer, seller, amount, "chip_sale", payer_line=TAG_LINE[bid.tag],
+                        payee_line="revenue")
+            cost = seller.on_chip_sale(physical, amount, book)
+            seller.books.add("cost_of_revenue", cost)
+            if hasattr(buyer, "on_chips"):
+                buyer.on_chips(effective, amount / max(effective, 1e-12), obs)
+        if market is Market.CHIPS and not np.isnan(res.price):
+            self.prices[Market.CHIPS] = res.price
+
+    # 4 -------------------------------------------------------------------------------------------
+    def clear_compute(self, obs: Observation, bids: list[Order]) -> None:
+        asks = [a for c in self.active(Cloud) for a in c.compute_ask(obs)]
+        bids = self._use_own_compute(obs, bids)
+        res = self._clear(Market.COMPUTE, "", bids, asks)
+        for i, j, q, price in zip(res.trade_bid, res.trade_ask, res.trade_qty, res.trade_price,
+                                  strict=True):
+            bid, ask = bids[i], asks[j]
+            buyer, seller = self.firms[bid.firm], self.firms[ask.firm]
+            self.settle(buyer, seller, q * price, "compute_rental",
+                        payer_line=TAG_LINE[bid.tag], payee_line="revenue")
+            hours = q / ask.factor
+            seller.on_compute_sold(hours)
+            if hasattr(buyer, "on_compute"):
+                buyer.on_compute(hours, bid.tag)
+        if not np.isnan(res.price):
+            self.prices[Market.COMPUTE] = res.price
+        obs.compute_volume_now = res.volume
+        obs.compute_unmet_now = max(0.0, res.demand_at_price - res.volume)
+
+    def _use_own_compute(self, obs: Observation, bids: list[Order]) -> list[Order]:
+        """Firms that own capacity serve themselves first and bid only for the rest."""
+        out = []
+        own = {f.firm_id: f.own_hours_available(obs) for f in self.active(Lab)}
+        for bid in bids:
+            spare = own.get(bid.firm, 0.0)
+            if spare > 0 and bid.tag in ("inference", "training", "free_tier"):
+                used = min(spare, bid.qty)
+                own[bid.firm] = spare - used
+                self.firms[bid.firm].on_compute(used, bid.tag)
+                if bid.qty - used > 0:
+                    out.append(replace(bid, qty=bid.qty - used))
+            else:
+                out.append(bid)
+        return out
+
+    # 5 -------------------------------------------------------------------------------------------
+    def produce_tokens(self, obs: Observation) -> list[Order]:
+        return [a for lab in self.active(Lab) for a in lab.token_asks(obs)]
+
+    # 6 -------------------------------------------------------------------------------------------
+    def clear_tokens(self, obs: Observation, bids: list[Order], asks: list[Order]) -> None:
+        res = self._clear(Market.TOKENS, "", bids, asks)
+        # each seller learns what buyers wanted at its own ask (its share by what it offered)
+        offered = max(sum(a.qty for a in asks), 1e-12)
+        for ask in asks:
+            wanted = sum(b.qty for b in bids if b.price >= ask.price)
+            self.firms[ask.firm].on_token_demand(wanted * ask.qty / offered)
+        for i, j, q, price in zip(res.trade_bid, res.trade_ask, res.trade_qty, res.trade_price,
+                                  strict=True):
+            bid, ask = bids[i], asks[j]
+            buyer, seller = self.firms[bid.firm], self.firms[ask.firm]
+            self.settle(buyer, seller, q * price, "token_sale", payer_line=TAG_LINE[bid.tag],
+                        payee_line="revenue")
+            seller.on_tokens_sold(q)
+            if hasattr(buyer, "on_tokens"):
+                buyer.on_tokens(q)
+        if not np.isnan(res.price):
+            self.prices[Market.TOKENS] = res.price
+        if self.last_token_volume > 0:
+            g = res.volume / self.last_token_volume - 1.0
+            self.token_demand_growth = 0.5 * self.token_demand_growth + 0.5 * g
+        self.last_token_volume = res.volume
+
+    # 7 -------------------------------------------------------------------------------------------
+    def clear_plans(self, obs: Observation, bids: list[Order]) -> None:
+        sellers = [f for f in self.active() if isinstance(f, App | Lab)]
+        asks = [a for f in sellers for a in f.plan_asks(obs)]
+        seats: dict[str, float] = defaultdict(float)
+        for segment in obs.segments:
+            seg_bids = [b for b in bids if b.book == segment]
+            seg_asks = [a for a in asks if a.book == segment]
+            if not seg_bids and not seg_asks:
+                continue
+            res = self._clear(Market.PLANS, segment, seg_bids, seg_asks)
+            for ask in seg_asks:
+                wanted = sum(b.qty for b in seg_bids if b.price >= ask.price)
+                self.firms[ask.firm].on_plan_demand(segment, wanted)
+            for j, q, price in zip(res.trade_ask, res.trade_qty, res.trade_price, strict=True):
+                ask = seg_asks[j]
+                seller = self.firms[ask.firm]
+                self.settle("world:customers", seller, q * price, "subscription",
+                            payee_line="revenue")
+                seller.on_seats(segment, q)
+                seats[segment] += q
+        self.recorder.seats_now = dict(seats)
+        # free users of labs' consumer apps: ad revenue where advertising is switched on
+        consumer = self.firms.get("consumer")
+        if consumer is not None and consumer.params.ads_usd_per_free_user > 0:
+            free = max(0.0, obs.segments["consumer"].users - seats.get("consumer", 0.0))
+            for lab in self.active(Lab):
+                if lab.params.free_users_share > 0:
+                    self.settle("world:customers", lab, free * lab.params.free_users_share
+                                * consumer.params.ads_usd_per_free_user, "advertising",
+                                payee_line="revenue")
+
+    # 9 -------------------------------------------------------------------------------------------
+    def account(self, obs: Observation) -> None:
+        producing = [f for f in self.active() if f.layer in PRODUCING_LAYERS]
+        for firm in producing:
+            firm.end_quarter(obs)
+        for firm in producing:
+            self.fund(firm, obs)
+        revenue = sum(f.books.revenue for f in producing)
+        burn = sum(max(0.0, -f.books.operating_income) for f in producing)
+        if self.investors is not None:
+            growth = revenue / self.last_revenue - 1.0 if self.last_revenue > 0 else 0.0
+            self.investors.update(growth * 4.0 if growth < 0.5 else 2.0,
+                                  burn / max(revenue, 1.0))
+        self.last_revenue = revenue
+
+    def fund(self, firm: Firm, obs: Observation) -> None:
+        need = firm.funding_need(obs)
+        if need <= 0:
+            return
+        if getattr(firm.params, "parent_funded", False):
+            self.settle("world:investors", firm, need, "parent_funding", payee_line="funding")
+            return
+        granted = self.investors.grant(need, firm) if self.investors else need
+        if granted > 0:
+            self.settle("world:investors", firm, granted, "equity_funding", payee_line="funding")
+            self.log_event(firm, f"{firm.name} raises ${granted / 1e9:,.1f}B", "funding")
+
+    # 11 ------------------------------------------------------------------------------------------
+    def exit_defaulted(self, obs: Observation) -> None:
+        for firm in self.active():
+            if firm.layer not in PRODUCING_LAYERS or firm.cash >= 0:
+                continue
+            firm.defaulted = True
+            deficit = -self.ledger.balance_cents(firm.firm_id)
+            self.ledger.transfer_cents("world:lenders", firm.firm_id, deficit, "default_write_off")
+            sold = 0.0
+            for book in (getattr(firm, "capacity", None), getattr(firm, "own", None)):
+                if book is not None:
+                    sold += book.liquidate()
+            self.log_event(firm, f"{firm.name} cannot pay and cannot raise funding: it defaults"
+                           + (f"; {sold:,.0f} H100e of capacity is sold off" if sold else ""),
+                           "default")

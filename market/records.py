@@ -1,0 +1,162 @@
+"""Recording (step 10): the per-quarter panels a run returns, with their schemas declared once."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from agents.base import PRODUCING_LAYERS, Market, Order
+
+if TYPE_CHECKING:
+    from market.auction import Clearing
+    from market.economy import Economy, Observation
+
+FIRM_SCHEMA: dict[str, pl.DataType] = {
+    "quarter": pl.Int32, "period": pl.String, "firm": pl.String, "name": pl.String,
+    "layer": pl.String, "role": pl.String, "parent": pl.String,
+    "revenue_usd": pl.Float64, "cost_of_revenue_usd": pl.Float64, "gross_profit_usd": pl.Float64,
+    "gross_margin": pl.Float64, "rnd_usd": pl.Float64, "sga_usd": pl.Float64,
+    "other_opex_usd": pl.Float64, "operating_income_usd": pl.Float64,
+    "operating_margin": pl.Float64, "interest_usd": pl.Float64, "depreciation_usd": pl.Float64,
+    "capex_usd": pl.Float64, "funding_usd": pl.Float64, "borrowing_usd": pl.Float64,
+    "debt_usd": pl.Float64, "cash_cents": pl.Int64, "capacity_h100e": pl.Float64,
+    "price_usd": pl.Float64, "quality": pl.Float64, "defaulted": pl.Boolean,
+}
+MARKET_SCHEMA: dict[str, pl.DataType] = {
+    "quarter": pl.Int32, "period": pl.String, "market": pl.String, "book": pl.String,
+    "rule": pl.String, "price_usd": pl.Float64, "volume": pl.Float64, "demand": pl.Float64,
+    "supply": pl.Float64, "unmet": pl.Float64, "unit": pl.String, "buyers": pl.Int32,
+    "sellers": pl.Int32,
+}
+MODEL_SCHEMA: dict[str, pl.DataType] = {
+    "quarter": pl.Int32, "period": pl.String, "model": pl.String, "owner": pl.String,
+    "quality": pl.Float64, "token_value": pl.Float64, "price_usd_per_mtok": pl.Float64,
+    "tokens_m": pl.Float64, "open_weights": pl.Boolean,
+}
+EVENT_SCHEMA: dict[str, pl.DataType] = {
+    "quarter": pl.Int32, "period": pl.String, "firm": pl.String, "kind": pl.String,
+    "text": pl.String,
+}
+ORDER_SCHEMA: dict[str, pl.DataType] = {
+    "quarter": pl.Int32, "market": pl.String, "book": pl.String, "side": pl.String,
+    "firm": pl.String, "price": pl.Float64, "qty": pl.Float64, "fill": pl.Float64,
+    "tag": pl.String,
+}
+
+
+def _ratio(num: float, den: float) -> float:
+    return num / den if den > 0 else math.nan
+
+
+class Recorder:
+    """Collects rows as the economy runs; turns them into polars frames on request."""
+
+    def __init__(self, economy: Economy, keep_orders: bool = False) -> None:
+        self.economy = economy
+        self.firm_rows: list[tuple] = []
+        self.market_rows: list[tuple] = []
+        self.model_rows: list[tuple] = []
+        self.event_rows: list[tuple] = []
+        self.order_rows: list[tuple] = []
+        self.keep_orders = keep_orders
+        self.seats_last: dict[str, float] = {}
+        self.seats_now: dict[str, float] = {}
+
+    def period(self, quarter: int) -> str:
+        from market.economy import period_of
+
+        return period_of(self.economy.config.start, quarter)
+
+    def event(self, quarter: int, firm: str, kind: str, text: str) -> None:
+        self.event_rows.append((quarter, self.period(quarter), firm, kind, text))
+
+    def market(self, quarter: int, market: Market, book: str, res: Clearing,
+               bids: list[Order], asks: list[Order]) -> None:
+        from market.economy import RULE, UNIT
+
+        demand = res.demand_at_price if not math.isnan(res.price) else \
+            float(sum(b.qty for b in bids))
+        supply = res.supply_at_price if not math.isnan(res.price) else \
+            float(sum(a.qty for a in asks))
+        self.market_rows.append((
+            quarter, self.period(quarter), market.value, book, RULE[market], res.price,
+            res.volume, demand, supply, max(0.0, demand - res.volume), UNIT[market],
+            len(bids), len(asks)))
+        if self.keep_orders:
+            for side, orders, fills in (("bid", bids, res.bid_fill), ("ask", asks, res.ask_fill)):
+                for order, fill in zip(orders, fills, strict=True):
+                    self.order_rows.append((quarter, market.value, book, side, order.firm,
+                                            order.price, order.qty, float(fill), order.tag))
+
+    def record(self, obs: Observation) -> None:
+        from agents.apps import App
+        from agents.compute import Cloud
+        from agents.labs import Lab
+        from agents.supply import ChipDesigner, Foundry
+
+        econ = self.economy
+        tech = econ.tech
+        for firm in econ.active():
+            if firm.layer not in PRODUCING_LAYERS:
+                continue
+            b = firm.close_books()
+            capacity = math.nan
+            price = math.nan
+            quality = math.nan
+            match firm:
+                case Cloud():
+                    capacity = firm.capacity.installed(obs.quarter)
+                    price = firm.ask
+                case Foundry():
+                    capacity = firm.capacity
+                    price = firm.price
+                case ChipDesigner():
+                    price = firm.price
+                case Lab():
+                    quality = firm.serving_quality(obs)
+                    price = firm.token_ask * tech.token_value(quality)
+                    if firm.own is not None:
+                        capacity = firm.own.installed(obs.quarter)
+                case App():
+                    quality = firm.quality
+                    plans = list(firm.desk.plans.values())
+                    price = plans[0].price if plans else math.nan
+            self.firm_rows.append((
+                obs.quarter, obs.period, firm.firm_id, firm.name, firm.layer.value, firm.role,
+                firm.parent, b.revenue, b.cost_of_revenue, b.gross_profit,
+                _ratio(b.gross_profit, b.revenue), b.rnd, b.sga, b.other_opex,
+                b.operating_income, _ratio(b.operating_income, b.revenue), b.interest,
+                b.depreciation, b.capex, b.funding, b.borrowing, firm.debt,
+                econ.ledger.balance_cents(firm.firm_id), capacity, price, quality,
+                firm.defaulted))
+            if isinstance(firm, Lab):
+                self._model_row(firm, obs)
+        self.seats_last = self.seats_now
+        self.seats_now = {}
+
+    def _model_row(self, lab, obs: Observation) -> None:
+        tech = self.economy.tech
+        quality = lab.serving_quality(obs)
+        value = tech.token_value(quality)
+        sold_q = lab.api_sold_q
+        tokens_m = sold_q / value + lab.reserved_app_tokens_m
+        price = self.economy.prices[Market.TOKENS] * value
+        name = lab.params_model_name() if hasattr(lab, "params_model_name") else \
+            f"{lab.name} {'open model' if lab.params.serves_open_model else 'frontier'}"
+        self.model_rows.append((obs.quarter, obs.period, name, lab.firm_id, quality, value,
+                                price, tokens_m, bool(lab.params.serves_open_model)))
+
+    def frames(self) -> dict[str, pl.DataFrame]:
+        econ = self.economy
+        return {
+            "firms": pl.DataFrame(self.firm_rows, schema=FIRM_SCHEMA, orient="row"),
+            "markets": pl.DataFrame(self.market_rows, schema=MARKET_SCHEMA, orient="row"),
+            "flows": econ.ledger.flows().with_columns(
+                pl.col("quarter").map_elements(self.period, return_dtype=pl.String)
+                .alias("period")).select("quarter", "period", "payer", "payee", "kind",
+                                         "amount_cents"),
+            "models": pl.DataFrame(self.model_rows, schema=MODEL_SCHEMA, orient="row"),
+            "events": pl.DataFrame(self.event_rows, schema=EVENT_SCHEMA, orient="row"),
+        }

@@ -1,0 +1,103 @@
+"""One run: scenario in, frames out (and, on request, a directory of Parquet files)."""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from runs.scenario import Scenario, load_scenario
+
+FRAMES = ("firms", "markets", "flows", "models", "events")
+
+
+@dataclass
+class RunResult:
+    """What a run returns: the frames and the manifest that describes them."""
+
+    scenario: Scenario
+    seed: int
+    quarters: int
+    frames: dict[str, pl.DataFrame]
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> pl.DataFrame:
+        frames = self.__dict__.get("frames", {})
+        if name in frames:
+            return frames[name]
+        raise AttributeError(name)
+
+    def write(self, out: str | Path) -> Path:
+        """Write ``manifest.json`` and one Parquet file per frame into ``out``."""
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, frame in self.frames.items():
+            frame.write_parquet(out / f"{name}.parquet", statistics=False)
+        (out / "scenario.toml").write_text(self.scenario.to_toml())
+        (out / "manifest.json").write_text(json.dumps(self.manifest, indent=2, sort_keys=True))
+        return out
+
+
+def run(scenario: str | Path | Scenario = "baseline", quarters: int | None = None,
+        seed: int | None = None, overrides: dict[str, Any] | None = None,
+        economy_hook=None) -> RunResult:
+    """Run a scenario and return its frames as polars DataFrames (nothing is written).
+
+    Args:
+        scenario: a library name, a path to a TOML file, or a loaded :class:`Scenario`.
+        quarters: how many quarters (default: the scenario's own).
+        seed: the seed (default: the scenario's own).
+        overrides: parameter values by dotted path, e.g. ``{"firms.nvidia.list_price_usd": 3e4}``.
+    """
+    from market.economy import Economy
+
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario, overrides)
+    elif overrides:
+        raise ValueError("overrides apply when loading; pass a scenario name or path")
+    quarters = scenario.quarters if quarters is None else quarters
+    seed = scenario.seed if seed is None else seed
+    economy = Economy(scenario, seed=seed)
+    for _ in range(quarters):
+        economy.step()
+        if economy_hook is not None:
+            economy_hook(economy)
+    frames = economy.recorder.frames()
+    return RunResult(scenario, seed, quarters, frames, manifest(scenario, seed, quarters))
+
+
+def manifest(scenario: Scenario, seed: int, quarters: int) -> dict[str, Any]:
+    return {
+        "scenario": scenario.name,
+        "scenario_sha256_16": scenario.digest(),
+        "seed": seed,
+        "quarters": quarters,
+        "start": scenario.start,
+        "frames": [f"{name}.parquet" for name in FRAMES],
+        "versions": {pkg: _version(pkg) for pkg in
+                     ("chasing-margins", "mesa", "numpy", "polars", "networkx")},
+        "python": platform.python_version(),
+        "code_version": _code_version(),
+    }
+
+
+def _version(pkg: str) -> str:
+    try:
+        return metadata.version(pkg)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _code_version() -> str:
+    try:
+        out = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
+                             text=True, cwd=Path(__file__).parent, timeout=5, check=False)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
