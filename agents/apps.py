@@ -19,6 +19,7 @@ class Plan:
     price: float
     seats_expected: float
     seats_sold: float = 0.0
+    last_sold: float = 0.0      # seats sold last quarter (what pricing and forecasts read)
     seats_wanted: float = 0.0   # demand at its price, served or rationed
     last_profit: float = 0.0
     direction: float = 1.0
@@ -42,13 +43,17 @@ class PlanDesk:
         self.quality_bonus = quality_bonus
         self.markup = 1.3
 
+    def close_quarter(self) -> None:
+        for plan in self.plans.values():
+            plan.last_sold, plan.seats_sold = plan.seats_sold, 0.0
+
     def seats_needed(self) -> float:
         return sum(p.seats_expected for p in self.plans.values())
 
     def forecast(self, obs: Observation) -> None:
         for plan in self.plans.values():
             seg = obs.segments[plan.segment]
-            wanted = max(plan.seats_wanted, plan.seats_sold)
+            wanted = max(plan.seats_wanted, plan.last_sold)
             base = wanted if wanted > 0 else 0.02 * seg.users
             plan.seats_expected = base * (1.0 + seg.user_growth_q)
 
@@ -58,7 +63,7 @@ class PlanDesk:
             if self.pricing == "usage":
                 plan.price = seg.tokens_per_seat * token_cost_per_m * self.markup
                 continue
-            served = max(plan.seats_sold, 1.0)
+            served = max(plan.last_sold, 1.0)
             excess = (plan.seats_wanted - served) / served
             excess = max(-0.5, min(0.5, excess))
             plan.price = max(1.0, plan.price * (1.0 + self.speed * excess))
@@ -217,8 +222,7 @@ class App(Firm):
                 self.own_model_state = "serving"
                 self.model.log_event(self, f"{self.name}'s own model now serves "
                                      f"{p.own_model_share:.0%} of its requests")
-        for plan in self.desk.plans.values():
-            plan.seats_sold = 0.0
+        self.desk.close_quarter()
         self.tokens_bought_q = 0.0
         self.own_hours = 0.0
         self.last_burn = max(0.0, -(self.books.operating_income))

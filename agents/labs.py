@@ -248,8 +248,7 @@ class Lab(Firm):
                               "revenue_share", payer_line="cost_of_revenue",
                               payee_line="revenue")
         self.model.settle(self, "world:labour", p.sga_usd, "sga", payer_line="sga")
-        for plan in self.desk.plans.values():
-            plan.seats_sold = 0.0
+        self.desk.close_quarter()
         self.hours = {k: 0.0 for k in self.hours}
         self.last_burn = max(0.0, -self.books.operating_income)
 
