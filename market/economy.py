@@ -232,8 +232,8 @@ class Economy(mesa.Model):
         self.clear_plans(obs, orders[Market.PLANS])            # 7
         # 8: every payment above was settled through self.settle as it cleared
         self.account(obs)                                      # 9
-        self.recorder.record(obs)                              # 10
-        self.exit_defaulted(obs)                               # 11
+        self.exit_defaulted(obs)                               # 11 (before recording, so the
+        self.recorder.record(obs)                              # 10  default shows this quarter)
         self.quarter += 1
 
     # 1 -------------------------------------------------------------------------------------------
@@ -495,6 +495,7 @@ class Economy(mesa.Model):
             if firm.layer not in PRODUCING_LAYERS or firm.cash >= 0:
                 continue
             firm.defaulted = True
+            firm.default_quarter = self.quarter
             deficit = -self.ledger.balance_cents(firm.firm_id)
             self.ledger.transfer_cents("world:lenders", firm.firm_id, deficit, "default_write_off")
             sold = 0.0

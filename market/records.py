@@ -98,8 +98,9 @@ class Recorder:
 
         econ = self.economy
         tech = econ.tech
-        for firm in econ.active():
-            if firm.layer not in PRODUCING_LAYERS:
+        for firm in econ.firms.values():
+            gone = firm.defaulted and getattr(firm, "default_quarter", -1) != obs.quarter
+            if gone or firm.layer not in PRODUCING_LAYERS:
                 continue
             b = firm.close_books()
             capacity = math.nan
