@@ -1,0 +1,275 @@
+"""The ``margins`` command: run scenarios, list the library, check scenario files.
+
+    margins run                          # the baseline, its own quarters and seed
+    margins run my.toml --quarters 20 --seed 3 --out out/mine
+    margins scenarios
+    margins validate my.toml
+
+A user's mistake (a bad scenario file, an unknown scenario, a bad option, an output directory that
+cannot be written) prints one line ``error: <message>`` on stderr and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import polars as pl
+import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+from typer.core import TyperGroup
+
+from runs.scenario import LIBRARY, ScenarioError, library_names, load_scenario, resolve
+
+MAX_QUARTERS = 400
+MAX_SEED = 2**63 - 1
+LEADING_FIRMS = 8
+
+
+class _OneLineErrors(TyperGroup):
+    """Report usage errors (bad option values, unknown commands) as one ``error:`` line, exit 2."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except typer.Abort:
+            _echo_error("aborted")
+            code = 1
+        except typer.TyperException as exc:  # click's usage errors, as vendored by typer
+            format_message = getattr(exc, "format_message", None)
+            message = format_message() if format_message else str(exc)
+            if not message:  # no arguments at all: the help has been printed
+                return _exit(exc.exit_code, standalone_mode)
+            ctx = getattr(exc, "ctx", None)
+            if ctx is not None:
+                message += f" (see: {ctx.command_path} --help)"
+            _echo_error(message)
+            code = getattr(exc, "exit_code", 2)
+        return _exit(code, standalone_mode)
+
+
+def _exit(code: Any, standalone_mode: bool) -> Any:
+    if not standalone_mode:
+        return code
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+app = typer.Typer(
+    name="margins",
+    cls=_OneLineErrors,
+    help="Chasing Margins: an agent-based simulation of the AI value chain — who captures the "
+    "margins. Run a scenario, list the scenario library, or check a scenario file.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _echo_error(message: str) -> None:
+    typer.echo("error: " + " ".join(str(message).split()), err=True)
+
+
+def fail(message: str) -> NoReturn:
+    """Print ``error: message`` as one line on stderr and exit with status 2."""
+    _echo_error(message)
+    raise typer.Exit(2)
+
+
+def _console() -> Console:
+    console = Console(highlight=False, markup=False)
+    if not console.is_terminal:  # piped or captured: print tables whole rather than truncated
+        console.width = max(console.width, 160)
+    return console
+
+
+# ---------------------------------------------------------------------------------------------
+@app.command()
+def run(
+    scenario: Annotated[str, typer.Argument(
+        help="A scenario of the library (see `margins scenarios`) or a path to a TOML file.",
+        show_default=True)] = "baseline",
+    quarters: Annotated[int | None, typer.Option(
+        "--quarters", "-q", metavar="N",
+        help=f"Quarters to simulate, 1 to {MAX_QUARTERS} (default: the scenario's own).",
+        show_default=False)] = None,
+    seed: Annotated[int | None, typer.Option(
+        "--seed", "-s", metavar="S",
+        help="Random seed, a whole number ≥ 0 (default: the scenario's own).",
+        show_default=False)] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", metavar="DIR",
+        help="Directory to write manifest.json, scenario.toml and the five Parquet frames "
+        "(firms, markets, flows, models, events) into; created if missing "
+        "(default: out/SCENARIO-seedS, e.g. out/baseline-seed0).", show_default=False)] = None,
+) -> None:
+    """Run a scenario, write its frames to a directory and print the margins it produced.
+
+    The table shows, for each layer of the value chain and then for the leading firms by
+    revenue, the gross and operating margin (sum of profit over sum of revenue) of a few
+    calendar years: 2025, 2026 and 2030 when the run covers them, and its last full year.
+    """
+    from runs.report import leading_firms, report_years
+    from runs.run import run as run_scenario
+
+    try:
+        loaded = load_scenario(scenario)
+    except ScenarioError as exc:
+        fail(str(exc))
+    quarters = loaded.quarters if quarters is None else quarters
+    seed = loaded.seed if seed is None else seed
+    if not 1 <= quarters <= MAX_QUARTERS:
+        fail(f"--quarters: must be between 1 and {MAX_QUARTERS}, got {quarters}")
+    if not 0 <= seed <= MAX_SEED:
+        fail(f"--seed: must be a whole number between 0 and {MAX_SEED}, got {seed}")
+    if out is None:
+        out = Path("out") / f"{_scenario_label(scenario)}-seed{seed}"
+    _prepare_out(out)
+
+    try:
+        result = run_scenario(loaded, quarters=quarters, seed=seed)
+    except ScenarioError as exc:
+        fail(str(exc))
+    try:
+        result.write(out)
+    except OSError as exc:
+        fail(f"--out {out}: cannot write ({exc.strerror or exc})")
+
+    firms = result.frames["firms"]
+    console = _console()
+    periods = firms["period"].unique().sort()
+    span = f"{periods[0]}–{periods[-1]}" if len(periods) else "no quarters"
+    console.print(Text.assemble((scenario, "bold"),
+                                f" · seed {seed} · {quarters} quarters ({span})"))
+    years = report_years(firms)
+    if years:
+        console.print(layer_table(firms, years))
+        console.print(firm_table(firms, years, leading_firms(firms, LEADING_FIRMS)))
+        partial = _partial_years(firms, years)
+        console.print("gross, op: gross and operating margin over the calendar year, % of revenue"
+                      + ("; * partial year" if partial else ""), soft_wrap=True)
+    console.print(f"wrote {out}", soft_wrap=True)
+
+
+def _scenario_label(scenario: str) -> str:
+    """``baseline`` for a library name, the file's stem for a path."""
+    return scenario if scenario in library_names() else Path(scenario).stem
+
+
+def _prepare_out(out: Path) -> None:
+    """Create the output directory now, so that a bad --out fails before the run, not after."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"--out {out}: cannot create the directory ({exc.strerror or exc})")
+    if not os.access(out, os.W_OK | os.X_OK):
+        fail(f"--out {out}: the directory is not writable")
+
+
+# ---------------------------------------------------------------------------------------------
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.0f}%"
+
+
+def _margin_table(title: str, first: str, rows: list[tuple[str, list[float | None]]],
+                  years: list[int], partial: set[int]) -> Table:
+    """Rows of (label, [gross, operating] per year) as a table with two columns a year."""
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                  collapse_padding=True)
+    table.add_column(first, no_wrap=True)
+    for year in years:
+        table.add_column(f"{year}{'*' if year in partial else ''}\ngross", justify="right",
+                         no_wrap=True)
+        table.add_column("\nop", justify="right", no_wrap=True)
+    for label, values in rows:
+        table.add_row(label, *(_pct(v) for v in values))
+    return table
+
+
+def _partial_years(firms: pl.DataFrame, years: list[int]) -> set[int]:
+    from runs.report import full_years
+
+    full = set(full_years(firms))
+    return {y for y in years if y not in full}
+
+
+def layer_table(firms: pl.DataFrame, years: list[int]) -> Table:
+    """A Rich table of each layer's gross / operating margin in ``years``."""
+    from runs.report import layer_margins, wide
+
+    frame = wide(layer_margins(firms, by="year"), "layer", years)
+    rows = [(row[0], list(row[1:])) for row in frame.iter_rows()]
+    return _margin_table("Margins by layer", "layer", rows, years, _partial_years(firms, years))
+
+
+def firm_table(firms: pl.DataFrame, years: list[int], select: list[str]) -> Table:
+    """A Rich table of the gross / operating margin of the firms ``select`` in ``years``."""
+    from runs.report import firm_margins, wide
+
+    frame = wide(firm_margins(firms, by="year", select=select), "firm", years)
+    rows = [(f"{row[1]} ({row[2]})", list(row[3:])) for row in frame.iter_rows()]
+    return _margin_table(f"Leading firms by revenue (top {len(select)})", "firm", rows, years,
+                         _partial_years(firms, years))
+
+
+# ---------------------------------------------------------------------------------------------
+@app.command()
+def scenarios() -> None:
+    """List the scenario library: each scenario's name and description, one a line.
+
+    Run one with `margins run NAME`; the files are in runs/scenarios/.
+    """
+    console = _console()
+    broken = []
+    names = library_names()
+    width = max((len(n) for n in names), default=0)
+    for name in names:
+        try:
+            description = load_scenario(name).description
+        except ScenarioError as exc:
+            broken.append(str(exc))
+            continue
+        console.print(Text.assemble((name.ljust(width), "bold"), "  ", description),
+                      soft_wrap=True)
+    if not names:
+        fail(f"no scenarios in {LIBRARY}")
+    for message in broken:
+        _echo_error(message)
+    if broken:
+        raise typer.Exit(2)
+
+
+@app.command()
+def validate(
+    scenario: Annotated[str, typer.Argument(
+        help="A scenario of the library or a path to a TOML file.", show_default=False)],
+) -> None:
+    """Check a scenario (with what it extends): print OK and a summary, or the first error.
+
+    Exit status 0 if the scenario is valid, 2 if not (the error names the file, the key and
+    what is allowed).
+    """
+    try:
+        loaded = load_scenario(scenario)
+        source = resolve(scenario)
+    except ScenarioError as exc:
+        fail(str(exc))
+    _console().print(
+        f"OK {source}: {loaded.name} — {len(loaded.firms)} firms, {len(loaded.programs)} "
+        f"programs, {len(loaded.events)} events, {loaded.quarters} quarters from {loaded.start}",
+        soft_wrap=True)
+
+
+def main() -> None:
+    """Entry point of the ``margins`` console script."""
+    app(prog_name="margins")
+
+
+if __name__ == "__main__":
+    main()
