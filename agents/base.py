@@ -162,13 +162,6 @@ class Firm(mesa.Agent):
     def cash(self) -> float:
         return self.model.ledger.balance_usd(self.firm_id)
 
-    def pay(self, payee: str, amount_usd: float, kind: str, line: str) -> None:
-        """Pay ``payee`` and book the cost on ``line`` of this firm's income statement."""
-        if amount_usd <= 0:
-            return
-        cents = self.model.ledger.transfer(self.firm_id, payee, amount_usd, kind)
-        self.books.add(line, cents / 100.0)
-
     def close_books(self) -> Books:
         done = self.books
         self.history.append(done)

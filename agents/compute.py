@@ -103,6 +103,23 @@ def chip_value(tech, quarter: int, price_per_hour: float, build_lag: int, life_q
     return float(np.sum(margin * discount)) - dc_capex_usd
 
 
+def chip_bids(firm_id: str, programs: list, quarter: int, want: float,
+              value: float) -> list[Order]:
+    """Bids for ``want`` effective H100e worth ``value`` each: each active custom programme
+    takes its ``max_share`` of what is left (per physical chip, each worth its effective
+    H100e), the open chip market the rest."""
+    orders = []
+    for program in programs:
+        if program.active(quarter):
+            custom = want * program.max_share
+            want -= custom
+            orders.append(Order(Market.CUSTOM, Side.BID, firm_id, value * program.effective_perf,
+                                custom / program.effective_perf, book=program.name, tag="capex",
+                                factor=program.effective_perf))
+    orders.append(Order(Market.CHIPS, Side.BID, firm_id, value, want, tag="capex"))
+    return orders
+
+
 @dataclass(frozen=True, slots=True)
 class CloudParams:
     installed_h100e: float = param(1.0e6, 0.0, 1e10, "H100e in service at start")
@@ -207,18 +224,7 @@ class Cloud(Firm):
         value = self.chip_value(obs)
         if want <= 0 or value <= 0:
             return []
-        orders = []
-        for program in self.custom_programs:
-            if program.active(obs.quarter):
-                custom = want * program.max_share
-                want -= custom
-                # custom chips trade per physical chip; each is worth its effective H100e
-                orders.append(Order(Market.CUSTOM, Side.BID, self.firm_id,
-                                    value * program.effective_perf,
-                                    custom / program.effective_perf, book=program.name,
-                                    tag="capex", factor=program.effective_perf))
-        orders.append(Order(Market.CHIPS, Side.BID, self.firm_id, value, want, tag="capex"))
-        return orders
+        return chip_bids(self.firm_id, self.custom_programs, obs.quarter, want, value)
 
     def compute_ask(self, obs: Observation, own_use_hours: float = 0.0) -> list[Order]:
         """Step 4: offer every hour not used by the owner itself, in quality-adjusted hours."""

@@ -43,7 +43,8 @@ class SegmentParams:
         0.5, 0.0, 5.0, "how willingness to pay scales with the token value of the model")
     tokens_per_seat: float = param(2.0, 0.0, 1e9, "M tokens a paying seat uses a quarter")
     usage_growth: float = param(2.0, 0.1, 50.0, "yearly multiple of tokens per seat")
-    free_tokens_per_user: float = param(0.1, 0.0, 1e6, "M tokens a free user uses a quarter")
+    free_tokens_per_user: float = param(
+        0.0, 0.0, 1e6, "M tokens a free-tier user uses a quarter (0: the segment has no free tier)")
     ads_usd_per_free_user: float = param(0.0, 0.0, 1e4, "ad revenue per free user a quarter")
     api_spend_usd: float = param(0.0, 0.0, 1e13, "direct API spend a quarter at start, at the "
                                  "reference token price")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from agents.apps import PlanDesk
 from agents.base import Firm, Layer, Market, Order, Side, param
-from agents.compute import CapacityBook, Cohort, chip_value
+from agents.compute import CapacityBook, CloudParams, Cohort, chip_bids, chip_value
 from agents.demand import isoelastic_steps
 
 if TYPE_CHECKING:
@@ -54,6 +54,10 @@ def budget_bids(firm_id: str, spend_usd: float, expected_price: float, elasticit
             for pr, q in zip(prices, qty, strict=True) if q > 0]
 
 
+#: data-centre economics of compute a lab or host owns: those of a cloud's defaults
+OWNED_DC = CloudParams()
+
+
 class Lab(Firm):
     """A model lab (or, with ``serves_open_model``, an inference host).
 
@@ -80,11 +84,13 @@ class Lab(Firm):
         self.api_sold_q = p.api_tokens_q
         self.api_wanted_q = p.api_tokens_q
         self.api_offered_q = 0.0
+        self.api_sold_now = 0.0   # quality-adjusted M tokens sold so far this quarter
         self.desk = PlanDesk(dict(p.app_segments), "flat", 0.10, p.app_bonus)
         self.hours = {"training": 0.0, "inference": 0.0, "free_tier": 0.0}
         self.reserved_app_tokens_m = 0.0
         self.last_burn = 0.0
-        self.own = CapacityBook(2, 24) if p.own_compute_share > 0 else None
+        self.own = (CapacityBook(OWNED_DC.build_lag, OWNED_DC.life_quarters)
+                    if p.own_compute_share > 0 else None)
         self.launched_apps: set[str] = set(p.app_segments)
         self.custom_programs: list = []
 
@@ -131,7 +137,7 @@ class Lab(Firm):
         if need_hours > 0:
             orders.append(Order(Market.COMPUTE, Side.BID, self.firm_id, max(earn, pc * 1.2),
                                 need_hours, tag="inference"))
-        free_m = p.free_users_share * obs.segments.free_users() * obs.free_tokens_per_user()
+        free_m = p.free_users_share * obs.segments.free_tokens_m()
         if free_m > 0:
             orders += budget_bids(self.firm_id, free_m / tph * expect, expect, 0.5, "free_tier")
         # token ask: compute cost per quality-adjusted M tokens, times the learned markup
@@ -143,23 +149,16 @@ class Lab(Firm):
     def own_chip_orders(self, obs: Observation, need_hours: float) -> list[Order]:
         p: LabParams = self.params
         tech = self.model.tech
-        target = p.own_compute_share * need_hours * 1.3 / (tech.hours_per_quarter * 0.85)
+        dc = OWNED_DC
+        target = p.own_compute_share * need_hours * 1.3 / (
+            tech.hours_per_quarter * dc.target_utilisation)
         want = max(0.0, target - self.own.installed(obs.quarter) - self.own.in_pipeline())
-        value = chip_value(tech, obs.quarter, obs.compute_price, 2, 24, 0.85, 12000.0, 900.0,
-                           0.12)
+        value = chip_value(tech, obs.quarter, obs.compute_price, dc.build_lag, dc.life_quarters,
+                           dc.target_utilisation, dc.dc_capex_usd, dc.dc_opex_usd,
+                           dc.hurdle_rate)
         if want <= 0 or value <= 0:
             return []
-        orders = []
-        for program in self.custom_programs:
-            if program.active(obs.quarter):
-                custom = want * program.max_share
-                want -= custom
-                orders.append(Order(Market.CUSTOM, Side.BID, self.firm_id,
-                                    value * program.effective_perf,
-                                    custom / program.effective_perf, book=program.name,
-                                    tag="capex", factor=program.effective_perf))
-        orders.append(Order(Market.CHIPS, Side.BID, self.firm_id, value, want, tag="capex"))
-        return orders
+        return chip_bids(self.firm_id, self.custom_programs, obs.quarter, want, value)
 
     def own_hours_available(self, obs: Observation) -> float:
         if self.own is None:
@@ -171,10 +170,10 @@ class Lab(Firm):
         self.hours[tag] += hours
 
     def on_chips(self, h100e: float, price_per_h100e: float, obs: Observation) -> None:
-        shell = 12000.0 * h100e
+        shell = OWNED_DC.dc_capex_usd * h100e
         self.model.settle(self, "world:suppliers", shell, "dc_construction", payer_line="capex")
-        self.own.add(Cohort(obs.quarter, h100e, h100e * price_per_h100e + shell, 24,
-                            self.model.tech.kw(obs.quarter)))
+        self.own.add(Cohort(obs.quarter, h100e, h100e * price_per_h100e + shell,
+                            OWNED_DC.life_quarters, self.model.tech.kw(obs.quarter)))
 
     def token_asks(self, obs: Observation) -> list[Order]:
         """Step 5–6: produce tokens from the inference hours held; offer what apps don't need."""
@@ -201,7 +200,7 @@ class Lab(Firm):
         return self.desk.asks(self.firm_id, seats, obs.segments_quality_factor(self.quality))
 
     def on_tokens_sold(self, qtokens: float) -> None:
-        self.api_sold_now = getattr(self, "api_sold_now", 0.0) + qtokens
+        self.api_sold_now += qtokens
 
     def on_token_demand(self, wanted_q: float) -> None:
         self.api_wanted_q = wanted_q
@@ -224,7 +223,7 @@ class Lab(Firm):
     def end_quarter(self, obs: Observation) -> None:
         p: LabParams = self.params
         tech = self.model.tech
-        sold = getattr(self, "api_sold_now", 0.0)
+        sold = self.api_sold_now
         if self.api_offered_q > 0:
             fill = sold / self.api_offered_q
             step = p.markup_speed if fill > 0.98 else (-p.markup_speed if fill < 0.9 else 0.0)
@@ -239,10 +238,12 @@ class Lab(Firm):
                                          tech.energy_usd_per_kwh)
             self.model.settle(self, "world:energy", energy, "energy",
                               payer_line="cost_of_revenue")
+            self.model.settle(self, "world:labour",
+                              self.own.installed(obs.quarter) * OWNED_DC.dc_opex_usd,
+                              "facilities", payer_line="cost_of_revenue")
         self.stock = tech.training_stock_retention * self.stock + \
             self.hours["training"] * tech.training_factor(obs.quarter)
-        new_quality = tech.quality(self.stock)
-        self.quality = max(self.quality * 0.0 + new_quality, 0.0)
+        self.quality = tech.quality(self.stock)
         if p.revenue_share > 0 and p.revenue_share_to:
             self.model.settle(self, p.revenue_share_to, p.revenue_share * self.books.revenue,
                               "revenue_share", payer_line="cost_of_revenue",

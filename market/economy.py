@@ -50,14 +50,22 @@ class SegmentView:
     users: float
     tokens_per_seat: float
     free_tokens_per_user: float
+    ads_usd_per_free_user: float
     user_growth_q: float
     seats_sold: float = 0.0
 
+    def free_users(self, seats_sold: float | None = None) -> float:
+        """Users on the free tier: those without a paid seat, where the segment has one."""
+        if self.free_tokens_per_user <= 0:
+            return 0.0
+        sold = self.seats_sold if seats_sold is None else seats_sold
+        return max(0.0, self.users - sold)
+
 
 class SegmentsView(dict[str, SegmentView]):
-    def free_users(self) -> float:
-        seg = self.get("consumer")
-        return max(0.0, seg.users - seg.seats_sold) if seg else 0.0
+    def free_tokens_m(self) -> float:
+        """M tokens all free-tier users of every segment use this quarter."""
+        return sum(s.free_users() * s.free_tokens_per_user for s in self.values())
 
 
 @dataclass(slots=True)
@@ -89,10 +97,6 @@ class Observation:
     def segments_quality_factor(self, quality: float) -> float:
         value = 2.0 ** ((quality - self.reference_quality) / self.quality_doubling)
         return value ** self.seat_quality_elasticity
-
-    def free_tokens_per_user(self) -> float:
-        seg = self.segments.get("consumer")
-        return seg.free_tokens_per_user if seg else 0.0
 
 
 def period_of(start: str, quarter: int) -> str:
@@ -248,6 +252,7 @@ class Economy(mesa.Model):
                 users=users,
                 tokens_per_seat=seg.tokens_per_seat(self.quarter),
                 free_tokens_per_user=seg.free_tokens_per_user(self.quarter),
+                ads_usd_per_free_user=seg.params.ads_usd_per_free_user,
                 user_growth_q=users / max(seg.users(self.quarter - 1), 1.0) - 1.0,
                 seats_sold=self.recorder.seats_last.get(seg.firm_id, 0.0),
             )
@@ -452,15 +457,13 @@ class Economy(mesa.Model):
                 seller.on_seats(segment, q)
                 seats[segment] += q
         self.recorder.seats_now = dict(seats)
-        # free users of labs' consumer apps: ad revenue where advertising is switched on
-        consumer = self.firms.get("consumer")
-        if consumer is not None and consumer.params.ads_usd_per_free_user > 0:
-            free = max(0.0, obs.segments["consumer"].users - seats.get("consumer", 0.0))
+        # free-tier users of labs' apps: ad revenue where a segment is monetised by advertising
+        ads = sum(view.free_users(seats.get(name, 0.0)) * view.ads_usd_per_free_user
+                  for name, view in obs.segments.items())
+        if ads > 0:
             for lab in self.active(Lab):
-                if lab.params.free_users_share > 0:
-                    self.settle("world:customers", lab, free * lab.params.free_users_share
-                                * consumer.params.ads_usd_per_free_user, "advertising",
-                                payee_line="revenue")
+                self.settle("world:customers", lab, ads * lab.params.free_users_share,
+                            "advertising", payee_line="revenue")
 
     # 9 -------------------------------------------------------------------------------------------
     def account(self, obs: Observation) -> None:

@@ -14,8 +14,6 @@ account. Amounts are rounded to cents once, at the transfer, with round-half-eve
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import polars as pl
 
@@ -33,15 +31,6 @@ WORLD_ACCOUNTS: tuple[str, ...] = (
 
 class LedgerError(RuntimeError):
     """A transfer that breaks the ledger's rules (unknown account, negative amount)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Flow:
-    quarter: int
-    payer: str
-    payee: str
-    kind: str
-    amount_cents: int
 
 
 class Ledger:

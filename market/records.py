@@ -144,20 +144,23 @@ class Recorder:
         sold_q = lab.api_sold_q
         tokens_m = sold_q / value + lab.reserved_app_tokens_m
         price = self.economy.prices[Market.TOKENS] * value
-        name = lab.params_model_name() if hasattr(lab, "params_model_name") else \
-            f"{lab.name} {'open model' if lab.params.serves_open_model else 'frontier'}"
+        name = f"{lab.name} {'open model' if lab.params.serves_open_model else 'frontier'}"
         self.model_rows.append((obs.quarter, obs.period, name, lab.firm_id, quality, value,
                                 price, tokens_m, bool(lab.params.serves_open_model)))
 
     def frames(self) -> dict[str, pl.DataFrame]:
         econ = self.economy
+        flows = econ.ledger.flows()
+        # one period label per distinct quarter, joined on: no per-row Python
+        periods = pl.DataFrame(
+            {"quarter": (qs := flows["quarter"].unique().sort()),
+             "period": [self.period(q) for q in qs]},
+            schema={"quarter": pl.Int32, "period": pl.String})
         return {
             "firms": pl.DataFrame(self.firm_rows, schema=FIRM_SCHEMA, orient="row"),
             "markets": pl.DataFrame(self.market_rows, schema=MARKET_SCHEMA, orient="row"),
-            "flows": econ.ledger.flows().with_columns(
-                pl.col("quarter").map_elements(self.period, return_dtype=pl.String)
-                .alias("period")).select("quarter", "period", "payer", "payee", "kind",
-                                         "amount_cents"),
+            "flows": flows.join(periods, on="quarter", how="left", maintain_order="left")
+            .select("quarter", "period", "payer", "payee", "kind", "amount_cents"),
             "models": pl.DataFrame(self.model_rows, schema=MODEL_SCHEMA, orient="row"),
             "events": pl.DataFrame(self.event_rows, schema=EVENT_SCHEMA, orient="row"),
         }

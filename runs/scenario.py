@@ -380,8 +380,6 @@ def _period(source: str, key: str, value: Any) -> str:
 
 def validate(raw: dict, source: str) -> Scenario:
     """Check every table and key of a merged scenario and build the typed :class:`Scenario`."""
-    from market.economy import quarter_of
-
     top = {"scenario", "technology", "markets", "demand", "firms", "programs", "events"}
     for key in raw:
         if key not in top:
@@ -415,7 +413,6 @@ def validate(raw: dict, source: str) -> Scenario:
         if target and target not in firms:
             raise ScenarioError(source, f"firms.{firm_id}.revenue_share_to",
                                 f"unknown firm {target!r}; known: " + ", ".join(firms))
-    del quarter_of
     return Scenario(
         name=meta.get("name", Path(source.split(" ")[0]).stem), description=meta.get(
             "description", ""), claim=meta.get("claim", ""), source=meta.get("source", ""),
