@@ -266,6 +266,17 @@ def validate(
         soft_wrap=True)
 
 
+def _register_more_commands() -> None:
+    from runs.cli_sweep import register as register_batches
+    from viz.cli import register as register_viz
+
+    register_batches(app)
+    register_viz(app)
+
+
+_register_more_commands()
+
+
 def main() -> None:
     """Entry point of the ``margins`` console script."""
     app(prog_name="margins")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import platform
 import subprocess
@@ -94,6 +95,7 @@ def _version(pkg: str) -> str:
         return "unknown"
 
 
+@functools.cache
 def _code_version() -> str:
     try:
         out = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
