@@ -87,15 +87,15 @@ class CapacityBook:
 
 def chip_value(tech, quarter: int, price_per_hour: float, build_lag: int, life_quarters: int,
                utilisation: float, dc_capex_usd: float, dc_opex_usd: float,
-               hurdle_rate: float) -> float:
+               hurdle_rate: float, price_outlook: float = -0.10) -> float:
     """Present value of one H100e bought now: rental margin over its life, less the shell.
 
-    Rental prices are expected to fall with the cost of new hardware (buyers know next year's
-    chips do the same work for less), and future margins are discounted at the hurdle rate
-    (a q-theory investment rule, Tobin 1969).
+    The rental price is expected to change by ``price_outlook`` a year (falling as newer chips
+    do the same work for less, held up by growing demand and multi-year contracts), and future
+    margins are discounted at the hurdle rate (a q-theory investment rule, Tobin 1969).
     """
     q = np.arange(build_lag, build_lag + life_quarters)
-    decline = (1.0 - tech.chip_cost_decline) ** (q / 4.0)
+    decline = (1.0 + price_outlook) ** (q / 4.0)
     discount = (1.0 + hurdle_rate) ** (-q / 4.0)
     hours = tech.hours_per_quarter * utilisation
     energy = tech.energy_usd_per_hour(quarter) * hours
@@ -140,7 +140,12 @@ class CloudParams:
     reservation_share: float = param(
         0.3, 0.0, 1.0, "share of its steered ask below which it keeps hours idle")
     hurdle_rate: float = param(0.10, 0.0, 1.0, "yearly discount rate for new capacity")
-    growth_cap: float = param(0.25, 0.0, 5.0, "most the fleet may grow by orders in a quarter")
+    price_outlook: float = param(
+        -0.10, -0.9, 1.0, "yearly change of the rental price it expects over a chip's life")
+    growth_cap: float = param(0.20, 0.0, 5.0, "most the fleet may grow by orders in a quarter")
+    invest_speed: float = param(
+        0.30, 0.0, 5.0, "fleet growth a quarter per unit by which a chip's value exceeds its "
+        "price (Tobin's q − 1)")
     leverage: float = param(0.0, 0.0, 0.95, "share of chip purchases financed by debt")
     interest_rate: float = param(0.10, 0.0, 1.0, "yearly interest rate on debt")
     sga_usd: float = param(3e8, 0.0, 1e12, "SG&A a quarter")
@@ -154,7 +159,9 @@ class Cloud(Firm):
     """A cloud (hyperscale or neocloud): buys accelerators, builds capacity, rents H100e-hours.
 
     * Capacity: orders chips so that capacity ``build_lag`` quarters ahead meets forecast demand
-      at the target utilisation (capacity planning on utilisation and forecast with build lags).
+      at the target utilisation (capacity planning on utilisation and forecast with build lags),
+      and, when a chip is worth more installed than it costs (Tobin's q above 1), grows the
+      fleet by ``invest_speed`` × (q − 1) a quarter, never more than ``growth_cap``.
     * Willingness to pay for a chip: the present value of the rental margin it will earn over
       its life, expecting rental prices to fall with the cost of new hardware, less the shell
       capex (a q-theory investment rule, Tobin 1969).
@@ -186,6 +193,8 @@ class Cloud(Firm):
         self.last_sold = p.installed_h100e * self.model.tech.hours_per_quarter \
             * p.target_utilisation
         self.custom_programs: list = []
+        self.planning_price = self.model.config.markets.compute_price_usd
+        self.price_seen_quarter = -1
 
     # -- decisions -------------------------------------------------------------------------------
     def decide(self, obs: Observation) -> list[Order]:
@@ -204,11 +213,17 @@ class Cloud(Firm):
         return self.model.tech.energy_usd_per_hour(obs.quarter)
 
     def chip_value(self, obs: Observation) -> float:
-        """Present value of one more H100e installed now (USD), at its own rental price."""
+        """Present value of one more H100e installed now (USD), at its own rental price.
+
+        The price it plans on is smoothed over the last quarters (adaptive expectations, Nerlove
+        1958): one quarter's spike or slump does not start or stop a data-centre build."""
         p: CloudParams = self.params
-        return chip_value(self.model.tech, obs.quarter, obs.compute_price * p.service_quality,
+        if obs.quarter != self.price_seen_quarter:
+            self.price_seen_quarter = obs.quarter
+            self.planning_price += 0.3 * (obs.compute_price - self.planning_price)
+        return chip_value(self.model.tech, obs.quarter, self.planning_price * p.service_quality,
                           p.build_lag, p.life_quarters, p.target_utilisation, p.dc_capex_usd,
-                          p.dc_opex_usd, p.hurdle_rate)
+                          p.dc_opex_usd, p.hurdle_rate, p.price_outlook)
 
     def chip_orders(self, obs: Observation) -> list[Order]:
         p: CloudParams = self.params
@@ -220,8 +235,14 @@ class Cloud(Firm):
         retiring = sum(c.h100e for c in self.capacity.cohorts
                        if not c.alive(obs.quarter + p.build_lag + 1))
         want = max(0.0, needed - ahead + retiring)
-        want = min(want, p.growth_cap * max(installed, 1.0) + retiring)
         value = self.chip_value(obs)
+        # q-theory: when an installed chip is worth more than it costs, grow the fleet in
+        # proportion to the excess (Tobin 1969; Hayashi 1982) — at full utilisation the rental
+        # price, not the volume sold, is what signals unmet demand
+        q = value / max(obs.chip_price, 1.0)
+        want = max(want, p.invest_speed * max(0.0, q - 1.0) * installed + retiring
+                   - self.capacity.in_pipeline())
+        want = min(want, p.growth_cap * max(installed, 1.0) + retiring)
         if want <= 0 or value <= 0:
             return []
         return chip_bids(self.firm_id, self.custom_programs, obs.quarter, want, value)

@@ -19,7 +19,7 @@ _Z = np.array([-1.732, -1.150, -0.812, -0.549, -0.319, -0.105, 0.105, 0.319, 0.5
 
 
 def isoelastic_steps(spend_usd: float, ref_price: float, elasticity: float,
-                     n: int = 17) -> tuple[np.ndarray, np.ndarray]:
+                     n: int = 33) -> tuple[np.ndarray, np.ndarray]:
     """Bids tracing a constant-elasticity demand curve Q = (spend/p_ref)·(p/p_ref)^-ε.
 
     The grid spans 1/30 to 10 times the reference price, so the curve is bounded and does not
@@ -30,6 +30,15 @@ def isoelastic_steps(spend_usd: float, ref_price: float, elasticity: float,
     q = (spend_usd / ref_price) * (grid / ref_price) ** (-elasticity)
     steps = np.diff(np.concatenate([[0.0], q]))
     return grid, steps
+
+
+def faded_growth_index(growth: float, quarter: int, half_life_years: float) -> float:
+    """Level reached after ``quarter`` quarters of growth that starts at ``growth`` a year and
+    fades, halving every ``half_life_years`` (adoption S-curves: growth slows as a market
+    matures; Griliches 1957, Bass 1969)."""
+    fade = 0.5 ** (1.0 / (4.0 * half_life_years))
+    k = np.arange(max(quarter, 0))
+    return float(np.prod((1.0 + growth * fade ** k) ** 0.25))
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +71,9 @@ class Segment(Firm):
     Seat demand: the segment's users have log-normally distributed willingness to pay (median
     ``wtp_usd``), scaled by the token value of the model behind a plan to the power
     ``quality_elasticity``; twelve quantile steps become twelve bids per effective seat.
-    API and compute demand are constant-elasticity curves whose scale grows each year.
-    Everything is scaled by the scenario's demand multiplier.
+    API and compute demand are constant-elasticity curves whose scale grows each year. Every
+    growth rate is scaled by the scenario's demand multiplier and fades with the scenario's
+    growth half-life.
     """
 
     layer = Layer.CUSTOMERS
@@ -71,16 +81,21 @@ class Segment(Firm):
     Params = SegmentParams
 
     def _scale(self, growth: float, quarter: int) -> float:
-        return (1.0 + growth * self.model.demand_multiplier) ** (quarter / 4.0)
+        return faded_growth_index(growth * self.model.demand_multiplier, quarter,
+                                  self.model.config.demand.growth_half_life_years)
 
     def users(self, quarter: int) -> float:
         return self.params.users * self._scale(self.params.user_growth, quarter)
 
+    def _usage(self, quarter: int) -> float:
+        # tokens per seat keep compounding (longer reasoning, agents) as serving gets cheaper
+        return self.params.usage_growth ** (quarter / 4.0)
+
     def tokens_per_seat(self, quarter: int) -> float:
-        return self.params.tokens_per_seat * self.params.usage_growth ** (quarter / 4.0)
+        return self.params.tokens_per_seat * self._usage(quarter)
 
     def free_tokens_per_user(self, quarter: int) -> float:
-        return self.params.free_tokens_per_user * self.params.usage_growth ** (quarter / 4.0)
+        return self.params.free_tokens_per_user * self._usage(quarter)
 
     def decide(self, obs: Observation) -> list[Order]:
         p: SegmentParams = self.params
@@ -128,7 +143,9 @@ class ChipBuyers(Firm):
 
     def decide(self, obs: Observation) -> list[Order]:
         p: ChipBuyersParams = self.params
-        spend = p.spend_usd * (1.0 + p.growth * self.model.demand_multiplier) ** (obs.quarter / 4) \
+        spend = p.spend_usd * faded_growth_index(
+            p.growth * self.model.demand_multiplier, obs.quarter,
+            self.model.config.demand.growth_half_life_years) \
             * self.model.demand_shock()
         # the reference price falls with the cost of hardware: the same dollars buy more H100e
         ref = p.reference_price_usd * self.model.tech.cost_factor(obs.quarter)
@@ -148,6 +165,9 @@ class InvestorParams:
     burn_weight: float = param(0.3, 0.0, 10.0, "how much industry burn relative to revenue "
                                "weighs on sentiment")
     lending_rate: float = param(0.10, 0.0, 1.0, "yearly rate on new debt")
+    revenue_multiple: float = param(
+        25.0, 0.0, 1000.0, "valuation over annualised revenue at sentiment 1")
+    max_stake: float = param(0.2, 0.0, 1.0, "largest share of a firm sold in one round")
 
 
 class Investors(Firm):
@@ -156,8 +176,10 @@ class Investors(Firm):
     Sentiment mean-reverts to a long-run level and is pushed up by the industry's revenue growth
     and down by its burn relative to revenue (an adaptive-expectations rule, after Minsky's
     financial-instability hypothesis: funding follows recent success). A round asked for is
-    granted in proportion to sentiment, capped at the amount asked; a scripted funding shock
-    sets sentiment directly.
+    granted in proportion to sentiment, capped at the amount asked and at ``max_stake`` of the
+    firm's valuation (``revenue_multiple`` × sentiment × annualised revenue): a firm with little
+    revenue cannot raise more than a stake in it is worth. A scripted funding shock sets
+    sentiment directly.
     """
 
     layer = Layer.CAPITAL
@@ -175,5 +197,9 @@ class Investors(Firm):
         self.sentiment = float(np.clip(self.sentiment + drift + 0.1 * math.tanh(push), 0.0, 5.0))
 
     def grant(self, asked_usd: float, firm: Firm) -> float:
-        """How much of a round is granted: all of it at sentiment 1 or more, less below."""
-        return asked_usd * min(1.0, max(0.0, self.sentiment))
+        """How much of a round is granted: all of it at sentiment 1 or more, less below, never
+        more than ``max_stake`` of what the firm is valued at on its revenue."""
+        p: InvestorParams = self.params
+        mood = max(0.0, self.sentiment)
+        valuation = p.revenue_multiple * mood * 4.0 * max(0.0, firm.books.revenue)
+        return min(asked_usd * min(1.0, mood), p.max_stake * valuation)

@@ -155,7 +155,7 @@ class Lab(Firm):
         want = max(0.0, target - self.own.installed(obs.quarter) - self.own.in_pipeline())
         value = chip_value(tech, obs.quarter, obs.compute_price, dc.build_lag, dc.life_quarters,
                            dc.target_utilisation, dc.dc_capex_usd, dc.dc_opex_usd,
-                           dc.hurdle_rate)
+                           dc.hurdle_rate, dc.price_outlook)
         if want <= 0 or value <= 0:
             return []
         return chip_bids(self.firm_id, self.custom_programs, obs.quarter, want, value)

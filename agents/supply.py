@@ -24,6 +24,9 @@ class FoundryParams:
     capex_usd_per_slot: float = param(
         3000.0, 0.0, 1e6, "capital cost of one H100e-a-quarter of new capacity")
     life_quarters: int = param(24, 4, 80, "depreciation life of packaging capacity")
+    cost_decline: float = param(
+        0.10, 0.0, 0.9, "yearly fall in the cost, capex and price of a slot per H100e of output "
+        "(density gains net of dearer wafers)")
     price_speed: float = param(
         0.10, 0.0, 1.0, "price response to excess demand per quarter (contract stickiness)")
     fixed_opex_usd: float = param(1.0e9, 0.0, 1e12, "quarterly opex of the AI-accelerator business")
@@ -56,6 +59,9 @@ class Foundry(Firm):
     def decide(self, obs: Observation) -> list[Order]:
         p: FoundryParams = self.params
         self.capacity += self.pipeline.popleft()
+        # a slot is priced per H100e of output, which each node makes cheaper: the price drifts
+        # down with the slot's cost before responding to the backlog
+        self.price *= (1.0 - p.cost_decline) ** 0.25 if obs.quarter > 0 else 1.0
         excess = (self.last_orders - self.capacity) / max(self.capacity, 1.0)
         self.price = self.strategy.adjust_price(self.price, excess, p.price_speed,
                                                 floor=self.unit_cost(obs.quarter))
@@ -65,13 +71,16 @@ class Foundry(Firm):
         add = min(max_add, max(0.0, self.last_orders * 1.1 - planned))
         self.pipeline.append(add)
         if add > 0:
-            capex = add * p.capex_usd_per_slot
+            capex = add * p.capex_usd_per_slot * self.cost_factor(obs.quarter)
             self.model.settle(self, "world:suppliers", capex, "capex", payer_line="capex")
             self.cohorts.append((obs.quarter, capex / p.life_quarters))
         return [Order(Market.FOUNDRY, Side.ASK, self.firm_id, self.price, self.capacity)]
 
+    def cost_factor(self, quarter: int) -> float:
+        return (1.0 - self.params.cost_decline) ** (quarter / 4.0)
+
     def unit_cost(self, quarter: int) -> float:
-        return self.params.unit_cost_usd * self.model.tech.cost_factor(quarter)
+        return self.params.unit_cost_usd * self.cost_factor(quarter)
 
     def on_demand(self, wanted: float) -> None:
         self.last_orders = wanted
@@ -121,7 +130,8 @@ class ChipDesigner(Firm):
     """A chip designer: buys foundry slots, builds accelerators, sells them at a list price.
 
     Production is planned on a demand forecast (last quarter's orders at its price, grown at the
-    recent growth rate) plus a buffer. The list price moves by tâtonnement on excess demand
+    recent growth rate) plus a buffer. The list price per H100e drifts down with the cost of
+    performance (newer generations) and moves by tâtonnement on excess demand
     (Walras 1874; Uzawa 1960): raised when buyers ask for more than it can ship, cut when stock is
     left. Unsold chips are held as inventory at average cost. A designer may also be a custom-ASIC
     partner (Broadcom): it then sells each programme's chips to that programme's owner only, at a
@@ -152,6 +162,12 @@ class ChipDesigner(Firm):
         orders: list[Order] = []
         floor = self.unit_cost(obs)
         growth = min(0.25, max(-0.5, self.demand_seen / max(self.demand_prev, 1.0) - 1.0))
+        # prices are per H100e of performance: each new generation delivers it for less, so list
+        # and contract prices drift down with the cost trend before responding to demand
+        drift = self.model.tech.cost_factor(obs.quarter) / self.model.tech.cost_factor(
+            max(obs.quarter - 1, 0))
+        self.price *= drift
+        self.custom_price = {name: price * drift for name, price in self.custom_price.items()}
         if p.merchant:
             offered = self.inventory + self.slot_orders.get("", 0.0)
             excess = (self.demand_seen - offered) / max(offered, 1.0) if offered else 0.0

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 #: income-statement line each kind of purchase is booked to, by the order's tag
 TAG_LINE: dict[str, str | None] = {
     "capex": "capex", "inventory": None, "training": "rnd", "inference": "cost_of_revenue",
-    "free_tier": "sga", "api": None, "compute": None, "plan": None,
+    "free_tier": "cost_of_revenue", "api": None, "compute": None, "plan": None,
 }
 RULE: dict[Market, str] = {
     Market.FOUNDRY: "posted", Market.CHIPS: "posted", Market.CUSTOM: "posted",
@@ -90,12 +90,16 @@ class Observation:
     programs: list[Program] = field(default_factory=list)
     compute_volume_now: float = 0.0
     compute_unmet_now: float = 0.0
+    frontier_quality: float = 0.0
 
     def programs_of_partner(self, firm_id: str) -> list[Program]:
         return [p for p in self.programs if p.partner == firm_id and p.active(self.quarter)]
 
     def segments_quality_factor(self, quality: float) -> float:
-        value = 2.0 ** ((quality - self.reference_quality) / self.quality_doubling)
+        """What users pay for a plan on a model of ``quality``, relative to one on the best model
+        of the quarter: users judge a model against the frontier on offer, so willingness to pay
+        for seats does not grow without bound as every model improves."""
+        value = 2.0 ** ((quality - self.frontier_quality) / self.quality_doubling)
         return value ** self.seat_quality_elasticity
 
 
@@ -268,6 +272,7 @@ class Economy(mesa.Model):
             token_demand_growth=self.token_demand_growth,
             best_api_quality=max(api_q) if api_q else self.tech.reference_quality,
             open_quality=max(open_q) if open_q else self.tech.reference_quality - 5.0,
+            frontier_quality=max(api_q + open_q, default=self.tech.reference_quality),
             seat_quality_elasticity=self.config.demand.seat_quality_elasticity,
             reference_quality=self.tech.reference_quality,
             quality_doubling=self.tech.quality_doubling,
@@ -414,11 +419,17 @@ class Economy(mesa.Model):
     # 6 -------------------------------------------------------------------------------------------
     def clear_tokens(self, obs: Observation, bids: list[Order], asks: list[Order]) -> None:
         res = self._clear(Market.TOKENS, "", bids, asks)
-        # each seller learns what buyers wanted at its own ask (its share by what it offered)
-        offered = max(sum(a.qty for a in asks), 1e-12)
-        for ask in asks:
-            wanted = sum(b.qty for b in bids if b.price >= ask.price)
-            self.firms[ask.firm].on_token_demand(wanted * ask.qty / offered)
+        # every API seller — also one that offered nothing this quarter — learns its residual
+        # demand: what buyers wanted at its ask, less what sellers asking less offered
+        # (efficient rationing), shared equally with sellers asking the same
+        sellers = [lab for lab in self.active(Lab) if lab.params.sells_api
+                   and not lab.params.open_weights]
+        for lab in sellers:
+            price = lab.token_ask
+            willing = sum(b.qty for b in bids if b.price >= price)
+            cheaper = sum(a.qty for a in asks if a.price < price and a.firm != lab.firm_id)
+            peers = sum(1 for other in sellers if other.token_ask == price)
+            lab.on_token_demand(max(0.0, willing - cheaper) / peers)
         for i, j, q, price in zip(res.trade_bid, res.trade_ask, res.trade_qty, res.trade_price,
                                   strict=True):
             bid, ask = bids[i], asks[j]
@@ -446,9 +457,12 @@ class Economy(mesa.Model):
             if not seg_bids and not seg_asks:
                 continue
             res = self._clear(Market.PLANS, segment, seg_bids, seg_asks)
+            # the demand a seller faces is residual: users willing to pay its price, less the
+            # seats offered by sellers cheaper per unit of value (efficient rationing)
             for ask in seg_asks:
-                wanted = sum(b.qty for b in seg_bids if b.price >= ask.price)
-                self.firms[ask.firm].on_plan_demand(segment, wanted)
+                willing = sum(b.qty for b in seg_bids if b.price >= ask.price)
+                cheaper = sum(a.qty for a in seg_asks if a.price < ask.price)
+                self.firms[ask.firm].on_plan_demand(segment, max(0.0, willing - cheaper))
             for j, q, price in zip(res.trade_ask, res.trade_qty, res.trade_price, strict=True):
                 ask = seg_asks[j]
                 seller = self.firms[ask.firm]

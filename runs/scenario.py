@@ -51,6 +51,9 @@ class Demand:
         "lo": 0.0, "hi": 10.0, "doc": "scales every segment's growth rates (demand growth)"})
     seat_quality_elasticity: float = field(default=0.5, metadata={
         "lo": 0.0, "hi": 5.0, "doc": "how seat value scales with the token value of a model"})
+    growth_half_life_years: float = field(default=3.0, metadata={
+        "lo": 0.25, "hi": 1000.0, "doc": "years in which every demand growth rate halves "
+        "(adoption slows as markets mature; 1000: no fading)"})
     noise: float = field(default=0.05, metadata={
         "lo": 0.0, "hi": 1.0, "doc": "standard deviation of quarterly demand shocks (log)"})
 
