@@ -112,6 +112,8 @@ class Lab(Firm):
         self.desk.forecast(obs)
         self.desk.reprice(obs, pc / tph)
         orders: list[Order] = []
+        if self.own is None and p.own_compute_share > 0:  # a scripted move into owning compute
+            self.own = CapacityBook(OWNED_DC.build_lag, OWNED_DC.life_quarters)
         if self.own is not None:
             self.own.advance(obs.quarter)
         # training

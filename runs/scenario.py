@@ -113,6 +113,47 @@ EVENT_KINDS = {
 
 
 @dataclass(frozen=True, slots=True)
+class Claim:
+    """A testable claim a scenario makes against the baseline (``[[claims]]``).
+
+    ``metric`` of ``layer`` (or ``firm``, or ``market`` for prices) over ``window`` moves in
+    ``direction`` compared with the baseline run on the same seed.
+    """
+
+    text: str
+    metric: str
+    direction: str
+    layer: str = ""
+    firm: str = ""
+    market: str = ""
+    window: str = ""
+
+
+CLAIM_METRICS = {
+    "gross_margin": "gross profit over revenue of the layer or firm",
+    "operating_margin": "operating income over revenue of the layer or firm",
+    "profit_share": "the layer's or firm's share of the industry's total gross profit",
+    "revenue_share": "a layer's share of the industry's revenue; a firm's share of its layer's",
+    "revenue": "revenue of the layer or firm, USD",
+    "defaults": "number of firms of the layer that default (or 1 if the firm does)",
+    "price": "mean clearing price of the market (chips, compute, tokens, foundry)",
+}
+CLAIM_MARKETS = ("foundry", "chips", "compute", "tokens")
+CLAIM_LAYERS = ("foundry", "chips", "cloud", "neocloud", "lab", "host", "app")
+DEFAULT_WINDOW = "2026Q3-2030Q4"
+
+
+def window_bounds(window: str, start: str) -> tuple[int, int]:
+    """Quarters (0-based, inclusive) of a window like ``2026Q3-2030Q4`` for a run from start."""
+    first, last = window.split("-")
+
+    def q(period: str) -> int:
+        return (int(period[:4]) - int(start[:4])) * 4 + int(period[5]) - int(start[5])
+
+    return q(first), q(last)
+
+
+@dataclass(frozen=True, slots=True)
 class FirmSpec:
     role: str
     name: str
@@ -137,6 +178,7 @@ class Scenario:
     programs: dict[str, Program]
     events: tuple[Event, ...]
     raw: dict[str, Any]
+    claims: tuple[Claim, ...] = ()
 
     def to_toml(self) -> str:
         return dumps_toml(self.raw)
@@ -383,7 +425,8 @@ def _period(source: str, key: str, value: Any) -> str:
 
 def validate(raw: dict, source: str) -> Scenario:
     """Check every table and key of a merged scenario and build the typed :class:`Scenario`."""
-    top = {"scenario", "technology", "markets", "demand", "firms", "programs", "events"}
+    top = {"scenario", "technology", "markets", "demand", "firms", "programs", "events",
+           "claims"}
     for key in raw:
         if key not in top:
             raise ScenarioError(source, key, "unknown table; allowed: " + ", ".join(sorted(top)))
@@ -404,6 +447,7 @@ def validate(raw: dict, source: str) -> Scenario:
     firms = _validate_firms(raw.get("firms", {}), source)
     programs = _validate_programs(raw.get("programs", {}), firms, source, start)
     events = _validate_events(raw.get("events", []), firms, source, start)
+    claims = _validate_claims(raw.get("claims", []), firms, source)
     segments = [f for f, spec in firms.items() if spec.role == "segment"]
     for firm_id, spec in firms.items():
         for f in dataclasses.fields(spec.params):
@@ -421,7 +465,7 @@ def validate(raw: dict, source: str) -> Scenario:
             "description", ""), claim=meta.get("claim", ""), source=meta.get("source", ""),
         start=start, quarters=meta.get("quarters", 40), seed=meta.get("seed", 0),
         technology=tech, markets=markets, demand=demand, firms=firms, programs=programs,
-        events=events, raw=raw)
+        events=events, raw=raw, claims=claims)
 
 
 def _validate_firms(table: Any, source: str) -> dict[str, FirmSpec]:
@@ -536,6 +580,61 @@ def _validate_events(items: Any, firms: dict[str, FirmSpec], source: str,
                                 "a segment; known: " + ", ".join(segments))
         out.append(Event(period=period, kind=kind, firm=firm, key=item.get("key", ""),
                          value=value, segment=item.get("segment", ""), text=item.get("text", "")))
+    return tuple(out)
+
+
+def _window(source: str, key: str, value: Any) -> str:
+    if not isinstance(value, str) or value.count("-") != 1:
+        raise ScenarioError(source, key, f"{value!r} is not a window like {DEFAULT_WINDOW}")
+    first, last = value.split("-")
+    _period(source, key, first)
+    _period(source, key, last)
+    if last < first:
+        raise ScenarioError(source, key, f"{value!r} ends before it starts")
+    return value
+
+
+def _validate_claims(items: Any, firms: dict[str, FirmSpec], source: str) -> tuple[Claim, ...]:
+    if not isinstance(items, list):
+        raise ScenarioError(source, "claims", "must be an array of tables ([[claims]])")
+    names = [f.name for f in dataclasses.fields(Claim)]
+    out = []
+    for n, item in enumerate(items):
+        key = f"claims[{n}]"
+        if not isinstance(item, dict):
+            raise ScenarioError(source, key, "must be a table")
+        for k, v in item.items():
+            if k not in names:
+                raise ScenarioError(source, f"{key}.{k}", "unknown key; allowed: "
+                                    + ", ".join(names))
+            if not isinstance(v, str):
+                raise ScenarioError(source, f"{key}.{k}", f"must be a string, got {v!r}")
+        for k in ("text", "metric", "direction"):
+            if not item.get(k):
+                raise ScenarioError(source, f"{key}.{k}", "is required")
+        metric = item["metric"]
+        if metric not in CLAIM_METRICS:
+            raise ScenarioError(source, f"{key}.metric", f"{metric!r} is not a metric; allowed: "
+                                + ", ".join(CLAIM_METRICS))
+        if item["direction"] not in ("up", "down"):
+            raise ScenarioError(source, f"{key}.direction",
+                                f"{item['direction']!r} is not allowed; allowed: up, down")
+        targets = [k for k in ("layer", "firm", "market") if item.get(k)]
+        wanted = ["market"] if metric == "price" else ["layer", "firm"]
+        if len(targets) != 1 or targets[0] not in wanted:
+            raise ScenarioError(source, key, f"metric {metric!r} needs exactly one of: "
+                                + ", ".join(wanted))
+        if item.get("layer") and item["layer"] not in CLAIM_LAYERS:
+            raise ScenarioError(source, f"{key}.layer", f"{item['layer']!r} is not a layer; "
+                                "allowed: " + ", ".join(CLAIM_LAYERS))
+        if item.get("firm") and item["firm"] not in firms:
+            raise ScenarioError(source, f"{key}.firm", f"unknown firm {item['firm']!r}; known: "
+                                + ", ".join(firms))
+        if item.get("market") and item["market"] not in CLAIM_MARKETS:
+            raise ScenarioError(source, f"{key}.market", f"{item['market']!r} is not a market; "
+                                "allowed: " + ", ".join(CLAIM_MARKETS))
+        window = _window(source, f"{key}.window", item.get("window", DEFAULT_WINDOW))
+        out.append(Claim(**{**item, "window": window}))
     return tuple(out)
 
 

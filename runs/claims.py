@@ -1,0 +1,108 @@
+"""Claims a scenario makes against the baseline: the figure each claim is about, and verdicts.
+
+A claim (``[[claims]]`` in a scenario) names a metric of a layer, a firm or a market over a window
+and the direction it should move compared with the baseline. Both are run on the same seeds; the
+claim is judged on the paired differences (scenario − baseline, seed by seed):
+
+* **supported** — the 95% interval of the mean difference lies wholly on the claimed side of zero;
+* **contradicted** — it lies wholly on the other side;
+* **not supported** — it contains zero (the model shows no difference it can tell from noise).
+
+A scenario's verdict is *supported* when every claim is, *not supported* when none is, and
+*mixed* otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import polars as pl
+
+from runs.scenario import CLAIM_LAYERS, Claim, window_bounds
+
+#: two-sided 97.5% quantiles of Student's t by degrees of freedom (1..30); normal beyond
+_T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
+         2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
+         2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
+
+
+def t975(dof: int) -> float:
+    """The 97.5% quantile of Student's t with ``dof`` degrees of freedom."""
+    if dof < 1:
+        return math.nan
+    return _T975[dof - 1] if dof <= len(_T975) else 1.96
+
+
+def mean_interval(values) -> tuple[float, float, float]:
+    """Mean and 95% t-interval of ``values`` (NaNs dropped); the interval is NaN for n < 2."""
+    x = np.asarray([v for v in values if v is not None and np.isfinite(v)], dtype=float)
+    if x.size == 0:
+        return math.nan, math.nan, math.nan
+    mean = float(x.mean())
+    if x.size < 2:
+        return mean, math.nan, math.nan
+    half = t975(x.size - 1) * float(x.std(ddof=1)) / math.sqrt(x.size)
+    return mean, mean - half, mean + half
+
+
+def _window(frame: pl.DataFrame, claim: Claim, start: str) -> pl.DataFrame:
+    first, last = window_bounds(claim.window, start)
+    return frame.filter(pl.col("quarter").is_between(first, last))
+
+
+def claim_value(claim: Claim, firms: pl.DataFrame, markets: pl.DataFrame, start: str) -> float:
+    """The figure ``claim`` is about, in one run (NaN when the run has nothing to measure)."""
+    if claim.metric == "price":
+        m = _window(markets, claim, start).filter(
+            (pl.col("market") == claim.market) & (pl.col("book") == ""))
+        prices = m["price_usd"].drop_nulls().drop_nans()
+        return float(prices.mean()) if len(prices) else math.nan
+    f = _window(firms, claim, start).filter(pl.col("layer").is_in(CLAIM_LAYERS))
+    if claim.firm:
+        subset = f.filter(pl.col("firm") == claim.firm)
+        peers = f.filter(pl.col("layer").is_in(subset["layer"].unique().to_list()))
+    else:
+        subset = f.filter(pl.col("layer") == claim.layer)
+        peers = f
+    revenue = float(subset["revenue_usd"].sum())
+    match claim.metric:
+        case "gross_margin":
+            return float(subset["gross_profit_usd"].sum()) / revenue if revenue > 0 else math.nan
+        case "operating_margin":
+            return (float(subset["operating_income_usd"].sum()) / revenue if revenue > 0
+                    else math.nan)
+        case "revenue":
+            return revenue
+        case "revenue_share":
+            total = float(peers["revenue_usd"].sum())
+            return revenue / total if total > 0 else math.nan
+        case "profit_share":
+            total = float(f["gross_profit_usd"].sum())
+            return float(subset["gross_profit_usd"].sum()) / total if total > 0 else math.nan
+        case "defaults":
+            return float(subset.filter(pl.col("defaulted"))["firm"].n_unique())
+    raise ValueError(f"unknown metric {claim.metric!r}")
+
+
+def verdict(direction: str, low: float, high: float) -> str:
+    """The verdict on one claim from the 95% interval of its paired difference."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return "not supported"
+    sign = 1.0 if direction == "up" else -1.0
+    lo, hi = sorted((sign * low, sign * high))
+    if lo > 0:
+        return "supported"
+    if hi < 0:
+        return "contradicted"
+    return "not supported"
+
+
+def scenario_verdict(verdicts: list[str]) -> str:
+    """Supported when every claim is, not supported when none is, mixed otherwise."""
+    if not verdicts:
+        return "no claims"
+    hits = sum(v == "supported" for v in verdicts)
+    if hits == len(verdicts):
+        return "supported"
+    return "not supported" if hits == 0 else "mixed"
