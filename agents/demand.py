@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -18,6 +19,13 @@ _Z = np.array([-1.732, -1.150, -0.812, -0.549, -0.319, -0.105, 0.105, 0.319, 0.5
                1.150, 1.732])
 
 
+@functools.cache
+def _grid(n: int) -> np.ndarray:
+    grid = np.geomspace(10.0, 1.0 / 30.0, n)
+    grid.flags.writeable = False
+    return grid
+
+
 def isoelastic_steps(spend_usd: float, ref_price: float, elasticity: float,
                      n: int = 33) -> tuple[np.ndarray, np.ndarray]:
     """Bids tracing a constant-elasticity demand curve Q = (spend/p_ref)·(p/p_ref)^-ε.
@@ -26,12 +34,14 @@ def isoelastic_steps(spend_usd: float, ref_price: float, elasticity: float,
     depend on last quarter's price. Returns bid prices (high to low) and the quantity each step
     adds, so the cumulative quantity at price p equals Q(p) on the grid.
     """
-    grid = ref_price * np.geomspace(10.0, 1.0 / 30.0, n)
-    q = (spend_usd / ref_price) * (grid / ref_price) ** (-elasticity)
+    ratios = _grid(n)
+    grid = ref_price * ratios
+    q = (spend_usd / ref_price) * ratios ** (-elasticity)
     steps = np.diff(np.concatenate([[0.0], q]))
     return grid, steps
 
 
+@functools.cache
 def faded_growth_index(growth: float, quarter: int, half_life_years: float) -> float:
     """Level reached after ``quarter`` quarters of growth that starts at ``growth`` a year and
     fades, halving every ``half_life_years`` (adoption S-curves: growth slows as a market
