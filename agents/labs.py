@@ -23,12 +23,18 @@ class LabParams:
     training_share: float = param(
         0.20, 0.0, 1.0, "share of its cash it spends on training compute each quarter")
     min_training_usd: float = param(0.0, 0.0, 1e12, "training spend a quarter it keeps anyway")
+    training_to_revenue: float = param(
+        0.0, 0.0, 10.0, "training spend a quarter per dollar of last quarter's revenue (the race "
+        "to stay at the frontier), while half its cash covers it")
     api_tokens_q: float = param(
         5e8, 0.0, 1e15, "quality-adjusted M tokens sold on the API the quarter before start")
     markup: float = param(2.0, 1.0, 20.0, "token ask over its compute cost per token at start")
     markup_speed: float = param(0.08, 0.0, 1.0, "markup response to selling out or not")
     open_weights: bool = param(False, doc="releases its weights: hosts serve it, no API sales")
     sells_api: bool = param(True, doc="sells tokens on the API market")
+    api_appeal: float = param(
+        1.0, 0.0, 100.0, "API buyers' preference for its platform at equal price per unit of "
+        "quality (enterprise agreements, tooling, trust); scales its share of buyers")
     serves_open_model: bool = param(False, doc="serves the best open-weights model (hosts)")
     app_segments: dict[str, float] = field(
         default_factory=dict,
@@ -61,13 +67,16 @@ OWNED_DC = CloudParams()
 class Lab(Firm):
     """A model lab (or, with ``serves_open_model``, an inference host).
 
-    * Training: spends a share of its cash on training compute each quarter; quality follows the
+    * Training: spends a share of its cash on training compute each quarter, or
+      ``training_to_revenue`` times last quarter's revenue while half its cash covers it (the race
+      for the frontier, financed by rounds); quality follows the
       logarithm of its effective training stock (scaling laws: Kaplan et al. 2020; Hoffmann et
       al. 2022), which decays as older training falls behind.
     * Inference: rents the hours its forecast token sales, its own apps and its free users need,
       bidding up to what an hour earns in tokens.
     * Tokens: asks its compute cost per quality-adjusted token times a markup that it learns —
-      raised when it sells out, cut when tokens go unsold (tâtonnement on its own output).
+      cut when tokens go unsold, otherwise moved the way that raised the API's gross profit last
+      quarter (hill-climbing, Cyert & March 1963).
     * Funding: raises a round when cash covers fewer than ``runway_quarters`` of burn.
     """
 
@@ -85,10 +94,14 @@ class Lab(Firm):
         self.api_wanted_q = p.api_tokens_q
         self.api_offered_q = 0.0
         self.api_sold_now = 0.0   # quality-adjusted M tokens sold so far this quarter
+        self.api_revenue_now = 0.0
+        self.api_profit_last = 0.0
+        self.markup_direction = 1.0
         self.desk = PlanDesk(dict(p.app_segments), "flat", 0.10, p.app_bonus)
         self.hours = {"training": 0.0, "inference": 0.0, "free_tier": 0.0}
         self.reserved_app_tokens_m = 0.0
         self.last_burn = 0.0
+        self.last_revenue = 0.0
         self.own = (CapacityBook(OWNED_DC.build_lag, OWNED_DC.life_quarters)
                     if p.own_compute_share > 0 else None)
         self.launched_apps: set[str] = set(p.app_segments)
@@ -121,7 +134,9 @@ class Lab(Firm):
         # grid around the price it expects (the reference price falling with hardware cost)
         expect = obs.reference_compute_price * tech.cost_factor(obs.quarter)
         if not p.serves_open_model:
-            budget = max(p.min_training_usd, p.training_share * max(self.cash, 0.0))
+            cash = max(self.cash, 0.0)
+            budget = max(p.min_training_usd, p.training_share * cash,
+                         min(p.training_to_revenue * self.last_revenue, 0.5 * cash))
             if budget > 0:
                 orders += budget_bids(self.firm_id, budget, expect, 1.0, "training")
         # inference: API, own apps, free users
@@ -201,8 +216,9 @@ class Lab(Firm):
         seats = self.reserved_app_tokens_m / max(sum(per_seat) / len(per_seat), 1e-12)
         return self.desk.asks(self.firm_id, seats, obs.segments_quality_factor(self.quality))
 
-    def on_tokens_sold(self, qtokens: float) -> None:
+    def on_tokens_sold(self, qtokens: float, price: float = 0.0) -> None:
         self.api_sold_now += qtokens
+        self.api_revenue_now += qtokens * price
 
     def on_token_demand(self, wanted_q: float) -> None:
         self.api_wanted_q = wanted_q
@@ -228,10 +244,21 @@ class Lab(Firm):
         sold = self.api_sold_now
         if self.api_offered_q > 0:
             fill = sold / self.api_offered_q
-            step = p.markup_speed if fill > 0.98 else (-p.markup_speed if fill < 0.9 else 0.0)
+            # unit cost of a quality-adjusted M token this quarter, and the API's gross profit
+            cost = max(obs.compute_price, 0.01) / (
+                self.tokens_per_hour(obs.quarter) * tech.token_value(self.serving_quality(obs)))
+            profit = self.api_revenue_now - sold * cost
+            if fill < 0.9:          # capacity stood unsold: cut the markup
+                step = -p.markup_speed
+            else:                   # hill-climb on the API's gross profit (Cyert & March 1963)
+                if profit < self.api_profit_last:
+                    self.markup_direction = -self.markup_direction
+                step = p.markup_speed * self.markup_direction
+            self.api_profit_last = profit
             self.markup = self.strategy.adjust_markup(self.markup, step)
         self.api_sold_q = sold
         self.api_sold_now = 0.0
+        self.api_revenue_now = 0.0
         if self.own is not None:
             dep = self.own.depreciation(obs.quarter)
             self.books.add("depreciation", dep)
@@ -245,6 +272,9 @@ class Lab(Firm):
                               "facilities", payer_line="cost_of_revenue")
         self.stock = tech.training_stock_retention * self.stock + \
             self.hours["training"] * tech.training_factor(obs.quarter)
+        if not p.serves_open_model:  # knowledge spills over from the frontier (catch-up)
+            frontier = tech.training_stock_retention * self.model.frontier_stock
+            self.stock += tech.knowledge_diffusion * max(0.0, frontier - self.stock)
         self.quality = tech.quality(self.stock)
         if p.revenue_share > 0 and p.revenue_share_to:
             self.model.settle(self, p.revenue_share_to, p.revenue_share * self.books.revenue,
@@ -254,6 +284,7 @@ class Lab(Firm):
         self.desk.close_quarter()
         self.hours = {k: 0.0 for k in self.hours}
         self.last_burn = max(0.0, -self.books.operating_income)
+        self.last_revenue = self.books.revenue
 
     def funding_need(self, obs: Observation) -> float:
         p: LabParams = self.params

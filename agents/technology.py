@@ -33,6 +33,9 @@ class Technology:
         5.0, 0.1, 100.0, "quality points that double what a buyer pays per token")
     reference_quality: float = param(
         90.0, 0.0, 300.0, "quality whose tokens are worth one quality-adjusted token")
+    knowledge_diffusion: float = param(
+        0.05, 0.0, 1.0, "share of its gap to the frontier's training stock a lab closes each "
+        "quarter without paying for it (distillation, papers, people moving)")
     training_stock_retention: float = param(
         0.85, 0.0, 1.0, "share of the effective training stock that stays relevant each quarter")
 

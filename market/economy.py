@@ -6,6 +6,7 @@ Firms decide, the auctioneer clears, the ledger settles, the economy orchestrate
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -147,6 +148,8 @@ class Economy(mesa.Model):
         self.last_token_volume = 0.0
         self.last_revenue = 0.0
         self.clearings: dict[tuple[str, str], Clearing] = {}
+        #: (price, volume) of markets cleared in differentiated sub-books, by (market, book)
+        self.totals: dict[tuple[str, str], tuple[float, float]] = {}
         self.obs: Observation | None = None
 
     # ---------------------------------------------------------------------------------------------
@@ -261,6 +264,7 @@ class Economy(mesa.Model):
                 seats_sold=self.recorder.seats_last.get(seg.firm_id, 0.0),
             )
         labs = [f for f in self.active(Lab) if f.layer is Layer.LAB]
+        self.frontier_stock = max((f.stock for f in labs), default=0.0)
         api_q = [f.quality for f in labs if f.params.sells_api and not f.params.open_weights]
         open_q = [f.quality for f in labs if f.params.open_weights]
         self.obs = Observation(
@@ -321,6 +325,69 @@ class Economy(mesa.Model):
         self.clearings[(market.value, book)] = res
         self.recorder.market(self.quarter, market, book, res, bids, asks)
         return res
+
+    def _clear_differentiated(self, market: Market, book: str, bids: list[Order],
+                              asks: list[Order], elasticity: float
+                              ) -> list[tuple[Order, Order, float, float]]:
+        """Clear a market of differentiated sellers; return trades (bid, ask, qty, price).
+
+        Buyers spread over sellers by shares ∝ (ask per unit of value)^−elasticity — the
+        demand of a logit / CES discrete choice with taste dispersion (Anderson, de Palma &
+        Thisse 1992) — and each seller's share clears against its ask in its own sub-book.
+        What is left unserved (a seller sold out, or priced above some buyers) clears once more
+        in a spillover book against every seller's remaining supply. One ``total`` row
+        (volume-weighted price) sums the market.
+        """
+        trades: list[tuple[Order, Order, float, float]] = []
+        left_bid = [b.qty for b in bids]
+        left_ask = [a.qty for a in asks]
+        live = [j for j, a in enumerate(asks) if a.qty > 0 and a.price > 0]
+        if live and bids:
+            weight = np.array([self.appeal(asks[j].firm, market) for j in live]) * \
+                np.array([asks[j].price for j in live]) ** (-elasticity)
+            shares = weight / weight.sum()
+            for j, share in zip(live, shares, strict=True):
+                sub = [replace(b, qty=b.qty * share) for b in bids]
+                name = f"{book}/{asks[j].firm}" if book else asks[j].firm
+                res = self._clear(market, name, sub, [asks[j]])
+                for i, _, q, price in zip(res.trade_bid, res.trade_ask, res.trade_qty,
+                                          res.trade_price, strict=True):
+                    trades.append((bids[i], asks[j], q, price))
+                    left_bid[i] -= q
+                    left_ask[j] -= q
+        spill_bids = [i for i, q in enumerate(left_bid) if q > 1e-9]
+        spill_asks = [j for j, q in enumerate(left_ask) if q > 1e-9]
+        if spill_bids and spill_asks:
+            res = self._clear(market, f"{book}/spillover" if book else "spillover",
+                              [replace(bids[i], qty=left_bid[i]) for i in spill_bids],
+                              [replace(asks[j], qty=left_ask[j]) for j in spill_asks])
+            for i, j, q, price in zip(res.trade_bid, res.trade_ask, res.trade_qty,
+                                      res.trade_price, strict=True):
+                trades.append((bids[spill_bids[i]], asks[spill_asks[j]], q, price))
+        volume = sum(t[2] for t in trades)
+        price = sum(t[2] * t[3] for t in trades) / volume if volume > 0 else math.nan
+        demand = sum(b.qty for b in bids if math.isnan(price) or b.price >= price)
+        supply = sum(a.qty for a in asks if math.isnan(price) or a.price <= price)
+        self.recorder.market_total(self.quarter, market, book, price, volume, demand, supply,
+                                   len(bids), len(asks))
+        self.totals[(market.value, book)] = (price, volume)
+        return trades
+
+    def appeal(self, firm_id: str, market: Market) -> float:
+        """A seller's appeal to buyers at equal price per unit of value (API platforms)."""
+        if market is Market.TOKENS:
+            return getattr(self.firms[firm_id].params, "api_appeal", 1.0)
+        return 1.0
+
+    def choice_shares(self, sellers: list[str], asks: list[float], market: Market,
+                      elasticity: float) -> np.ndarray:
+        """Buyers' shares over ``sellers`` asking ``asks`` per unit of value (all sellers)."""
+        prices = np.asarray(asks, dtype=float)
+        ok = prices > 0
+        appeal = np.array([self.appeal(f, market) for f in sellers])
+        weight = np.where(ok, appeal * np.where(ok, prices, 1.0) ** (-elasticity), 0.0)
+        total = weight.sum()
+        return weight / total if total > 0 else weight
 
     def clear_foundry(self, obs: Observation, orders: list[Order]) -> None:
         bids = [o for o in orders if o.side is Side.BID]
@@ -418,33 +485,30 @@ class Economy(mesa.Model):
 
     # 6 -------------------------------------------------------------------------------------------
     def clear_tokens(self, obs: Observation, bids: list[Order], asks: list[Order]) -> None:
-        res = self._clear(Market.TOKENS, "", bids, asks)
-        # every API seller — also one that offered nothing this quarter — learns its residual
-        # demand: what buyers wanted at its ask, less what sellers asking less offered
-        # (efficient rationing), shared equally with sellers asking the same
+        elasticity = self.config.markets.token_choice_elasticity
+        trades = self._clear_differentiated(Market.TOKENS, "", bids, asks, elasticity)
+        # every API seller — also one that offered nothing this quarter — learns the demand its
+        # share of buyers has at its ask (its demand curve under differentiated choice)
         sellers = [lab for lab in self.active(Lab) if lab.params.sells_api
                    and not lab.params.open_weights]
-        for lab in sellers:
-            price = lab.token_ask
-            willing = sum(b.qty for b in bids if b.price >= price)
-            cheaper = sum(a.qty for a in asks if a.price < price and a.firm != lab.firm_id)
-            peers = sum(1 for other in sellers if other.token_ask == price)
-            lab.on_token_demand(max(0.0, willing - cheaper) / peers)
-        for i, j, q, price in zip(res.trade_bid, res.trade_ask, res.trade_qty, res.trade_price,
-                                  strict=True):
-            bid, ask = bids[i], asks[j]
+        shares = self.choice_shares([lab.firm_id for lab in sellers],
+                                    [lab.token_ask for lab in sellers], Market.TOKENS, elasticity)
+        for lab, share in zip(sellers, shares, strict=True):
+            lab.on_token_demand(share * sum(b.qty for b in bids if b.price >= lab.token_ask))
+        for bid, ask, q, price in trades:
             buyer, seller = self.firms[bid.firm], self.firms[ask.firm]
             self.settle(buyer, seller, q * price, "token_sale", payer_line=TAG_LINE[bid.tag],
                         payee_line="revenue")
-            seller.on_tokens_sold(q)
+            seller.on_tokens_sold(q, price)
             if hasattr(buyer, "on_tokens"):
                 buyer.on_tokens(q)
-        if not np.isnan(res.price):
-            self.prices[Market.TOKENS] = res.price
+        price, volume = self.totals[(Market.TOKENS.value, "")]
+        if not np.isnan(price):
+            self.prices[Market.TOKENS] = price
         if self.last_token_volume > 0:
-            g = res.volume / self.last_token_volume - 1.0
+            g = volume / self.last_token_volume - 1.0
             self.token_demand_growth = 0.5 * self.token_demand_growth + 0.5 * g
-        self.last_token_volume = res.volume
+        self.last_token_volume = volume
 
     # 7 -------------------------------------------------------------------------------------------
     def clear_plans(self, obs: Observation, bids: list[Order]) -> None:
@@ -456,15 +520,16 @@ class Economy(mesa.Model):
             seg_asks = [a for a in asks if a.book == segment]
             if not seg_bids and not seg_asks:
                 continue
-            res = self._clear(Market.PLANS, segment, seg_bids, seg_asks)
-            # the demand a seller faces is residual: users willing to pay its price, less the
-            # seats offered by sellers cheaper per unit of value (efficient rationing)
-            for ask in seg_asks:
+            elasticity = self.config.markets.plan_choice_elasticity
+            trades = self._clear_differentiated(Market.PLANS, segment, seg_bids, seg_asks,
+                                                elasticity)
+            # each seller learns the demand its share of users has at its price
+            shares = self.choice_shares([a.firm for a in seg_asks], [a.price for a in seg_asks],
+                                        Market.PLANS, elasticity)
+            for ask, share in zip(seg_asks, shares, strict=True):
                 willing = sum(b.qty for b in seg_bids if b.price >= ask.price)
-                cheaper = sum(a.qty for a in seg_asks if a.price < ask.price)
-                self.firms[ask.firm].on_plan_demand(segment, max(0.0, willing - cheaper))
-            for j, q, price in zip(res.trade_ask, res.trade_qty, res.trade_price, strict=True):
-                ask = seg_asks[j]
+                self.firms[ask.firm].on_plan_demand(segment, share * willing)
+            for _, ask, q, price in trades:
                 seller = self.firms[ask.firm]
                 self.settle("world:customers", seller, q * price, "subscription",
                             payee_line="revenue")

@@ -90,6 +90,16 @@ class Recorder:
                     self.order_rows.append((quarter, market.value, book, side, order.firm,
                                             order.price, order.qty, float(fill), order.tag))
 
+    def market_total(self, quarter: int, market: Market, book: str, price: float,
+                     volume: float, demand: float, supply: float, bids: int,
+                     asks: int) -> None:
+        """A row summing the sub-books of one market (its price is the volume-weighted one)."""
+        from market.economy import UNIT
+
+        self.market_rows.append((
+            quarter, self.period(quarter), market.value, book, "total", price, volume, demand,
+            supply, max(0.0, demand - volume), UNIT[market], bids, asks))
+
     def record(self, obs: Observation) -> None:
         from agents.apps import App
         from agents.compute import Cloud

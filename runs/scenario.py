@@ -43,6 +43,12 @@ class Markets:
         "start (also the reference price of direct API demand)"})
     uniform_k: float = field(default=0.5, metadata={
         "lo": 0.0, "hi": 1.0, "doc": "where in the clearing interval uniform prices fall"})
+    token_choice_elasticity: float = field(default=4.0, metadata={
+        "lo": 0.0, "hi": 50.0, "doc": "how strongly API buyers favour the seller cheaper per "
+        "unit of quality (share ∝ ask^-x; large: the cheapest takes all)"})
+    plan_choice_elasticity: float = field(default=5.0, metadata={
+        "lo": 0.0, "hi": 50.0, "doc": "how strongly users favour the plan cheaper per unit of "
+        "value (share ∝ ask^-x; large: the cheapest takes all)"})
 
 
 @dataclass(frozen=True, slots=True)
