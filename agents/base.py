@@ -91,7 +91,7 @@ class Books:
     revenue: float = 0.0
     cost_of_revenue: float = 0.0
     rnd: float = 0.0          # training and research
-    sga: float = 0.0          # selling, general and administrative, incl. free-tier serving
+    sga: float = 0.0          # selling, general and administrative
     other_opex: float = 0.0   # NRE, facility overheads not in cost of revenue
     interest: float = 0.0
     capex: float = 0.0

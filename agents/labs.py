@@ -99,6 +99,7 @@ class Lab(Firm):
         self.markup_direction = 1.0
         self.desk = PlanDesk(dict(p.app_segments), "flat", 0.10, p.app_bonus)
         self.hours = {"training": 0.0, "inference": 0.0, "free_tier": 0.0}
+        self.own_hours = dict(self.hours)
         self.reserved_app_tokens_m = 0.0
         self.last_burn = 0.0
         self.last_revenue = 0.0
@@ -170,6 +171,9 @@ class Lab(Firm):
         target = p.own_compute_share * need_hours * 1.3 / (
             tech.hours_per_quarter * dc.target_utilisation)
         want = max(0.0, target - self.own.installed(obs.quarter) - self.own.in_pipeline())
+        # it pays for chips and shells from its cash: at most half of it a quarter
+        want = min(want, 0.5 * max(self.cash, 0.0) / (max(obs.chip_price, 1.0)
+                                                       + dc.dc_capex_usd))
         value = chip_value(tech, obs.quarter, obs.compute_price, dc.build_lag, dc.life_quarters,
                            dc.target_utilisation, dc.dc_capex_usd, dc.dc_opex_usd,
                            dc.hurdle_rate, dc.price_outlook)
@@ -185,6 +189,11 @@ class Lab(Firm):
     # -- fills -----------------------------------------------------------------------------------
     def on_compute(self, hours: float, tag: str) -> None:
         self.hours[tag] += hours
+
+    def on_own_compute(self, hours: float, tag: str) -> None:
+        """Hours served from its own capacity (before the market)."""
+        self.own_hours[tag] += hours
+        self.on_compute(hours, tag)
 
     def on_chips(self, h100e: float, price_per_h100e: float, obs: Observation) -> None:
         shell = OWNED_DC.dc_capex_usd * h100e
@@ -260,16 +269,23 @@ class Lab(Firm):
         self.api_sold_now = 0.0
         self.api_revenue_now = 0.0
         if self.own is not None:
+            # owned capacity is costed like rented hours: the share used for training is R&D
+            used = sum(self.own_hours.values())
+            rnd = self.own_hours["training"] / used if used > 0 else 0.0
             dep = self.own.depreciation(obs.quarter)
             self.books.add("depreciation", dep)
-            self.books.add("cost_of_revenue", dep)
+            self.books.add("cost_of_revenue", dep * (1.0 - rnd))
+            self.books.add("rnd", dep * rnd)
             energy = self.own.energy_usd(self.own_hours_available(obs), obs.quarter,
                                          tech.energy_usd_per_kwh)
-            self.model.settle(self, "world:energy", energy, "energy",
-                              payer_line="cost_of_revenue")
-            self.model.settle(self, "world:labour",
-                              self.own.installed(obs.quarter) * OWNED_DC.dc_opex_usd,
-                              "facilities", payer_line="cost_of_revenue")
+            facilities = self.own.installed(obs.quarter) * OWNED_DC.dc_opex_usd
+            for share, line in ((1.0 - rnd, "cost_of_revenue"), (rnd, "rnd")):
+                if share > 0:
+                    self.model.settle(self, "world:energy", energy * share, "energy",
+                                      payer_line=line)
+                    self.model.settle(self, "world:labour", facilities * share, "facilities",
+                                      payer_line=line)
+        self.own_hours = {k: 0.0 for k in self.own_hours}
         self.stock = tech.training_stock_retention * self.stock + \
             self.hours["training"] * tech.training_factor(obs.quarter)
         if not p.serves_open_model:  # knowledge spills over from the frontier (catch-up)

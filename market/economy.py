@@ -472,7 +472,7 @@ class Economy(mesa.Model):
             if spare > 0 and bid.tag in ("inference", "training", "free_tier"):
                 used = min(spare, bid.qty)
                 own[bid.firm] = spare - used
-                self.firms[bid.firm].on_compute(used, bid.tag)
+                self.firms[bid.firm].on_own_compute(used, bid.tag)
                 if bid.qty - used > 0:
                     out.append(replace(bid, qty=bid.qty - used))
             else:
