@@ -28,11 +28,15 @@ class Plan:
 class PlanDesk:
     """Plans of one seller across segments, priced by tâtonnement or profit hill-climbing.
 
+    Seats expected next quarter follow the demand it saw at its price, but grow at most 50%
+    beyond what it served or prepared for (onboarding, support and capacity take time).
+
     * ``flat`` pricing: the price rises when more users want the plan than it can serve, and
       falls when seats it prepared for go unsold (Walrasian tâtonnement, Walras 1874).
-    * ``usage`` pricing: the price passes the seller's token cost per seat through with a markup
-      that is learned by hill-climbing on gross profit (a simple learning rule after
-      Cyert & March 1963: keep moving the way that raised profit, turn when it fell).
+    * ``usage`` pricing: the price passes the seller's token cost per seat (smoothed over
+      quarters) through with a markup that is learned by hill-climbing on gross profit (a
+      simple learning rule after Cyert & March 1963: keep moving the way that raised profit,
+      turn when it fell).
     """
 
     def __init__(self, segments: dict[str, float], pricing: str, speed: float,
@@ -42,6 +46,8 @@ class PlanDesk:
         self.speed = speed
         self.quality_bonus = quality_bonus
         self.markup = 1.3
+        self.max_scaleup = 0.5          # seats it can add beyond last quarter's, as a share
+        self.token_cost_per_m = 0.0     # the token cost per M tokens it plans on (smoothed)
 
     def close_quarter(self) -> None:
         for plan in self.plans.values():
@@ -55,13 +61,21 @@ class PlanDesk:
             seg = obs.segments[plan.segment]
             wanted = max(plan.seats_wanted, plan.last_sold)
             base = wanted if wanted > 0 else 0.02 * seg.users
+            # a seller scales at most ``max_scaleup`` beyond what it served or prepared for
+            ceiling = (1.0 + self.max_scaleup) * max(plan.last_sold, plan.seats_expected)
+            if ceiling > 0:
+                base = min(base, ceiling)
             plan.seats_expected = base * (1.0 + seg.user_growth_q)
 
     def reprice(self, obs: Observation, token_cost_per_m: float) -> None:
+        # the token cost it plans on is smoothed over quarters (adaptive expectations)
+        if self.token_cost_per_m <= 0:
+            self.token_cost_per_m = token_cost_per_m
+        self.token_cost_per_m += 0.3 * (token_cost_per_m - self.token_cost_per_m)
         for plan in self.plans.values():
             seg = obs.segments[plan.segment]
             if self.pricing == "usage":
-                plan.price = seg.tokens_per_seat * token_cost_per_m * self.markup
+                plan.price = seg.tokens_per_seat * self.token_cost_per_m * self.markup
                 continue
             served = max(plan.last_sold, 1.0)
             excess = (plan.seats_wanted - served) / served
