@@ -148,6 +148,7 @@ class Economy(mesa.Model):
         self.last_token_volume = 0.0
         self.last_revenue = 0.0
         self.clearings: dict[tuple[str, str], Clearing] = {}
+        self.frontier_value_start: float | None = None
         #: (price, volume) of markets cleared in differentiated sub-books, by (market, book)
         self.totals: dict[tuple[str, str], tuple[float, float]] = {}
         self.obs: Observation | None = None
@@ -272,7 +273,7 @@ class Economy(mesa.Model):
             foundry_price=self.prices[Market.FOUNDRY], chip_price=self.prices[Market.CHIPS],
             compute_price=self.prices[Market.COMPUTE], token_price=self.prices[Market.TOKENS],
             reference_compute_price=self.config.markets.compute_price_usd,
-            reference_token_price=self.config.markets.token_price_usd,
+            reference_token_price=self.token_reference_price(api_q + open_q),
             token_demand_growth=self.token_demand_growth,
             best_api_quality=max(api_q) if api_q else self.tech.reference_quality,
             open_quality=max(open_q) if open_q else self.tech.reference_quality - 5.0,
@@ -283,6 +284,21 @@ class Economy(mesa.Model):
             segments=segments, programs=self.programs,
         )
         return self.obs
+
+    def token_reference_price(self, qualities: list[float]) -> float:
+        """Where API buyers' demand curve is centred, per M quality-adjusted tokens.
+
+        It starts at ``markets.token_price_usd`` and follows the cost of serving a
+        quality-adjusted token at the frontier: down with inference efficiency and with the
+        frontier's token value. Buyers budget in dollars for raw tokens of the best model, so
+        their curve in quality-adjusted units moves as quality rises (a fixed curve would leave
+        every ask below its lowest step within a few years).
+        """
+        value = self.tech.token_value(max(qualities, default=self.tech.reference_quality))
+        if self.frontier_value_start is None:
+            self.frontier_value_start = value
+        return (self.config.markets.token_price_usd * self.frontier_value_start / value
+                / self.tech.inference_factor(self.quarter))
 
     def apply_event(self, event: Any) -> None:
         """Scripted events: data from the scenario, applied at the start of their quarter."""
