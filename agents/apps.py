@@ -91,14 +91,20 @@ class PlanDesk:
         if gross_profit < plan.last_profit:
             plan.direction = -plan.direction
         plan.last_profit = gross_profit
-        self.markup = max(0.5, min(5.0, self.markup * (1.0 + 0.05 * plan.direction)))
+        self.markup = max(1.0, min(5.0, self.markup * (1.0 + 0.05 * plan.direction)))
 
-    def asks(self, firm_id: str, capacity_seats: float, quality_factor: float) -> list[Order]:
-        total = self.seats_needed()
+    def asks(self, firm_id: str, tokens_m: float, obs: Observation,
+             quality_factor: float) -> list[Order]:
+        """Offer the seats ``tokens_m`` M tokens can serve, shared across plans by the tokens
+        each plan's expected seats need (a coding seat uses far more than a chat seat)."""
+        need = {name: plan.seats_expected * obs.segments[plan.segment].tokens_per_seat
+                for name, plan in self.plans.items()}
+        total = sum(need.values())
         out = []
-        for plan in self.plans.values():
-            share = plan.seats_expected / total if total > 0 else 0.0
-            seats = capacity_seats * share
+        for name, plan in self.plans.items():
+            per_seat = obs.segments[plan.segment].tokens_per_seat
+            share = need[name] / total if total > 0 else 0.0
+            seats = tokens_m * share / per_seat if per_seat > 0 else 0.0
             if seats <= 0:
                 continue
             factor = quality_factor * self.quality_bonus
@@ -206,10 +212,8 @@ class App(Firm):
         if self.own_model_state == "serving":
             tokens_m += self.own_hours * p.own_tokens_per_hour * \
                 self.model.tech.inference_factor(obs.quarter)
-        per_seat = [obs.segments[plan.segment].tokens_per_seat for plan in self.desk.plans.values()]
-        avg = sum(per_seat) / len(per_seat) if per_seat else 1.0
-        seats = tokens_m / max(avg, 1e-12)
-        return self.desk.asks(self.firm_id, seats, obs.segments_quality_factor(self.quality))
+        return self.desk.asks(self.firm_id, tokens_m, obs,
+                              obs.segments_quality_factor(self.quality))
 
     def on_plan_demand(self, segment: str, wanted: float) -> None:
         self.desk.plans[segment].seats_wanted = wanted

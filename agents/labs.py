@@ -221,9 +221,8 @@ class Lab(Firm):
     def plan_asks(self, obs: Observation) -> list[Order]:
         if not self.desk.plans:
             return []
-        per_seat = [obs.segments[s].tokens_per_seat for s in self.desk.plans]
-        seats = self.reserved_app_tokens_m / max(sum(per_seat) / len(per_seat), 1e-12)
-        return self.desk.asks(self.firm_id, seats, obs.segments_quality_factor(self.quality))
+        return self.desk.asks(self.firm_id, self.reserved_app_tokens_m, obs,
+                              obs.segments_quality_factor(self.quality))
 
     def on_tokens_sold(self, qtokens: float, price: float = 0.0) -> None:
         self.api_sold_now += qtokens
