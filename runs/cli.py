@@ -267,10 +267,12 @@ def validate(
 
 
 def _register_more_commands() -> None:
+    from runs.cli_compare import register as register_compare
     from runs.cli_sweep import register as register_batches
     from viz.cli import register as register_viz
 
     register_batches(app)
+    register_compare(app)
     register_viz(app)
 
 
