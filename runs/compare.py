@@ -363,13 +363,16 @@ def write_charts(result: Comparison) -> list[tuple[str, Path]]:
             .unpivot(index="scenario", variable_name="column", value_name="share")
             .with_columns(pl.col("column").str.extract(r"profit_share_([a-z]+)_", 1)
                           .replace({k: LAYER_LABELS[Layer(k)] for k in CLAIM_LAYERS})
-                          .alias("layer_name"), (pl.col("share") * 100).alias("share")))
+                          .alias("layer_name"), (pl.col("share") * 100).alias("share"),
+                          pl.col("column").str.extract(r"profit_share_([a-z]+)_", 1)
+                          .replace({k: str(i) for i, k in enumerate(CLAIM_LAYERS)})
+                          .cast(pl.Int32).alias("rank")))
     order = result.scenarios
     shares = (alt.Chart(alt.Data(values=pool.to_dicts())).mark_bar().encode(
         y=alt.Y("scenario:N", sort=order, title=None),
         x=alt.X("share:Q", title="share of the industry's gross profit, %"),
         color=alt.Color("layer_name:N", scale=scale, title="layer"),
-        order=alt.Order("layer_name:N"))
+        order=alt.Order("rank:Q"))
         .properties(width=520, height=22 * len(order),
                     title=f"The profit pool by scenario, {window} (mean over seeds)"))
     out = []

@@ -1,0 +1,81 @@
+"""``margins compare``: paired runs through the sweep machinery, a report with verdicts, charts;
+user mistakes are one line and exit status 2."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from runs.cli import app
+from runs.compare import MARKET_FLOWS, compare
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    out = tmp_path_factory.mktemp("compare")
+    return compare(["funding-dries-up", "merchant-chip-competition"], seeds=3, out=out,
+                   workers=1, quarters=12, progress=False)
+
+
+def test_runs_are_paired_on_common_seeds(small):
+    seeds = small.summary.group_by("replication").agg(pl.col("seed").n_unique())
+    assert (seeds["seed"] == 1).all()
+    assert set(small.summary["scenario"]) == {"baseline", "funding-dries-up",
+                                              "merchant-chip-competition"}
+    assert small.failed == 0
+
+
+def test_report_has_every_claim_with_a_verdict(small):
+    report = (small.out / "report.md").read_text()
+    assert "## Verdicts" in report and "**Verdict rule.**" in report
+    for row in small.claims.iter_rows(named=True):
+        assert row["claim"] in report
+        assert row["verdict"] in ("supported", "contradicted", "not supported")
+    for name, verdict in small.verdicts.items():
+        assert f"**{name}** | **overall** | | | | **{verdict}**" in report
+
+
+def test_layers_and_market_structure_are_reported(small):
+    assert small.layers.height == 2 * 7 * 3          # scenarios × layers × figures, one window
+    assert small.layers["window"].unique().to_list() == ["2025Q1-2026Q4"]
+    assert set(small.structure["market"]) == set(MARKET_FLOWS)
+    hhi = small.structure.filter(pl.col("measure") == "hhi")["base"].drop_nans()
+    assert ((hhi > 0) & (hhi <= 10_000)).all()
+    # TSMC is the only foundry: the market is a monopoly
+    foundry = small.structure.filter((pl.col("market") == "foundry")
+                                     & (pl.col("measure") == "hhi"))
+    assert foundry["base"].to_list() == pytest.approx([10_000.0, 10_000.0])
+
+
+def test_a_scenario_that_moves_chips_moves_nvidias_share(small):
+    row = small.claims.filter(pl.col("claim") == "Nvidia's share of accelerator revenue falls")
+    assert row["mean"][0] < 0 and row["verdict"][0] == "supported"
+
+
+def test_charts_are_pngs(small):
+    for name in ("margins.png", "profit_pool.png"):
+        assert (small.out / name).read_bytes()[:8] == PNG
+
+
+def test_compare_again_reruns_nothing(small):
+    again = compare(["funding-dries-up", "merchant-chip-competition"], seeds=3, out=small.out,
+                    workers=1, quarters=12, progress=False)
+    assert again.claims.equals(small.claims)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    ([], "name at least one scenario"),
+    (["nonesuch"], "nonesuch"),
+    (["monetization", "--seeds", "1"], "--seeds"),
+    (["monetization", "--workers", "0"], "--workers"),
+    (["monetization", "--executor", "ftp://x"], "executor"),
+])
+def test_user_mistakes_are_one_line(tmp_path, args, message):
+    result = CliRunner().invoke(app, ["compare", *args, "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines() if result.stderr else result.output.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0]
+    assert "Traceback" not in result.output

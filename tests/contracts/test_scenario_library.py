@@ -1,0 +1,46 @@
+"""Every scenario of the library is data that loads, says what it encodes, and claims something
+testable; each differs from the baseline."""
+
+from __future__ import annotations
+
+import pytest
+
+from runs import run
+from runs.scenario import library_names, load_raw, load_scenario
+
+MOVES = [n for n in library_names() if n != "baseline"]
+
+
+def test_the_library_holds_the_moves():
+    assert {"baseline", "openai-diversifies-chips", "hyperscaler-custom-silicon",
+            "labs-compete-with-customers", "hosts-go-full-stack", "neocloud-squeeze",
+            "funding-dries-up", "monetization", "openai-full-vertical",
+            "merchant-chip-competition"} <= set(library_names())
+
+
+@pytest.mark.parametrize("name", MOVES)
+def test_each_move_is_described_sourced_and_claims_something(name):
+    scenario = load_scenario(name)
+    assert scenario.name == name
+    assert len(scenario.description) > 40
+    assert scenario.claim and scenario.source
+    assert scenario.claims, f"{name} has no [[claims]] to judge"
+
+
+@pytest.mark.parametrize("name", MOVES)
+def test_each_move_differs_from_the_baseline_only_by_data(name):
+    raw, _ = load_raw(name)
+    base, _ = load_raw("baseline")
+    changed = {k for k in raw if k not in ("scenario", "claims") and raw.get(k) != base.get(k)}
+    assert changed, f"{name} changes nothing but its description"
+    assert set(raw) <= {"scenario", "technology", "markets", "demand", "firms", "programs",
+                        "events", "claims"}
+
+
+@pytest.mark.parametrize("name", MOVES)
+def test_each_move_runs_and_changes_the_outcome(name):
+    quarters = 12
+    moved = run(name, quarters=quarters, seed=3).firms
+    base = run("baseline", quarters=quarters, seed=3).firms
+    assert moved.height > 0
+    assert not moved.equals(base), f"{name} leaves 12 quarters of the baseline unchanged"
