@@ -102,6 +102,6 @@ def test_bad_claims_are_named(tmp_path, claim, message):
     body = "\n".join(f'{k} = "{v}"' for k, v in claim.items())
     path = tmp_path / "bad.toml"
     path.write_text(f'[scenario]\nextends = "baseline"\n\n[[claims]]\n{body}\n')
-    with pytest.raises(ScenarioError, match="bad.toml") as info:
+    with pytest.raises(ScenarioError, match=r"bad\.toml") as info:
         load_scenario(path)
     assert message in str(info.value)
