@@ -238,6 +238,10 @@ def load_raw(name_or_path: str | Path, _seen: tuple[str, ...] = ()) -> tuple[dic
             raise ScenarioError(source, "scenario.extends", "must be a scenario name")
         if parent in _seen:
             raise ScenarioError(source, "scenario.extends", f"circular: {parent}")
+        # a relative path is read from the extending file's folder first, then the CWD
+        beside = path.parent / parent
+        if parent not in library_names() and beside.is_file():
+            parent = str(beside)
         try:
             parent_path = resolve(parent)
         except ScenarioError:
@@ -257,8 +261,14 @@ def load_raw(name_or_path: str | Path, _seen: tuple[str, ...] = ()) -> tuple[dic
                 if name not in base.get(table, {}):
                     raise ScenarioError(source, key, f"{name!r} is not in {parent}; known: "
                                         + ", ".join(base.get(table, {})))
+        own_name = meta.get("name")
         raw = merge(base, raw)
         raw["scenario"].pop("extends", None)
+        # a scenario is named by its own file unless it names itself, never by its parent
+        raw["scenario"]["name"] = own_name or path.stem
+        for key in ("description", "claim", "source"):
+            if key not in meta:
+                raw["scenario"].pop(key, None)
     return raw, source
 
 

@@ -297,3 +297,18 @@ def test_apply_overrides_leaves_its_input_alone() -> None:
     assert raw["technology"].get("chip_cost_decline") == before
     with pytest.raises(ScenarioError, match=r"technology\.nope"):
         apply_overrides(raw, {"technology.nope": 1}, source)
+
+
+def test_an_extending_file_is_named_by_itself_and_finds_its_parent_beside_it(tmp_path,
+                                                                              monkeypatch):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "parent.toml").write_text(
+        '[scenario]\nextends = "baseline"\ndescription = "parent"\n\n'
+        "[firms.nvidia]\nlist_price_usd = 30000.0\n")
+    (folder / "child.toml").write_text('[scenario]\nextends = "parent.toml"\n')
+    monkeypatch.chdir(tmp_path)           # the parent is not in the working directory
+    child = load_scenario(folder / "child.toml")
+    assert child.name == "child"
+    assert child.description == ""        # descriptions and claims are not inherited
+    assert child.raw["firms"]["nvidia"]["list_price_usd"] == 30000.0
