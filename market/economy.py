@@ -334,12 +334,15 @@ class Economy(mesa.Model):
         return orders
 
     # 3 -------------------------------------------------------------------------------------------
-    def _clear(self, market: Market, book: str, bids: list[Order], asks: list[Order]) -> Clearing:
-        res = clear([o.price for o in bids], [o.qty for o in bids],
-                    [o.price for o in asks], [o.qty for o in asks], rule=RULE[market],
-                    k=self.config.markets.uniform_k)
+    def _clear(self, market: Market, book: str, bids: list[Order], asks: list[Order],
+               bid_qty=None, ask_qty=None) -> Clearing:
+        """Clear one book; ``bid_qty``/``ask_qty`` replace the orders' quantities (sub-books)."""
+        bid_qty = [o.qty for o in bids] if bid_qty is None else bid_qty
+        ask_qty = [o.qty for o in asks] if ask_qty is None else ask_qty
+        res = clear([o.price for o in bids], bid_qty, [o.price for o in asks], ask_qty,
+                    rule=RULE[market], k=self.config.markets.uniform_k)
         self.clearings[(market.value, book)] = res
-        self.recorder.market(self.quarter, market, book, res, bids, asks)
+        self.recorder.market(self.quarter, market, book, res, bids, asks, bid_qty, ask_qty)
         return res
 
     def _clear_differentiated(self, market: Market, book: str, bids: list[Order],
@@ -355,7 +358,8 @@ class Economy(mesa.Model):
         (volume-weighted price) sums the market.
         """
         trades: list[tuple[Order, Order, float, float]] = []
-        left_bid = [b.qty for b in bids]
+        bid_qty = np.array([b.qty for b in bids], dtype=float)
+        left_bid = bid_qty.copy()
         left_ask = [a.qty for a in asks]
         live = [j for j, a in enumerate(asks) if a.qty > 0 and a.price > 0]
         if live and bids:
@@ -363,9 +367,8 @@ class Economy(mesa.Model):
                 np.array([asks[j].price for j in live]) ** (-elasticity)
             shares = weight / weight.sum()
             for j, share in zip(live, shares, strict=True):
-                sub = [replace(b, qty=b.qty * share) for b in bids]
                 name = f"{book}/{asks[j].firm}" if book else asks[j].firm
-                res = self._clear(market, name, sub, [asks[j]])
+                res = self._clear(market, name, bids, [asks[j]], bid_qty=bid_qty * share)
                 for i, _, q, price in zip(res.trade_bid, res.trade_ask, res.trade_qty,
                                           res.trade_price, strict=True):
                     trades.append((bids[i], asks[j], q, price))
@@ -375,8 +378,9 @@ class Economy(mesa.Model):
         spill_asks = [j for j, q in enumerate(left_ask) if q > 1e-9]
         if spill_bids and spill_asks:
             res = self._clear(market, f"{book}/spillover" if book else "spillover",
-                              [replace(bids[i], qty=left_bid[i]) for i in spill_bids],
-                              [replace(asks[j], qty=left_ask[j]) for j in spill_asks])
+                              [bids[i] for i in spill_bids], [asks[j] for j in spill_asks],
+                              bid_qty=[left_bid[i] for i in spill_bids],
+                              ask_qty=[left_ask[j] for j in spill_asks])
             for i, j, q, price in zip(res.trade_bid, res.trade_ask, res.trade_qty,
                                       res.trade_price, strict=True):
                 trades.append((bids[spill_bids[i]], asks[spill_asks[j]], q, price))

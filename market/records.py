@@ -73,22 +73,25 @@ class Recorder:
         self.event_rows.append((quarter, self.period(quarter), firm, kind, text))
 
     def market(self, quarter: int, market: Market, book: str, res: Clearing,
-               bids: list[Order], asks: list[Order]) -> None:
+               bids: list[Order], asks: list[Order], bid_qty=None, ask_qty=None) -> None:
+        """One book's row (and its orders with ``keep_orders``); ``bid_qty``/``ask_qty`` are
+        the quantities the book cleared when they differ from the orders' (sub-books)."""
         from market.economy import RULE, UNIT
 
-        demand = res.demand_at_price if not math.isnan(res.price) else \
-            float(sum(b.qty for b in bids))
-        supply = res.supply_at_price if not math.isnan(res.price) else \
-            float(sum(a.qty for a in asks))
+        bid_qty = [b.qty for b in bids] if bid_qty is None else bid_qty
+        ask_qty = [a.qty for a in asks] if ask_qty is None else ask_qty
+        demand = res.demand_at_price if not math.isnan(res.price) else float(sum(bid_qty))
+        supply = res.supply_at_price if not math.isnan(res.price) else float(sum(ask_qty))
         self.market_rows.append((
             quarter, self.period(quarter), market.value, book, RULE[market], res.price,
             res.volume, demand, supply, max(0.0, demand - res.volume), UNIT[market],
             len(bids), len(asks)))
         if self.keep_orders:
-            for side, orders, fills in (("bid", bids, res.bid_fill), ("ask", asks, res.ask_fill)):
-                for order, fill in zip(orders, fills, strict=True):
+            for side, orders, qty, fills in (("bid", bids, bid_qty, res.bid_fill),
+                                             ("ask", asks, ask_qty, res.ask_fill)):
+                for order, q, fill in zip(orders, qty, fills, strict=True):
                     self.order_rows.append((quarter, market.value, book, side, order.firm,
-                                            order.price, order.qty, float(fill), order.tag))
+                                            order.price, float(q), float(fill), order.tag))
 
     def market_total(self, quarter: int, market: Market, book: str, price: float,
                      volume: float, demand: float, supply: float, bids: int,
