@@ -1,0 +1,52 @@
+"""``margins viz``: its help, and one-line errors before any server starts."""
+
+from __future__ import annotations
+
+import socket
+
+from typer.testing import CliRunner
+
+from runs.cli import app
+from viz.cli import DEFAULT_HOST, check_bind, free_port
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def test_viz_is_a_command_with_full_help() -> None:
+    assert "viz" in invoke("--help").stdout
+    result = invoke("viz", "--help")
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())
+    for fragment in ("--port", "--host", "127.0.0.1", "--open", "Parquet", "teaching"):
+        assert fragment in text, fragment
+
+
+def one_line_error(result, fragment: str) -> None:
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0], lines
+    assert result.stdout == ""
+
+
+def test_a_port_out_of_range() -> None:
+    one_line_error(invoke("viz", "--port", "70000"), "--port: must be between 0 and 65535")
+
+
+def test_a_port_in_use() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind((DEFAULT_HOST, 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        one_line_error(invoke("viz", "--port", str(port)), f"--port {port}: already in use")
+
+
+def test_a_host_that_is_not_here() -> None:
+    one_line_error(invoke("viz", "--host", "no-such-host.invalid"), "--host no-such-host.invalid")
+
+
+def test_a_free_port_can_be_bound() -> None:
+    port = free_port()
+    assert 0 < port < 65536
+    assert check_bind(DEFAULT_HOST, port) is None

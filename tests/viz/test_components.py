@@ -1,0 +1,128 @@
+"""The page without a browser: Solara renders it to widgets, and the tests click and type.
+
+Mesa's model controller steps and resets; the views redraw; settings wait for Reset; a bad
+scenario file shows the CLI's message and changes nothing.
+"""
+
+from __future__ import annotations
+
+import ipyvuetify as v
+import pytest
+import solara
+import solara.widgets
+
+from viz.app import Page, first_setup
+from viz.lessons import lessons
+
+VIEWS = ("network", "margins", "profit-pool", "markets", "inspector", "firm", "events")
+
+
+@pytest.fixture
+def page():
+    _, rc = solara.render(Page(), handle_error=False)
+    yield rc
+    rc.close()
+
+
+def texts(rc) -> list[str]:
+    return [w.unsafe_innerHTML or "" for w in rc.find(solara.widgets.HTML).widgets]
+
+
+def status(rc) -> str:
+    return next(t for t in texts(rc) if "margins-quarter" in t)
+
+
+def click(rc, label: str) -> None:
+    rc.find(v.Btn, children=[label]).widget.click()
+
+
+def view_classes(rc) -> set[str]:
+    return {c.class_.split()[-1].removeprefix("margins-view-")
+            for c in rc.find(v.Card).widgets if "margins-view-" in (c.class_ or "")}
+
+
+def alerts(rc) -> list[str]:
+    return [" ".join(str(c) for c in a.children) for a in rc.find(v.Alert).widgets]
+
+
+def slider(rc, knob: str) -> v.Slider:
+    return rc.find(v.Html, class_=f"margins-knob margins-knob-{knob}").find(v.Slider).widget
+
+
+def test_every_view_is_on_the_page_with_its_one_line(page) -> None:
+    assert view_classes(page) >= set(VIEWS)
+    captions = [t for t in texts(page) if t and "margins" not in t]
+    assert len(captions) >= len(VIEWS)
+    assert "Ready: " in status(page)
+
+
+def test_step_advances_a_quarter_and_redraws_every_chart(page) -> None:
+    click(page, "Step")
+    assert "quarter 1 of" in status(page)
+    click(page, "Step")
+    assert "quarter 2 of" in status(page)
+    charts = page.find(solara.widgets.VegaLite).widgets
+    assert len(charts) >= 6
+    assert all(chart.spec and chart.spec.get("datasets") for chart in charts)
+
+
+def test_a_slider_waits_for_reset_then_changes_the_run(page) -> None:
+    click(page, "Step")
+    slider(page, "demand_growth").v_model = 2.0
+    assert any("Press Reset to apply" in a and "demand growth ×2.00" in a for a in alerts(page))
+    assert "as the scenario defines it" in status(page)  # the run has not changed yet
+    click(page, "Reset")
+    assert "Ready: " in status(page)
+    assert "demand growth ×2.00" in status(page)
+    assert not any("Press Reset" in a for a in alerts(page))
+
+
+def test_a_switch_and_the_scenarios_own_settings(page) -> None:
+    switch = page.find(v.Html, class_="margins-knob margins-knob-custom_silicon").find(
+        v.Switch).widget
+    switch.v_model = False
+    assert any("no custom silicon" in a for a in alerts(page))
+    click(page, "Scenario's own settings")
+    assert not any("Press Reset" in a for a in alerts(page))
+
+
+def test_a_bad_scenario_file_shows_the_error_and_changes_nothing(page) -> None:
+    before = status(page)
+    picker = page.find(v.VuetifyTemplate, label="Open a scenario file…").widget
+    picker.vue_picked({"name": "bad.toml", "text": '[scenario]\nextends = "baseline"\n'
+                       '[firms.nvidia]\nfoo = 1\n', "error": None})
+    assert any("bad.toml: firms.nvidia.foo: unknown key" in a for a in alerts(page))
+    assert status(page) == before
+    assert not any("Press Reset" in a for a in alerts(page))
+    picker.vue_picked({"name": "good.toml", "text": '[scenario]\nextends = "baseline"\n'
+                       'name = "mine"\n', "error": None})
+    assert not any("unknown key" in a for a in alerts(page))
+    assert any("Press Reset to apply: good.toml" in a for a in alerts(page))
+    click(page, "Reset")
+    assert "good.toml" in status(page)
+
+
+def test_picking_a_lesson_sets_everything(page) -> None:
+    item = lessons()[0]
+    page.find(v.Select, label="Lesson").widget.v_model = item.title
+    titles = [c.children for c in page.find(v.CardTitle).widgets]
+    assert any(f"Lesson: {item.title}" in str(t) for t in titles)
+    click(page, "Reset")
+    for change in item.setup().changes():
+        assert change in status(page)
+
+
+def test_a_lesson_opens_from_its_address() -> None:
+    item = lessons()[1]
+    setup, found = first_setup(f"lesson={item.id}")
+    assert found == item and setup == item.setup()
+    setup, found = first_setup("lesson=no-such-lesson")
+    assert found is None and setup.lesson == ""
+
+
+def test_the_page_also_renders_inside_solaras_app_layout() -> None:
+    _, rc = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
+    try:
+        assert view_classes(rc) >= set(VIEWS)
+    finally:
+        rc.close()

@@ -1,0 +1,178 @@
+"""What the views show: rows computed from a snapshot, charts that compile, one colour per layer."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import polars as pl
+import pytest
+import vl_convert
+
+from agents.base import PRODUCING_LAYERS, Layer, Market
+from runs.report import layer_margins
+from viz import charts, views
+from viz.live import CUSTOMERS, LiveEconomy
+from viz.palette import LAYER_COLOURS, LAYER_LABELS, MARKET_SELLERS, label_scale, layer_colour
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (1.234e12, "$1.23T"), (4.5e9, "$4.5B"), (-2.0e6, "−$2M"), (25000.0, "$25k"),
+    (2.2, "$2.20"), (150.0, "$150"), (None, "—"), (math.nan, "—"),
+])
+def test_money_reads_at_a_glance(value, text) -> None:
+    assert views.usd(value) == text
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (2.5e10, "25B"), (1500.0, "1.5k"), (0.5, "0.5"), (0.256, "26%"),
+])
+def test_amounts_and_shares(value, text) -> None:
+    assert (views.pct(value) if text.endswith("%") else views.amount(value)) == text
+
+
+def test_periods_on_the_time_axis(snap) -> None:
+    assert views.time_of("2025Q1") == 2025.0 and views.time_of("2026Q3") == 2026.5
+    first, last = views.time_domain(snap)
+    assert first == views.time_of(snap.start) and last - first == snap.horizon / 4
+
+
+def test_one_colour_per_layer_everywhere() -> None:
+    colours = [LAYER_COLOURS[layer] for layer in Layer]
+    assert len(set(colours)) == len(colours)
+    assert set(LAYER_LABELS) == set(Layer)
+    assert set(MARKET_SELLERS) == set(Market)
+    scale = label_scale()
+    assert scale["range"] == [LAYER_COLOURS[x] for x in PRODUCING_LAYERS]
+    assert layer_colour("no such layer") == LAYER_COLOURS[Layer.CUSTOMERS]
+
+
+def test_margins_are_the_clis(snap) -> None:
+    rows = views.margin_rows(snap)
+    expected = layer_margins(snap.firms, by="period")
+    for row in rows[:20]:
+        match = expected.filter((pl.col("layer") == row["layer"])
+                                & (pl.col("period") == row["period"]))
+        assert match[f"{row['measure']}_margin"][0] == pytest.approx(row["margin"])
+
+
+@pytest.mark.parametrize("measure", ["operating", "gross"])
+def test_the_profit_pool_adds_up(snap, measure: str) -> None:
+    rows = views.profit_pool_rows(snap, measure)
+    assert rows
+    by_period: dict[str, float] = {}
+    for row in rows:
+        assert row["hi"] >= row["lo"]
+        if row["lo"] >= 0:
+            by_period[row["period"]] = by_period.get(row["period"], 0.0) + row["hi"] - row["lo"]
+    for total in by_period.values():
+        assert total == pytest.approx(1.0)
+
+
+def test_markets_draw_one_line_per_book_or_market_total(snap) -> None:
+    rows = views.market_rows(snap)
+    panels = {r["panel"] for r in rows}
+    assert panels <= set(views.MARKETS)
+    assert {"compute", "chips", "foundry"} <= panels
+    plans = {r["book"] for r in rows if r["panel"] == "plans"}
+    segments = {snap.names[f] for f, layer in snap.layers.items() if layer == "customers"}
+    assert plans <= segments  # one line per segment, not per seller's sub-book
+    assert "merchant" in {r["book"] for r in rows if r["panel"] == "chips"}
+
+
+def test_the_network_shows_every_firm_by_layer_and_only_their_payments(snap) -> None:
+    net = views.network(snap)
+    names = {n["name"].removesuffix(" (defaulted)") for n in net.nodes}
+    assert "End customers" in names
+    assert {snap.names[f] for f in snap.producing()} <= names
+    columns = {}
+    for node in net.nodes:
+        columns.setdefault(node["layer"], set()).add(node["x"])
+        assert node["colour"] == layer_colour(node["layer"])
+    xs = [min(columns[str(x)]) for x in PRODUCING_LAYERS if str(x) in columns]
+    assert xs == sorted(xs) and all(len(v) == 1 for v in columns.values())
+    assert net.edges and all(e["width"] > 0 for e in net.edges)
+    assert max(e["width"] for e in net.edges) == pytest.approx(13.8)
+    paid = snap.flows.filter(pl.col("payer").is_in([*snap.producing(), CUSTOMERS])
+                             & pl.col("payee").is_in(snap.producing()))
+    assert net.total_usd == pytest.approx(float(paid["amount_usd"].sum()))
+
+
+def test_the_inspector_shows_curves_point_and_parties(snap) -> None:
+    last = snap.quarters - 1
+    choices = views.book_choices(snap, last)
+    assert "compute" in choices and "foundry" in choices
+    found = views.inspect(snap, last, "compute")
+    assert found is not None and found.rule == "uniform" and found.volume > 0
+    for side, order in (("demand", -1), ("supply", 1)):
+        prices = [r["p"] for r in found.curves if r["side"] == side]
+        assert prices and np.all(np.diff(prices) * order >= -1e-9)
+    orders = snap.books[last].orders.filter(pl.col("market") == "compute")
+    assert {p["firm"] for p in found.parties} == set(orders["firm"])
+    assert {p["side"] for p in found.parties} == {"bid", "ask"}
+    assert views.inspect(snap, last, "no_such_market") is None
+    assert views.inspect(snap, last + 5, "compute") is None
+
+
+@pytest.mark.parametrize(("side", "wanted", "got", "at_price", "outcome"), [
+    ("bid", 10, 10, 10, "served in full"),
+    ("bid", 10, 0, 0, "priced out"),
+    ("bid", 10, 6, 6, "served down to the price; lower bids unfilled"),
+    ("bid", 10, 3, 6, "rationed: got 50% of what it bid for at the price"),
+    ("ask", 10, 10, 10, "sold all it offered"),
+    ("ask", 10, 0, 0, "priced above every buyer"),
+    ("ask", 10, 2, 8, "sold 25% of what it offered at the price"),
+])
+def test_who_was_served(side, wanted, got, at_price, outcome) -> None:
+    assert views._outcome(side, wanted, got, at_price) == outcome
+
+
+@pytest.mark.parametrize(("wanted", "picked"), [
+    ("compute", "compute"),
+    ("plans/developer", "plans/developer/cursor"),
+    ("plans/developer/cursor/x", "plans/developer/cursor"),
+    ("tokens", "compute"),
+])
+def test_the_inspector_falls_back_to_the_nearest_book(wanted: str, picked: str) -> None:
+    choices = {"compute": "", "plans/developer/cursor": "", "plans/developer/spillover": ""}
+    assert views.pick_book(choices, wanted) == picked
+
+
+def test_a_firms_statement(snap) -> None:
+    periods, rows = views.statement(snap, "openai")
+    assert periods == [snap.period_of(q) for q in range(snap.quarters - 4, snap.quarters)]
+    assert [r[0] for r in rows][:3] == ["Revenue", "Cost of revenue", "Gross profit"]
+    lines = {r["line"] for r in views.firm_rows(snap, "openai")}
+    assert lines == {label for _, label in views.INCOME_LINES}
+
+
+def test_the_event_log_reads_newest_first(snap) -> None:
+    rows = views.event_rows(snap)
+    assert rows and all(r["text"] for r in rows)
+    periods = [r["period"] for r in rows]
+    assert periods == sorted(periods, reverse=True)
+
+
+def test_every_chart_compiles_and_renders(stepped: LiveEconomy) -> None:
+    snap = stepped.snapshot
+    last = snap.quarters - 1
+    specs = [charts.network_spec(snap), charts.margins_spec(snap), charts.profit_pool_spec(snap),
+             charts.profit_pool_spec(snap, "gross"), charts.markets_spec(snap),
+             charts.firm_spec(snap, "nvidia")]
+    for key in ("compute", "foundry", "chips"):
+        specs.append(charts.inspector_spec(views.inspect(snap, last, key)))
+    for spec in specs:
+        assert spec["usermeta"] == {"embedOptions": {"actions": False}}
+        assert all(spec["datasets"].values()) or spec is specs[0]
+        svg = vl_convert.vegalite_to_svg(spec)
+        assert "<svg" in svg and "NaN" not in svg
+
+
+def test_a_chart_template_is_built_once_and_filled_each_quarter(stepped: LiveEconomy) -> None:
+    snap = stepped.snapshot
+    first = charts.margins_spec(snap)
+    second = charts.margins_spec(snap)
+    assert first is not second and first["datasets"] == second["datasets"]
+    template = charts.margins_template(tuple(views.time_domain(snap)))
+    assert "datasets" not in template
+    assert first["hconcat"] is template["hconcat"]

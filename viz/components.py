@@ -1,0 +1,437 @@
+"""The app's parts as Solara components: the views, the controls and the lesson panel.
+
+Every view reads one :class:`~viz.live.Snapshot` and redraws only when it changes (a quarter
+run, a Reset) or when its own choice changes (the firm, the market, the quarter inspected).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import Any
+
+import solara
+import solara.widgets
+
+from runs.scenario import ScenarioError, library_names
+from viz import charts, views
+from viz.lessons import Lesson, lessons
+from viz.live import LiveEconomy, Snapshot
+from viz.setup import KNOBS, SWITCHES, Setup, defaults, open_file, open_library, with_settings
+
+#: pause between quarters while playing, milliseconds (the quarter itself takes more)
+SPEEDS: dict[str, int] = {"slow": 1500, "normal": 600, "fast": 250, "fastest": 100}
+NO_LESSON = "(none)"
+
+CSS = """
+.margins-main { max-width: 1120px; }
+.margins-view { margin-bottom: 14px !important; }
+.margins-view .v-card-subtitle, .margins-view .v-card__subtitle {
+  white-space: normal; opacity: 0.8; padding-bottom: 4px;
+}
+.margins-caption { color: #555; font-size: 0.86rem; margin: 0 0 6px 0; }
+.margins-table { border-collapse: collapse; font-size: 0.82rem; width: 100%; }
+.margins-table th, .margins-table td {
+  padding: 3px 8px; border-bottom: 1px solid #e6e6e6; text-align: right; white-space: nowrap;
+}
+.margins-table th { color: #555; font-weight: 600; }
+.margins-table td:first-child, .margins-table th:first-child { text-align: left; }
+.margins-table td.margins-wrap { white-space: normal; text-align: left; min-width: 160px; }
+.margins-table tr.margins-strong td { font-weight: 600; }
+.margins-dot {
+  display: inline-block; width: 9px; height: 9px; border-radius: 50%; margin-right: 6px;
+}
+.margins-events { max-height: 300px; overflow-y: auto; font-size: 0.86rem; }
+.margins-events div { padding: 3px 0; border-bottom: 1px solid #f0f0f0; line-height: 1.35; }
+.margins-events .margins-period { font-weight: 600; font-variant-numeric: tabular-nums; }
+.margins-events .margins-kind { color: #777; font-size: 0.78rem; }
+.margins-headline { display: flex; gap: 10px; flex-wrap: wrap; margin-bottom: 12px; }
+.margins-stat {
+  background: #f3f5f7; border-radius: 8px; padding: 6px 14px; min-width: 140px;
+}
+.margins-stat-note { flex-basis: 100%; color: #666; font-size: 0.76rem; margin-top: -4px; }
+.margins-stat .margins-stat-label { color: #555; font-size: 0.78rem; }
+.margins-stat .margins-stat-value { font-size: 1.25rem; font-weight: 600; }
+.margins-status { font-size: 0.86rem; color: #333; line-height: 1.4; margin-top: 8px; }
+.margins-lesson ul, .margins-lesson ol { margin: 4px 0 8px 18px; padding-left: 6px; }
+.margins-lesson p { margin: 4px 0; }
+.margins-scroll { overflow-x: auto; }
+.margins-view { scroll-margin-top: 76px; }
+.margins-knob { margin: 4px 0 10px 0; }
+.margins-knob-label { font-size: 0.9rem; }
+.margins-knob .v-input__details, .margins-knob .v-messages { display: none; }
+.margins-knob .v-slider { margin: 0 4px; }
+.margins-knob .v-switch .v-input__control { height: 40px; }
+.margins-help { font-size: 0.78rem; color: #666; line-height: 1.3; }
+.margins-speed-label { font-size: 0.85rem; margin-top: 10px; }
+.margins-controls .v-btn.bg-primary { background-color: #37474f !important; }
+.margins-controls .text-primary { color: #37474f !important; }
+.margins-knob .v-selection-control--dirty .v-switch__track {
+  background-color: #37474f !important; opacity: 0.6;
+}
+.margins-knob .v-selection-control--dirty .v-switch__thumb { background-color: #37474f; }
+.margins-controls .v-card-title { font-size: 1.05rem; padding-bottom: 2px; }
+"""
+
+
+# ---------------------------------------------------------------------------------------------
+# building blocks
+class Spec:
+    """A chart's Vega-Lite spec, wrapped so the renderer passes it on without walking it.
+
+    Reacton looks through every dict and list given to a component for nested elements; a spec
+    holds every data row of its chart, so walking it each quarter cost more than drawing it.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: dict[str, Any] | None) -> None:
+        self.value = value
+
+
+def spec_of(build: Callable[[], dict[str, Any] | None]) -> Spec:
+    return Spec(build())
+
+
+@solara.component
+def VegaChart(spec: Spec):
+    """An Altair chart's Vega-Lite spec, drawn by the widget behind ``solara.FigureAltair``.
+
+    The spec goes to the widget after rendering, when it changes, not through the renderer.
+    """
+    element = solara.widgets.VegaLite.element(on_click=None, listen_to_click=False,
+                                              on_hover=None, listen_to_hover=False)
+
+    def push() -> None:
+        widget = solara.get_widget(element)
+        if spec.value is not None and widget.spec is not spec.value:
+            widget.spec = spec.value
+
+    solara.use_effect(push, [spec])
+    return element
+
+
+@solara.component
+def ViewCard(name: str, title: str, caption: str, children: list = []):  # noqa: B006
+    """A view: its title, one line saying what it shows, then the chart and controls."""
+    line = solara.HTML(tag="p", unsafe_innerHTML=html.escape(caption), classes=["margins-caption"])
+    return solara.Card(title=title, margin=0, classes=["margins-view", f"margins-view-{name}"],
+                       children=[line, *children])
+
+
+def _table(header: list[str], rows: list[list[str]], strong: set[int] = frozenset(),
+           wrap: int | None = None) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = []
+    for n, row in enumerate(rows):
+        cells = "".join(
+            f"<td class='margins-wrap'>{cell}</td>" if wrap is not None and k == wrap
+            else f"<td>{cell}</td>" for k, cell in enumerate(row))
+        body.append(f"<tr class='margins-strong'>{cells}</tr>" if n in strong
+                    else f"<tr>{cells}</tr>")
+    return (f"<table class='margins-table'><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>")
+
+
+def _dot(colour: str) -> str:
+    return f"<span class='margins-dot' style='background:{html.escape(colour)}'></span>"
+
+
+# ---------------------------------------------------------------------------------------------
+# the views
+@solara.component
+def Headline(snap: Snapshot):
+    line = solara.use_memo(lambda: views.headline(snap), [snap.serial])
+    stats = [
+        ("Quarter", line.period if snap.quarters else "not started"),
+        ("Industry revenue", views.usd(line.revenue)),
+        ("Industry operating margin", views.pct(line.operating_margin)),
+        ("Compute, per H100e-hour*", views.usd(line.compute_price, cents=True)),
+        ("API tokens, per M tokens*", views.usd(line.token_price, cents=True)),
+    ]
+    cells = "".join(
+        f"<div class='margins-stat'><div class='margins-stat-label'>{html.escape(label)}</div>"
+        f"<div class='margins-stat-value'>{html.escape(value)}</div></div>"
+        for label, value in stats)
+    solara.HTML(tag="div", unsafe_innerHTML=cells + (
+        "<div class='margins-stat-note'>The quarter just run. *Prices per quality-adjusted "
+        "unit, as the markets clear them.</div>"), classes=["margins-headline"])
+
+
+@solara.component
+def NetworkView(snap: Snapshot):
+    spec = solara.use_memo(lambda: spec_of(lambda: charts.network_spec(snap)), [snap.serial])
+    title = "The value chain: who paid whom" + (f" in {snap.period}" if snap.quarters else "")
+    with ViewCard("network", title,
+                  "Money paid between firms in the quarter just run (USD): width by amount, arrow "
+                  "and colour by who was paid; firms in columns by layer, circles sized by "
+                  "revenue."), solara.Div(classes=["margins-scroll"]):
+        VegaChart(spec)
+
+
+@solara.component
+def MarginsView(snap: Snapshot):
+    spec = solara.use_memo(lambda: spec_of(lambda: charts.margins_spec(snap)), [snap.serial])
+    with ViewCard("margins", "Margins by layer",
+                  "Gross and operating margin of each layer per quarter: the profit of its firms "
+                  "together over their revenue, % (beyond ±100% drawn at the edge)."), \
+            solara.Div(classes=["margins-scroll"]):
+        VegaChart(spec)
+
+
+@solara.component
+def ProfitPoolView(snap: Snapshot):
+    measure, set_measure = solara.use_state("operating")
+    spec = solara.use_memo(lambda: spec_of(lambda: charts.profit_pool_spec(snap, measure)),
+                           [snap.serial, measure])
+    with ViewCard("profit-pool", "The profit pool",
+                  f"Each layer's share of the industry's {measure} profit per quarter, %; a layer "
+                  "that lost money is drawn below zero."):
+        solara.ToggleButtonsSingle(value=measure, values=["operating", "gross"],
+                                   on_value=set_measure, dense=True)
+        with solara.Div(classes=["margins-scroll"]):
+            VegaChart(spec)
+
+
+@solara.component
+def MarketsView(snap: Snapshot):
+    spec = solara.use_memo(lambda: spec_of(lambda: charts.markets_spec(snap)), [snap.serial])
+    with ViewCard("markets", "Markets",
+                  "Clearing price (top, USD per unit) and volume traded (bottom) per quarter; "
+                  "compute and tokens in quality-adjusted units, plans one line per segment."), \
+            solara.Div(classes=["margins-scroll"]):
+        VegaChart(spec)
+
+
+@solara.component
+def InspectorView(snap: Snapshot, book: solara.Reactive[str]):
+    follow, set_follow = solara.use_state(True)
+    chosen, set_chosen = solara.use_state(0)
+    last = snap.quarters - 1
+    quarter = last if follow or chosen > last else chosen
+    choices = solara.use_memo(lambda: views.book_choices(snap, quarter), [snap.serial, quarter])
+    key = views.pick_book(choices, book.value)
+    found = solara.use_memo(lambda: views.inspect(snap, quarter, key),
+                            [snap.serial, quarter, key])
+    spec = solara.use_memo(lambda: spec_of(lambda: charts.inspector_spec(found) if found
+                                           else None), [found])
+    labels = list(choices.values())
+    by_label = {label: k for k, label in choices.items()}
+    with ViewCard("inspector", "Quarter inspector",
+                  "One market in one quarter: the supply and demand curves of every ask and bid, "
+                  "the clearing point, and who was served or rationed."):
+        if last < 0:
+            solara.Text("Run a quarter to inspect its markets.")
+            return
+        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "12px"}):
+            solara.Select("Market", values=labels, value=choices.get(key, None),
+                          on_value=lambda label: book.set(by_label.get(label, key)),
+                          style={"min-width": "260px", "max-width": "320px"})
+            solara.Checkbox(label="Follow the latest quarter", value=follow,
+                            on_value=lambda v: (set_follow(v), set_chosen(last)))
+            if not follow and last > 0:
+                solara.SliderInt(f"Quarter: {snap.period_of(quarter)}", value=quarter, min=0,
+                                 max=last, on_value=set_chosen, style={"min-width": "220px"})
+        if found is None:
+            solara.Text(f"{key or 'This market'} did not clear in {snap.period_of(quarter)}.")
+            return
+        rule = ("one uniform price for every trade" if found.rule == "uniform"
+                else "each seller's posted price; buyers rationed when oversubscribed")
+        summary = (f"{found.period}: {views.amount(found.volume)} {found.unit} traded at "
+                   f"{views.usd(found.price, cents=True)} "
+                   f"{'(average) ' if found.rule == 'posted' else ''}— {rule}.")
+        solara.HTML(tag="p", unsafe_innerHTML=html.escape(summary), classes=["margins-caption"])
+        with solara.Div(classes=["margins-scroll"]):
+            VegaChart(spec)
+        rows = [[_dot(p["colour"]) + html.escape(p["name"]),
+                 "buys" if p["side"] == "bid" else "sells", html.escape(p["price"]),
+                 html.escape(p["wanted"]), html.escape(p["got"]), html.escape(p["outcome"])]
+                for p in found.parties]
+        table = _table(["who", "side", "price (USD per unit)", "wanted", "got", "outcome"], rows,
+                       wrap=5)
+        solara.HTML(tag="div", classes=["margins-scroll", "margins-parties"],
+                    unsafe_innerHTML=table)
+
+
+@solara.component
+def FirmView(snap: Snapshot, firm: solara.Reactive[str]):
+    choices = solara.use_memo(lambda: views.firm_choices(snap), [snap.serial])
+    key = firm.value if firm.value in choices else next(iter(choices), "")
+    spec = solara.use_memo(lambda: spec_of(lambda: charts.firm_spec(snap, key)),
+                           [snap.serial, key])
+    periods, rows = solara.use_memo(lambda: views.statement(snap, key), [snap.serial, key])
+    by_label = {label: k for k, label in choices.items()}
+    with ViewCard("firm", "A firm's income statement",
+                  "One firm's revenue, costs and operating income per quarter (USD per "
+                  "quarter); the table shows its last four quarters."):
+        solara.Select("Firm", values=list(choices.values()), value=choices.get(key),
+                      on_value=lambda label: firm.set(by_label.get(label, key)),
+                      style={"max-width": "320px"})
+        if key in snap.defaulted:
+            solara.Warning(f"{snap.names.get(key, key)} has defaulted: no rows after its last "
+                           "quarter.", dense=True)
+        with solara.Columns([1, 1], gutters_dense=True):
+            with solara.Div(classes=["margins-scroll"]):
+                VegaChart(spec)
+            if periods:
+                solara.HTML(tag="div", classes=["margins-scroll"], unsafe_innerHTML=_table(
+                    ["USD per quarter", *periods], [[html.escape(c) for c in r] for r in rows],
+                    strong={0, 2, 7}))
+            else:
+                solara.Text("No income statement yet: run a quarter.")
+
+
+@solara.component
+def EventLog(snap: Snapshot):
+    rows = solara.use_memo(lambda: views.event_rows(snap), [snap.serial])
+    items = "".join(
+        f"<div>{_dot(r['colour'])}<span class='margins-period'>{html.escape(r['period'])}</span>"
+        f": {html.escape(r['text'])} <span class='margins-kind'>({html.escape(r['kind'])})"
+        "</span></div>" for r in rows) or "<div>Nothing has happened yet.</div>"
+    with ViewCard("events", "Event log",
+                  "What happened, newest first, in plain words: scripted events, firms' "
+                  "decisions, funding rounds and defaults."):
+        solara.HTML(tag="div", unsafe_innerHTML=items, classes=["margins-events"])
+
+
+@solara.component
+def LessonCard(item: Lesson):
+    """The lesson a teacher opened: what it is about, what to change, watch and ask."""
+    watch = "".join(f"<li>{html.escape(w)}</li>" for w in item.watch)
+    questions = "".join(f"<li>{html.escape(q)}</li>" for q in item.questions)
+    with solara.Card(title=f"Lesson: {item.title}", margin=0,
+                     classes=["margins-view", "margins-lesson"]):
+        solara.HTML(tag="div", unsafe_innerHTML=(
+            f"<p>{html.escape(item.summary)}</p>"
+            f"<p><b>Settings:</b> {html.escape(item.what_changes())}. "
+            f"<b>Then:</b> {html.escape(item.change)}</p>"
+            f"<p><b>Watch</b></p><ul>{watch}</ul>"))
+        with solara.Details(summary="Questions for students", expand=False):
+            solara.HTML(tag="ol", unsafe_innerHTML=questions)
+
+
+# ---------------------------------------------------------------------------------------------
+# the controls
+@solara.component
+def RunStatus(model: LiveEconomy, pending: Setup, serial: int = 0):
+    """Where the run is, what it runs, and what Reset would change.
+
+    ``serial`` (the snapshot's) changes every quarter, and so redraws it.
+    """
+    snap = model.snapshot
+    if snap.finished:
+        where = f"Finished: {snap.quarters} quarters, to {snap.period}. Reset to run again."
+    elif snap.quarters:
+        where = f"{snap.period}: quarter {snap.quarters} of {snap.horizon}."
+    else:
+        where = f"Ready: {snap.horizon} quarters from {snap.period_of(0)}."
+    solara.HTML(tag="div", classes=["margins-status"], unsafe_innerHTML=(
+        f"<div class='margins-quarter'><b>{html.escape(where)}</b></div>"
+        f"<div>Running: {html.escape(model.setup.describe())}</div>"))
+    if pending != model.setup:
+        solara.Info(f"Press Reset to apply: {pending.describe()}", dense=True,
+                    classes=["margins-pending"])
+
+
+@solara.component
+def SpeedPicker(play_interval: solara.Reactive[int]):
+    by_ms = {ms: name for name, ms in SPEEDS.items()}
+    solara.HTML(tag="div", classes=["margins-speed-label"],
+                unsafe_innerHTML="Speed (pause between quarters)")
+    solara.ToggleButtonsSingle(value=by_ms.get(play_interval.value, "normal"),
+                               values=list(SPEEDS),
+                               on_value=lambda name: play_interval.set(SPEEDS[name]), dense=True)
+
+
+@solara.component
+def LessonPicker(pending: Setup, on_lesson: Callable[[Lesson | None], None]):
+    items = lessons()
+    titles = [NO_LESSON, *(item.title for item in items)]
+    current = next((item.title for item in items if item.id == pending.lesson), NO_LESSON)
+
+    def pick(title: str) -> None:
+        on_lesson(next((item for item in items if item.title == title), None))
+
+    solara.Select("Lesson", values=titles, value=current, on_value=pick)
+
+
+@solara.component_vue("toml_picker.vue")
+def TomlPicker(label: str, event_picked: Callable[[dict], None]):
+    """A button that opens a TOML file from the user's computer (or a file dropped on it)."""
+
+
+@solara.component
+def ScenarioPicker(pending: Setup, on_setup: Callable[[Setup], None],
+                   error: solara.Reactive[str]):
+    names = library_names()
+    values = names if not pending.opened.from_file else [*names, pending.opened.name]
+
+    def pick(name: str) -> None:
+        if name == pending.opened.name:
+            return
+        try:
+            on_setup(defaults(open_library(name)))
+        except ScenarioError as exc:
+            error.set(str(exc))
+
+    def picked(info: dict) -> None:
+        name = str(info.get("name") or "scenario.toml")
+        if info.get("error"):
+            error.set(f"{name}: {info['error']}")
+            return
+        try:
+            opened = open_file(name, str(info.get("text") or "").encode())
+        except ScenarioError as exc:
+            error.set(str(exc))
+            return
+        on_setup(defaults(opened))
+
+    solara.Select("Scenario", values=values, value=pending.opened.name, on_value=pick)
+    description = pending.opened.scenario.description
+    if description:
+        solara.Text(description, style={"font-size": "0.82rem", "color": "#555"})
+    TomlPicker(label="Open a scenario file…", event_picked=picked)
+    if error.value:
+        solara.Error(error.value, classes=["margins-error"], dense=True)
+
+
+@solara.component
+def SettingsPanel(pending: Setup, on_setup: Callable[[Setup], None]):
+    available = pending.available()
+
+    def change(**settings: Any) -> None:
+        on_setup(with_settings(pending, **settings))
+
+    solara.InputInt("Seed", value=pending.seed, on_value=lambda v: change(seed=v or 0),
+                    continuous_update=False)
+    for key, knob in KNOBS.items():
+        value = getattr(pending, key)
+        with solara.Div(classes=["margins-knob", f"margins-knob-{key}"]):
+            solara.HTML(tag="div", classes=["margins-knob-label"], unsafe_innerHTML=(
+                f"{html.escape(knob.label)}: <b>{html.escape(knob.text(value))}</b>"))
+            solara.SliderFloat("", value=value, min=knob.lo, max=knob.hi, step=knob.step,
+                               disabled=not available[key], thumb_label=False,
+                               on_value=lambda v, key=key: change(**{key: v}))
+            solara.HTML(tag="div", classes=["margins-help"], unsafe_innerHTML=html.escape(
+                knob.help if available[key] else "This scenario has nothing it acts on."))
+    for key, (label, help_text) in SWITCHES.items():
+        with solara.Div(classes=["margins-knob", f"margins-knob-{key}"]):
+            solara.Switch(label=label, value=getattr(pending, key), disabled=not available[key],
+                          on_value=lambda v, key=key: change(**{key: v}))
+            solara.HTML(tag="div", classes=["margins-help"], unsafe_innerHTML=html.escape(
+                help_text if available[key] else "This scenario has none."))
+    solara.Button("Scenario's own settings", text=True, color="primary",
+                  on_click=lambda: on_setup(with_settings(defaults(pending.opened),
+                                                          lesson=pending.lesson)))
+
+
+@solara.component
+def Downloads(model: LiveEconomy, serial: int = 0):
+    """The run so far and its scenario, as files (built when asked for); ``serial`` as above."""
+    name = model.archive_name()
+    solara.FileDownload(model.zip_bytes, filename=f"{name}.zip", mime_type="application/zip",
+                        label="Run so far (Parquet files, zip)")
+    solara.FileDownload(model.scenario_toml, filename=f"{model.file_stem()}.toml",
+                        mime_type="application/toml", label="Scenario (TOML)")
+    solara.Text("The same files as margins run: manifest.json, scenario.toml and five Parquet "
+                "frames.", style={"font-size": "0.78rem", "color": "#666"})
