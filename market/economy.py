@@ -365,6 +365,12 @@ class Economy(mesa.Model):
         if live and bids:
             weight = np.array([self.appeal(asks[j].firm, market) for j in live]) * \
                 np.array([asks[j].price for j in live]) ** (-elasticity)
+            # buyers consider the ``choice_set`` most attractive sellers (a consideration set,
+            # Hauser & Wernerfelt 1990); the others sell only in the spillover book
+            keep = np.argsort(-weight, kind="stable")[:self.config.markets.choice_set]
+            keep.sort()
+            live = [live[i] for i in keep]
+            weight = weight[keep]
             shares = weight / weight.sum()
             for j, share in zip(live, shares, strict=True):
                 name = f"{book}/{asks[j].firm}" if book else asks[j].firm
@@ -468,16 +474,21 @@ class Economy(mesa.Model):
         asks = [a for c in self.active(Cloud) for a in c.compute_ask(obs)]
         bids = self._use_own_compute(obs, bids)
         res = self._clear(Market.COMPUTE, "", bids, asks)
+        # one payment per buyer, seller and purpose
+        paid: dict[tuple[str, str, str], list[float]] = {}
         for i, j, q, price in zip(res.trade_bid, res.trade_ask, res.trade_qty, res.trade_price,
                                   strict=True):
             bid, ask = bids[i], asks[j]
-            buyer, seller = self.firms[bid.firm], self.firms[ask.firm]
-            self.settle(buyer, seller, q * price, "compute_rental",
-                        payer_line=TAG_LINE[bid.tag], payee_line="revenue")
-            hours = q / ask.factor
+            cell = paid.setdefault((bid.firm, ask.firm, bid.tag), [0.0, 0.0])
+            cell[0] += q * price
+            cell[1] += q / ask.factor
+        for (buyer_id, seller_id, tag), (amount, hours) in paid.items():
+            buyer, seller = self.firms[buyer_id], self.firms[seller_id]
+            self.settle(buyer, seller, amount, "compute_rental", payer_line=TAG_LINE[tag],
+                        payee_line="revenue")
             seller.on_compute_sold(hours)
             if hasattr(buyer, "on_compute"):
-                buyer.on_compute(hours, bid.tag)
+                buyer.on_compute(hours, tag)
         if not np.isnan(res.price):
             self.prices[Market.COMPUTE] = res.price
         obs.compute_volume_now = res.volume
@@ -515,11 +526,16 @@ class Economy(mesa.Model):
                                     [lab.token_ask for lab in sellers], Market.TOKENS, elasticity)
         for lab, share in zip(sellers, shares, strict=True):
             lab.on_token_demand(share * sum(b.qty for b in bids if b.price >= lab.token_ask))
+        paid: dict[tuple[str, str, str], list[float]] = {}
         for bid, ask, q, price in trades:
-            buyer, seller = self.firms[bid.firm], self.firms[ask.firm]
-            self.settle(buyer, seller, q * price, "token_sale", payer_line=TAG_LINE[bid.tag],
+            cell = paid.setdefault((bid.firm, ask.firm, bid.tag), [0.0, 0.0])
+            cell[0] += q * price
+            cell[1] += q
+        for (buyer_id, seller_id, tag), (amount, q) in paid.items():
+            buyer, seller = self.firms[buyer_id], self.firms[seller_id]
+            self.settle(buyer, seller, amount, "token_sale", payer_line=TAG_LINE[tag],
                         payee_line="revenue")
-            seller.on_tokens_sold(q, price)
+            seller.on_tokens_sold(q, amount / q if q > 0 else 0.0)
             if hasattr(buyer, "on_tokens"):
                 buyer.on_tokens(q)
         price, volume = self.totals[(Market.TOKENS.value, "")]
@@ -549,9 +565,14 @@ class Economy(mesa.Model):
             for ask, share in zip(seg_asks, shares, strict=True):
                 willing = sum(b.qty for b in seg_bids if b.price >= ask.price)
                 self.firms[ask.firm].on_plan_demand(segment, share * willing)
+            sold: dict[str, list[float]] = {}
             for _, ask, q, price in trades:
-                seller = self.firms[ask.firm]
-                self.settle("world:customers", seller, q * price, "subscription",
+                cell = sold.setdefault(ask.firm, [0.0, 0.0])
+                cell[0] += q * price
+                cell[1] += q
+            for seller_id, (amount, q) in sold.items():
+                seller = self.firms[seller_id]
+                self.settle("world:customers", seller, amount, "subscription",
                             payee_line="revenue")
                 seller.on_seats(segment, q)
                 seats[segment] += q

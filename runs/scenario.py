@@ -46,6 +46,9 @@ class Markets:
     token_choice_elasticity: float = field(default=4.0, metadata={
         "lo": 0.0, "hi": 50.0, "doc": "how strongly API buyers favour the seller cheaper per "
         "unit of quality (share ∝ ask^-x; large: the cheapest takes all)"})
+    choice_set: int = field(default=12, metadata={
+        "lo": 1, "hi": 1000, "doc": "sellers a buyer considers in a differentiated market (the "
+        "most attractive ones; the rest sell only what is left over)"})
     plan_choice_elasticity: float = field(default=5.0, metadata={
         "lo": 0.0, "hi": 50.0, "doc": "how strongly users favour the plan cheaper per unit of "
         "value (share ∝ ask^-x; large: the cheapest takes all)"})
