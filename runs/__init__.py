@@ -8,5 +8,6 @@
 
 from runs.run import RunResult, run
 from runs.scenario import Scenario, ScenarioError, load_scenario
+from runs.sweep import sweep
 
-__all__ = ["RunResult", "Scenario", "ScenarioError", "load_scenario", "run"]
+__all__ = ["RunResult", "Scenario", "ScenarioError", "load_scenario", "run", "sweep"]

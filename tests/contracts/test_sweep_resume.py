@@ -1,0 +1,196 @@
+"""Resume contract, tested by really interrupting ``margins sweep`` on 2 workers: stopped with
+Ctrl-C (SIGINT to the process group, as a terminal sends it), then its process killed with
+SIGKILL (as ``kill -9`` does; its workers must then exit by themselves). Each time, running the
+same command again finishes only what is missing: no finished run is redone, lost or
+duplicated, and the result equals an uninterrupted sweep. A worker process that dies midway
+costs only its own runs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from runs import sweep
+from runs.sweep import TIMING_COLUMNS, plan_sweep
+
+ROOT = Path(__file__).resolve().parents[2]
+# 48 runs of 8 quarters: a few seconds on 2 workers, long enough to interrupt midway
+SPEC = """
+[sweep]
+name = "resume"
+quarters = 8
+replications = 8
+seed = 99
+windows = ["2025", "2026"]
+
+[vary]
+"demand.multiplier" = [0.8, 1.0, 1.25]
+"firms.nvidia.list_price_usd" = [20000.0, 30000.0]
+"""
+TOTAL = 48
+POSIX = pytest.mark.skipif(os.name != "posix", reason="process groups and signals")
+
+
+@pytest.fixture(scope="module")
+def spec_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("spec") / "resume.toml"
+    path.write_text(SPEC)
+    return path
+
+
+@pytest.fixture(scope="module")
+def reference(spec_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same spec, uninterrupted, serially in this process."""
+    out = tmp_path_factory.mktemp("reference") / "out"
+    sweep(spec_file, out, workers=1, progress=False)
+    return out
+
+
+def start(spec_file: Path, out: Path) -> subprocess.Popen:
+    """``margins sweep`` on 2 workers in its own process group."""
+    return subprocess.Popen([sys.executable, "-m", "runs.cli", "sweep", str(spec_file), "--out",
+                             str(out), "--workers", "2"], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def finished(out: Path) -> set[str]:
+    runs = out / "runs"
+    return {p.name for p in runs.iterdir() if not p.name.startswith(".")} if runs.exists() \
+        else set()
+
+
+def wait_for_runs(proc: subprocess.Popen, out: Path, count: int) -> None:
+    deadline = time.monotonic() + 180
+    while len(finished(out)) < count:
+        assert proc.poll() is None, f"the sweep ended early: {proc.communicate()}"
+        assert time.monotonic() < deadline, "no runs finished in time"
+        time.sleep(0.02)
+
+
+def children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (Linux /proc)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def snapshot(out: Path) -> dict[str, tuple[int, int]]:
+    """Each finished run's result.json: (inode, mtime in ns), to tell a redone run apart."""
+    out_runs = out / "runs"
+    return {name: ((s := (out_runs / name / "result.json").stat()).st_ino, s.st_mtime_ns)
+            for name in finished(out)}
+
+
+def resume(spec_file: Path, out: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "runs.cli", "sweep", str(spec_file), "--out",
+                           str(out), "--workers", "2"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, check=False)
+
+
+def assert_complete_and_equal(spec_file: Path, out: Path, reference: Path,
+                              before: dict) -> None:
+    ids = [t.run_id for t in plan_sweep(spec_file).tasks]
+    assert sorted(finished(out)) == ids  # nothing lost, nothing extra
+    assert not any((out / "runs" / ".tmp").glob("*"))
+    index = pl.read_parquet(out / "runs.parquet")
+    assert index["run_id"].to_list() == ids  # no duplicates
+    after = snapshot(out)
+    assert {r: after[r] for r in before} == before, "a finished run was redone"
+    ref_index = pl.read_parquet(reference / "runs.parquet")
+    assert index.drop(TIMING_COLUMNS).equals(ref_index.drop(TIMING_COLUMNS), null_equal=True)
+    summary, ref = (pl.read_parquet(p / "summary.parquet") for p in (out, reference))
+    assert summary.equals(ref, null_equal=True)
+
+
+@POSIX
+def test_interrupted_sweeps_resume_without_redoing_runs(spec_file: Path, reference: Path,
+                                                        tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    # 1. Ctrl-C: the sweep stops its workers, writes the index of what is done, exits 130
+    proc = start(spec_file, out)
+    wait_for_runs(proc, out, 4)
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends on Ctrl-C
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (stdout, stderr)
+    assert "Traceback" not in stderr
+    done = len(finished(out))
+    assert 4 <= done < TOTAL, "the interrupt came too late to test resuming"
+    assert f"interrupted: {done} of {TOTAL} runs done; run the same command again" in stderr
+    partial = pl.read_parquet(out / "runs.parquet")
+    assert partial.height == done and partial["status"].unique().to_list() == ["ok"]
+    before = snapshot(out)
+
+    # 2. the same command, its process killed outright midway: its workers exit by themselves
+    proc = start(spec_file, out)
+    wait_for_runs(proc, out, done + 4)
+    workers = children(proc.pid)
+    assert len(workers) >= 2
+    proc.kill()
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    deadline = time.monotonic() + 30
+    while any(alive(pid) for pid in workers):
+        assert time.monotonic() < deadline, "orphaned workers kept running"
+        time.sleep(0.1)
+    after_kill = snapshot(out)
+    assert {r: after_kill[r] for r in before} == before, "a finished run was redone"
+    assert len(after_kill) < TOTAL, "the kill came too late to test resuming"
+
+    # 3. the same command finishes the rest
+    again = resume(spec_file, out)
+    assert again.returncode == 0, again.stderr
+    assert (f"{TOTAL} runs, {TOTAL} ok, 0 failed; ran {TOTAL - len(after_kill)} "
+            in again.stdout), again.stdout
+    assert f"({len(after_kill)} done before)" in again.stdout
+    assert_complete_and_equal(spec_file, out, reference, after_kill)
+
+
+@POSIX
+def test_a_dead_worker_loses_only_its_runs(spec_file: Path, reference: Path,
+                                           tmp_path: Path) -> None:
+    """A worker process killed mid-sweep (as by the OOM killer): the sweep starts a new pool,
+    runs again what that worker had not finished, and completes with every run ok."""
+    import multiprocessing
+    import threading
+
+    out, outcome = tmp_path / "out", {}
+
+    def run_sweep() -> None:
+        try:
+            outcome["summary"] = sweep(spec_file, out, workers=2, progress=False)
+        except BaseException as exc:  # reported by the assertion below
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run_sweep)
+    thread.start()
+    deadline = time.monotonic() + 180
+    while len(finished(out)) < 4:
+        assert thread.is_alive() and time.monotonic() < deadline, outcome
+        time.sleep(0.02)
+    victim = multiprocessing.active_children()[0]
+    os.kill(victim.pid, signal.SIGKILL)
+    thread.join(timeout=300)
+    assert "error" not in outcome, outcome
+    assert outcome["summary"]["status"].to_list() == ["ok"] * TOTAL
+    assert_complete_and_equal(spec_file, out, reference, {})
