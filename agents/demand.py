@@ -206,6 +206,10 @@ class Investors(Firm):
         drift = p.reversion * (p.long_run_sentiment - self.sentiment)
         self.sentiment = float(np.clip(self.sentiment + drift + 0.1 * math.tanh(push), 0.0, 5.0))
 
+    def lend(self, asked_usd: float) -> float:
+        """How much of a loan secured on chips is granted: all of it at sentiment 1 or more."""
+        return asked_usd * min(1.0, max(0.0, self.sentiment))
+
     def grant(self, asked_usd: float, firm: Firm) -> float:
         """How much of a round is granted: all of it at sentiment 1 or more, less below, never
         more than ``max_stake`` of what the firm is valued at on its revenue."""

@@ -216,8 +216,9 @@ class Economy(mesa.Model):
         return cents
 
     def lend(self, firm: Firm, amount_usd: float) -> float:
-        """Debt financing: lenders lend in proportion to investor sentiment."""
-        granted = self.investors.grant(amount_usd, firm) if self.investors else amount_usd
+        """Debt financing secured on the chips it buys: lenders lend in proportion to investor
+        sentiment (not capped by revenue, as equity rounds are)."""
+        granted = self.investors.lend(amount_usd) if self.investors else amount_usd
         cents = self.settle("world:lenders", firm, granted, "loan", payee_line="borrowing")
         return cents / 100.0
 
@@ -232,7 +233,7 @@ class Economy(mesa.Model):
     # ---------------------------------------------------------------------------------------------
     # the protocol
     def step(self) -> None:
-        """One quarter, in the order of design §5."""
+        """One quarter, in the order of the protocol (docs/model.md §2)."""
         self.ledger.begin_quarter(self.quarter)
         obs = self.publish()                                   # 1
         orders = self.collect_decisions(obs)                   # 2
@@ -244,8 +245,8 @@ class Economy(mesa.Model):
         self.clear_plans(obs, orders[Market.PLANS])            # 7
         # 8: every payment above was settled through self.settle as it cleared
         self.account(obs)                                      # 9
-        self.exit_defaulted(obs)                               # 11 (before recording, so the
-        self.recorder.record(obs)                              # 10  default shows this quarter)
+        self.exit_defaulted(obs)                               # 10 (before recording, so the
+        self.recorder.record(obs)                              # 11  default shows this quarter)
         self.quarter += 1
 
     # 1 -------------------------------------------------------------------------------------------
@@ -612,7 +613,7 @@ class Economy(mesa.Model):
             self.settle("world:investors", firm, granted, "equity_funding", payee_line="funding")
             self.log_event(firm, f"{firm.name} raises ${granted / 1e9:,.1f}B", "funding")
 
-    # 11 ------------------------------------------------------------------------------------------
+    # 10 ------------------------------------------------------------------------------------------
     def exit_defaulted(self, obs: Observation) -> None:
         for firm in self.active():
             if firm.layer not in PRODUCING_LAYERS or firm.cash >= 0:
@@ -626,5 +627,5 @@ class Economy(mesa.Model):
                 if book is not None:
                     sold += book.liquidate()
             self.log_event(firm, f"{firm.name} cannot pay and cannot raise funding: it defaults"
-                           + (f"; {sold:,.0f} H100e of capacity is sold off" if sold else ""),
+                           + (f"; {sold:,.0f} H100e of capacity is written off" if sold else ""),
                            "default")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import platform
 import subprocess
@@ -34,13 +35,19 @@ class RunResult:
             return frames[name]
         raise AttributeError(name)
 
+    def scenario_toml(self) -> str:
+        """The scenario as run: its own tables, with the run's quarters and seed."""
+        from runs.scenario import dumps_toml
+
+        return dumps_toml(as_run(self.scenario, self.quarters, self.seed))
+
     def write(self, out: str | Path) -> Path:
         """Write ``manifest.json`` and one Parquet file per frame into ``out``."""
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         for name, frame in self.frames.items():
             frame.write_parquet(out / f"{name}.parquet", statistics=False)
-        (out / "scenario.toml").write_text(self.scenario.to_toml())
+        (out / "scenario.toml").write_text(self.scenario_toml())
         (out / "manifest.json").write_text(json.dumps(self.manifest, indent=2, sort_keys=True))
         return out
 
@@ -73,10 +80,22 @@ def run(scenario: str | Path | Scenario = "baseline", quarters: int | None = Non
     return RunResult(scenario, seed, quarters, frames, manifest(scenario, seed, quarters))
 
 
+def as_run(scenario: Scenario, quarters: int, seed: int) -> dict[str, Any]:
+    """The scenario's tables with the quarters and seed of a run (what ``scenario.toml`` holds:
+    running that file reproduces the run)."""
+    import copy
+
+    raw = copy.deepcopy(scenario.raw)
+    raw.setdefault("scenario", {}).update(quarters=quarters, seed=seed)
+    return raw
+
+
 def manifest(scenario: Scenario, seed: int, quarters: int) -> dict[str, Any]:
+    digest = hashlib.sha256(json.dumps(as_run(scenario, quarters, seed), sort_keys=True,
+                                       default=str).encode()).hexdigest()[:16]
     return {
         "scenario": scenario.name,
-        "scenario_sha256_16": scenario.digest(),
+        "scenario_sha256_16": digest,
         "seed": seed,
         "quarters": quarters,
         "start": scenario.start,

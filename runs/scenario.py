@@ -211,6 +211,10 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ScenarioError(str(path), "", "no such file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(str(path), "", f"not valid TOML ({exc})") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(str(path), "", "not valid TOML (the file is not UTF-8 text)") from None
+    except IsADirectoryError:
+        raise ScenarioError(str(path), "", "is a folder, not a TOML file") from None
     except OSError as exc:
         raise ScenarioError(str(path), "", f"cannot read ({exc.strerror})") from None
 
@@ -239,12 +243,18 @@ def load_raw(name_or_path: str | Path, _seen: tuple[str, ...] = ()) -> tuple[dic
     if parent:
         if not isinstance(parent, str):
             raise ScenarioError(source, "scenario.extends", "must be a scenario name")
-        if parent in _seen:
-            raise ScenarioError(source, "scenario.extends", f"circular: {parent}")
         # a relative path is read from the extending file's folder first, then the CWD
         beside = path.parent / parent
         if parent not in library_names() and beside.is_file():
             parent = str(beside)
+        here = str(path.resolve())
+        try:
+            there = str(resolve(parent).resolve())
+        except ScenarioError:
+            there = parent
+        if there == here or there in _seen:
+            raise ScenarioError(source, "scenario.extends", f"circular: {parent} extends, "
+                                f"directly or not, {path.name}")
         try:
             parent_path = resolve(parent)
         except ScenarioError:
@@ -255,7 +265,7 @@ def load_raw(name_or_path: str | Path, _seen: tuple[str, ...] = ()) -> tuple[dic
                                 + ", ".join(library_names()))
         if "events" in raw and not isinstance(raw["events"], list):
             raise ScenarioError(source, "events", "must be an array of tables ([[events]])")
-        base, _ = load_raw(parent, (*_seen, str(name_or_path)))
+        base, _ = load_raw(parent, (*_seen, here))
         for key, table in (("remove_firms", "firms"), ("remove_programs", "programs")):
             ids = raw.get(key, [])
             if not isinstance(ids, list) or not all(isinstance(x, str) for x in ids):
@@ -498,6 +508,10 @@ def _validate_firms(table: Any, source: str) -> dict[str, FirmSpec]:
         if firm_id.startswith("world"):
             raise ScenarioError(source, key, "firm ids may not start with 'world'")
         role = spec.get("role")
+        if role is None:
+            raise ScenarioError(source, f"{key}.role", f"{firm_id!r} is not a firm of the "
+                                "scenario it extends; a new firm needs a role (allowed: "
+                                + ", ".join(ROLES) + ")")
         if not isinstance(role, str) or role not in ROLES:
             raise ScenarioError(source, f"{key}.role", f"{role!r} is not a role; allowed: "
                                 + ", ".join(ROLES))
@@ -686,14 +700,14 @@ def dumps_toml(data: dict) -> str:
             table(f"{name}.{k}", v)
 
     for key, value in data.items():
-        if key == "events":
-            continue
         if isinstance(value, dict):
             table(key, value)
-    for event in data.get("events", []):
-        lines.append("[[events]]")
-        lines.extend(f"{k} = {scalar(v)}" for k, v in event.items())
-        lines.append("")
+    for key, value in data.items():   # arrays of tables: [[events]], [[claims]]
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            for item in value:
+                lines.append(f"[[{key}]]")
+                lines.extend(f"{k} = {scalar(v)}" for k, v in item.items())
+                lines.append("")
     return "\n".join(lines)
 
 

@@ -312,3 +312,38 @@ def test_an_extending_file_is_named_by_itself_and_finds_its_parent_beside_it(tmp
     assert child.name == "child"
     assert child.description == ""        # descriptions and claims are not inherited
     assert child.raw["firms"]["nvidia"]["list_price_usd"] == 30000.0
+
+
+@pytest.mark.parametrize(("files", "start", "message"), [
+    ({"self.toml": '[scenario]\nextends = "self.toml"\n'}, "self.toml", "circular"),
+    ({"a.toml": '[scenario]\nextends = "b.toml"\n', "b.toml": '[scenario]\nextends = "a.toml"\n'},
+     "a.toml", "circular"),
+    ({"bin.toml": b"\xff\xfe\x00"}, "bin.toml", "not UTF-8"),
+    ({"new.toml": '[scenario]\nextends = "baseline"\n[firms.nobody]\nname = "x"\n'}, "new.toml",
+     "needs a role"),
+])
+def test_more_bad_files_are_one_clear_error(tmp_path, files, start, message):
+    for name, body in files.items():
+        target = tmp_path / name
+        if isinstance(body, bytes):
+            target.write_bytes(body)
+        else:
+            target.write_text(body)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(tmp_path / start)
+    assert message in str(info.value) and start.split(".")[0] in str(info.value)
+
+
+def test_the_written_scenario_reproduces_the_run(tmp_path):
+    from runs import run
+
+    first = run("neocloud-squeeze", quarters=5, seed=4)
+    first.write(tmp_path / "one")
+    again = run(tmp_path / "one" / "scenario.toml")
+    again.write(tmp_path / "two")
+    assert again.quarters == 5 and again.seed == 4
+    assert len(again.scenario.claims) == len(first.scenario.claims) > 0
+    for name in ("firms", "markets", "flows", "models", "events"):
+        assert (tmp_path / "one" / f"{name}.parquet").read_bytes() == \
+            (tmp_path / "two" / f"{name}.parquet").read_bytes()
+    assert first.manifest["scenario_sha256_16"] == again.manifest["scenario_sha256_16"]
