@@ -6,10 +6,11 @@ claim is judged on the paired differences (scenario − baseline, seed by seed):
 
 * **supported** — the 95% interval of the mean difference lies wholly on the claimed side of zero;
 * **contradicted** — it lies wholly on the other side;
-* **not supported** — it contains zero (the model shows no difference it can tell from noise).
+* **not supported** — it contains zero (the model shows no difference it can tell from noise);
+* **untestable** — the runs do not cover the claim's window (too few quarters).
 
-A scenario's verdict is *supported* when every claim is, *not supported* when none is, and
-*mixed* otherwise.
+A scenario's verdict, over its testable claims, is *supported* when every one is, *not
+supported* when none is, and *mixed* otherwise (*untestable* when none can be tested).
 """
 
 from __future__ import annotations
@@ -99,9 +100,13 @@ def verdict(direction: str, low: float, high: float) -> str:
 
 
 def scenario_verdict(verdicts: list[str]) -> str:
-    """Supported when every claim is, not supported when none is, mixed otherwise."""
+    """Over the testable claims: supported when every one is, not supported when none is,
+    mixed otherwise; untestable when no claim can be tested."""
     if not verdicts:
         return "no claims"
+    verdicts = [v for v in verdicts if v != "untestable"]
+    if not verdicts:
+        return "untestable"
     hits = sum(v == "supported" for v in verdicts)
     if hits == len(verdicts):
         return "supported"

@@ -63,7 +63,9 @@ app = typer.Typer(
     name="margins",
     cls=_OneLineErrors,
     help="Chasing Margins: an agent-based simulation of the AI value chain — who captures the "
-    "margins. Run a scenario, list the scenario library, or check a scenario file.",
+    "margins. Run a scenario, list the scenario library or check a scenario file; sweep "
+    "parameters over many runs and summarize them; compare scenarios with the baseline and "
+    "test their claims; watch the value chain live in the web app.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

@@ -29,10 +29,12 @@ def compare_command(
     seeds: Annotated[int, typer.Option(
         "--seeds", "-n", metavar="N", help="Seeds per scenario, 2 to 1000 (the same N seeds "
         "for every scenario, so differences are paired).")] = 8,
-    out: Annotated[Path, typer.Option(
+    out: Annotated[Path | None, typer.Option(
         "--out", "-o", metavar="DIR",
         help="Directory for report.md, the PNG charts and the runs (the sweep machinery's "
-        "layout); running again finishes only what is missing.")] = Path("out/compare"),
+        "layout); running the same comparison again finishes only what is missing "
+        "(default: out/compare/SCENARIOS-Nseeds, e.g. out/compare/all-8seeds).",
+        show_default=False)] = None,
     workers: Annotated[int | None, typer.Option(
         "--workers", "-w", metavar="N",
         help="Local worker processes (default: one per CPU; 1 runs in this process).",
@@ -49,11 +51,11 @@ def compare_command(
     Writes DIR/report.md: per scenario, the change against the baseline in each layer's gross
     and operating margin and profit-pool share (2025–2026 and 2027–2030, 95% intervals over
     seeds), market concentration (HHI) and the leading sellers' Lerner index, and a verdict on
-    each of the scenario's claims — supported, contradicted or not supported — by the rule the
-    report states. Also DIR/margins.png and DIR/profit_pool.png.
+    each of the scenario's claims — supported, contradicted, not supported or untestable — by the
+    rule the report states. Also DIR/margins.png and DIR/profit_pool.png.
     """
     from runs.cli import _console, fail
-    from runs.compare import compare, scenario_list
+    from runs.compare import compare, default_out, scenario_list
     from runs.scenario import ScenarioError
     from runs.sweep import SweepError, parse_executor
 
@@ -67,6 +69,8 @@ def compare_command(
         fail(f"--workers: must be at least 1, got {workers}")
     if quarters is not None and not 1 <= quarters <= 400:
         fail(f"--quarters: must be between 1 and 400, got {quarters}")
+    if out is None:
+        out = default_out(names, seeds, everything=all_)
     try:
         parse_executor(executor)
         result = compare(names[1:], seeds=seeds, out=out, workers=workers, executor=executor,

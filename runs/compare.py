@@ -57,6 +57,15 @@ class Comparison:
     claims: pl.DataFrame            # scenario, claim, metric, window, base … high, verdict
     verdicts: dict[str, str] = field(default_factory=dict)
     failed: int = 0
+    windows: list[str] = field(default_factory=list)
+
+
+def default_out(names: list[str], seeds: int, everything: bool = False) -> Path:
+    """``out/compare/<what>-<N>seeds``: one directory per comparison, so that running another
+    comparison does not collide with a finished one."""
+    what = "all" if everything else "+".join(n for n in names if n != "baseline")[:80]
+    safe = "".join(c if c.isalnum() or c in "+-_" else "_" for c in what) or "baseline"
+    return Path("out") / "compare" / f"{safe}-{seeds}seeds"
 
 
 def scenario_list(names: list[str], everything: bool = False) -> list[str]:
@@ -77,9 +86,15 @@ def compare(scenarios: list[str], seeds: int = DEFAULT_SEEDS, out: str | Path = 
                             "baseline; library: " + ", ".join(library_names()))
     loaded = {name: load_scenario(name) for name in names}  # bad names fail before any run
     quarters = quarters or max(s.quarters for s in loaded.values())
+    windows = [w for w in WINDOWS if _fits(w, loaded["baseline"], quarters)]
+    if not windows:   # a short comparison: the whole run is the window
+        from market.economy import period_of
+
+        start = loaded["baseline"].start
+        windows = [f"{start}-{period_of(start, quarters - 1)}"]
     spec = {"sweep": {"name": "compare", "quarters": quarters, "replications": seeds,
                       "seed": root_seed, "seeds": "common", "panels": True,
-                      "windows": [w for w in WINDOWS if _fits(w, loaded["baseline"], quarters)]},
+                      "windows": windows},
             "vary": {"scenario": names}}
     out = Path(out)
     summary = sweep(spec, out, workers=workers, executor=executor, progress=progress)
@@ -88,7 +103,7 @@ def compare(scenarios: list[str], seeds: int = DEFAULT_SEEDS, out: str | Path = 
                         _layer_changes(summary, names, spec["sweep"]["windows"]),
                         _structure(runs, names, loaded, spec["sweep"]["windows"]),
                         _claims(runs, names, loaded),
-                        failed=int((summary["status"] != "ok").sum()))
+                        failed=int((summary["status"] != "ok").sum()), windows=windows)
     result.verdicts = {
         name: scenario_verdict(result.claims.filter(pl.col("scenario") == name)["verdict"]
                                .to_list()) for name in names[1:]}
@@ -220,7 +235,8 @@ def _claims(runs: dict[tuple[str, int], _Run], names: list[str],
             base, diffs = _paired(values, name)
             row = _row(name, base, diffs, claim=claim.text, metric=claim.metric,
                        direction=claim.direction, window=claim.window)
-            row["verdict"] = verdict(claim.direction, row["low"], row["high"])
+            row["verdict"] = (verdict(claim.direction, row["low"], row["high"])
+                              if np.isfinite(row["mean"]) else "untestable")
             rows.append(row)
     return pl.DataFrame(rows, schema={
         "scenario": pl.String, "claim": pl.String, "metric": pl.String, "direction": pl.String,
@@ -269,8 +285,9 @@ def write_report(result: Comparison, loaded: dict[str, Scenario]) -> Path:
         "",
         "**Verdict rule.** A claim is *supported* when the 95% interval of its mean change lies "
         "wholly on the claimed side of zero, *contradicted* when it lies wholly on the other "
-        "side, and *not supported* when it contains zero. A scenario is *supported* when all "
-        "its claims are, *not supported* when none is, and *mixed* otherwise.",
+        "side, and *not supported* when it contains zero; *untestable* when the runs do not "
+        "cover the claim's window. Over its testable claims, a scenario is *supported* when all "
+        "are, *not supported* when none is, and *mixed* otherwise.",
         "",
     ]
     if result.failed:
@@ -306,7 +323,7 @@ def write_report(result: Comparison, loaded: dict[str, Scenario]) -> Path:
                     cells.append(f"{_fmt(row['base'], figure)} → {_change(row, figure)}")
                 lines.append(f"| {LAYER_NAMES[layer]} | " + " | ".join(cells) + " |")
             lines.append("")
-        window = WINDOWS[-1] if WINDOWS[-1] in set(result.structure["window"]) else WINDOWS[0]
+        window = result.windows[-1]
         frame = result.structure.filter((pl.col("scenario") == name)
                                         & (pl.col("window") == window))
         lines += [f"Market structure, {window}: HHI of sellers' revenue (0–10,000) and the "
@@ -336,7 +353,7 @@ def write_charts(result: Comparison) -> list[tuple[str, Path]]:
     from agents.base import Layer
     from viz.palette import LAYER_COLOURS, LAYER_LABELS
 
-    window = WINDOWS[-1] if WINDOWS[-1] in set(result.layers["window"]) else WINDOWS[0]
+    window = result.windows[-1]
     domain = [LAYER_LABELS[Layer(layer)] for layer in CLAIM_LAYERS]
     colours = [LAYER_COLOURS[Layer(layer)] for layer in CLAIM_LAYERS]
     scale = alt.Scale(domain=domain, range=colours)

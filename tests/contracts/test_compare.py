@@ -79,3 +79,19 @@ def test_user_mistakes_are_one_line(tmp_path, args, message):
     lines = result.stderr.strip().splitlines() if result.stderr else result.output.splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0]
     assert "Traceback" not in result.output
+
+
+def test_a_short_comparison_uses_the_whole_run_and_marks_claims_untestable(tmp_path):
+    result = compare(["monetization"], seeds=2, out=tmp_path, workers=1, quarters=4,
+                     progress=False)
+    assert result.windows == ["2025Q1-2025Q4"]
+    assert set(result.claims["verdict"]) == {"untestable"}
+    assert result.verdicts == {"monetization": "untestable"}
+    assert (tmp_path / "margins.png").read_bytes()[:8] == PNG
+
+
+def test_the_default_directory_names_the_comparison():
+    from runs.compare import default_out
+
+    assert str(default_out(["baseline", "monetization"], 8)) == "out/compare/monetization-8seeds"
+    assert str(default_out([], 4, everything=True)) == "out/compare/all-4seeds"

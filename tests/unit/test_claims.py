@@ -31,6 +31,8 @@ def test_verdict_rule(direction, low, high, expected):
     (["supported", "contradicted"], "mixed"),
     (["not supported", "contradicted"], "not supported"),
     ([], "no claims"),
+    (["untestable", "supported"], "supported"),
+    (["untestable"], "untestable"),
 ])
 def test_scenario_verdict(verdicts, expected):
     assert scenario_verdict(verdicts) == expected
