@@ -40,8 +40,12 @@ def test_the_zip_holds_what_margins_run_writes(stepped: LiveEconomy) -> None:
         assert frame.height > 0
     manifest = json.loads(archive.read(f"{folder}/manifest.json"))
     assert manifest["quarters"] == QUARTERS and manifest["seed"] == stepped.seed
-    scenario = tomllib.loads(archive.read(f"{folder}/scenario.toml").decode())
-    assert validate(scenario, "scenario.toml").digest() == stepped.config.digest()
+    scenario = validate(tomllib.loads(archive.read(f"{folder}/scenario.toml").decode()),
+                        "scenario.toml")
+    # the scenario as run: the economy's scenario with the run's quarters and seed
+    assert scenario.digest() == manifest["scenario_sha256_16"]
+    assert scenario.quarters == QUARTERS and scenario.seed == stepped.seed
+    assert scenario.firms.keys() == stepped.config.firms.keys()
 
 
 def test_the_scenario_download_reruns_the_same_setup() -> None:
