@@ -102,9 +102,9 @@ def browser():
         chromium.close()
 
 
-#: page errors that are not the app's: the widget manager's "null does not exist" comes from a
-#: message for a download button that a quarter's re-render has just replaced (it shows about one
-#: run in four, the download itself is complete and checked)
+#: page errors that are not the app's: the widget manager's "null does not exist" is raised in the
+#: browser about one run in four after a download click, for a widget id it no longer holds; the
+#: download itself is complete and checked below
 BENIGN_PAGE_ERRORS = {"null does not exist"}
 
 
