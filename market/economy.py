@@ -149,8 +149,6 @@ class Economy(mesa.Model):
         self.last_revenue = 0.0
         self.clearings: dict[tuple[str, str], Clearing] = {}
         self.frontier_value_start: float | None = None
-        #: (price, volume) of markets cleared in differentiated sub-books, by (market, book)
-        self.totals: dict[tuple[str, str], tuple[float, float]] = {}
         self.obs: Observation | None = None
 
     # ---------------------------------------------------------------------------------------------
@@ -348,8 +346,9 @@ class Economy(mesa.Model):
 
     def _clear_differentiated(self, market: Market, book: str, bids: list[Order],
                               asks: list[Order], elasticity: float
-                              ) -> list[tuple[Order, Order, float, float]]:
-        """Clear a market of differentiated sellers; return trades (bid, ask, qty, price).
+                              ) -> tuple[list[tuple[Order, Order, float, float]], float, float]:
+        """Clear a market of differentiated sellers; return the trades (bid, ask, qty, price)
+        and the market's volume-weighted price and total volume.
 
         Buyers spread over sellers by shares ∝ (ask per unit of value)^−elasticity — the
         demand of a logit / CES discrete choice with taste dispersion (Anderson, de Palma &
@@ -364,8 +363,8 @@ class Economy(mesa.Model):
         left_ask = [a.qty for a in asks]
         live = [j for j, a in enumerate(asks) if a.qty > 0 and a.price > 0]
         if live and bids:
-            weight = np.array([self.appeal(asks[j].firm, market) for j in live]) * \
-                np.array([asks[j].price for j in live]) ** (-elasticity)
+            weight = self.choice_weights([asks[j].firm for j in live],
+                                         [asks[j].price for j in live], market, elasticity)
             # buyers consider the ``choice_set`` most attractive sellers (a consideration set,
             # Hauser & Wernerfelt 1990); the others sell only in the spillover book
             keep = np.argsort(-weight, kind="stable")[:self.config.markets.choice_set]
@@ -397,8 +396,7 @@ class Economy(mesa.Model):
         supply = sum(a.qty for a in asks if math.isnan(price) or a.price <= price)
         self.recorder.market_total(self.quarter, market, book, price, volume, demand, supply,
                                    len(bids), len(asks))
-        self.totals[(market.value, book)] = (price, volume)
-        return trades
+        return trades, price, volume
 
     def appeal(self, firm_id: str, market: Market) -> float:
         """A seller's appeal to buyers at equal price per unit of value (API platforms)."""
@@ -406,13 +404,18 @@ class Economy(mesa.Model):
             return getattr(self.firms[firm_id].params, "api_appeal", 1.0)
         return 1.0
 
-    def choice_shares(self, sellers: list[str], asks: list[float], market: Market,
-                      elasticity: float) -> np.ndarray:
-        """Buyers' shares over ``sellers`` asking ``asks`` per unit of value (all sellers)."""
+    def choice_weights(self, sellers: list[str], asks: list[float], market: Market,
+                       elasticity: float) -> np.ndarray:
+        """Buyers' logit / CES weights ``appeal · ask^−elasticity`` (0 for a seller asking 0)."""
         prices = np.asarray(asks, dtype=float)
         ok = prices > 0
         appeal = np.array([self.appeal(f, market) for f in sellers])
-        weight = np.where(ok, appeal * np.where(ok, prices, 1.0) ** (-elasticity), 0.0)
+        return np.where(ok, appeal * np.where(ok, prices, 1.0) ** (-elasticity), 0.0)
+
+    def choice_shares(self, sellers: list[str], asks: list[float], market: Market,
+                      elasticity: float) -> np.ndarray:
+        """Buyers' shares over ``sellers`` asking ``asks`` per unit of value (all sellers)."""
+        weight = self.choice_weights(sellers, asks, market, elasticity)
         total = weight.sum()
         return weight / total if total > 0 else weight
 
@@ -518,7 +521,8 @@ class Economy(mesa.Model):
     # 6 -------------------------------------------------------------------------------------------
     def clear_tokens(self, obs: Observation, bids: list[Order], asks: list[Order]) -> None:
         elasticity = self.config.markets.token_choice_elasticity
-        trades = self._clear_differentiated(Market.TOKENS, "", bids, asks, elasticity)
+        trades, price, volume = self._clear_differentiated(Market.TOKENS, "", bids, asks,
+                                                           elasticity)
         # every API seller — also one that offered nothing this quarter — learns the demand its
         # share of buyers has at its ask (its demand curve under differentiated choice)
         sellers = [lab for lab in self.active(Lab) if lab.params.sells_api
@@ -528,9 +532,9 @@ class Economy(mesa.Model):
         for lab, share in zip(sellers, shares, strict=True):
             lab.on_token_demand(share * sum(b.qty for b in bids if b.price >= lab.token_ask))
         paid: dict[tuple[str, str, str], list[float]] = {}
-        for bid, ask, q, price in trades:
+        for bid, ask, q, unit_price in trades:
             cell = paid.setdefault((bid.firm, ask.firm, bid.tag), [0.0, 0.0])
-            cell[0] += q * price
+            cell[0] += q * unit_price
             cell[1] += q
         for (buyer_id, seller_id, tag), (amount, q) in paid.items():
             buyer, seller = self.firms[buyer_id], self.firms[seller_id]
@@ -539,7 +543,6 @@ class Economy(mesa.Model):
             seller.on_tokens_sold(q, amount / q if q > 0 else 0.0)
             if hasattr(buyer, "on_tokens"):
                 buyer.on_tokens(q)
-        price, volume = self.totals[(Market.TOKENS.value, "")]
         if not np.isnan(price):
             self.prices[Market.TOKENS] = price
         if self.last_token_volume > 0:
@@ -558,8 +561,8 @@ class Economy(mesa.Model):
             if not seg_bids and not seg_asks:
                 continue
             elasticity = self.config.markets.plan_choice_elasticity
-            trades = self._clear_differentiated(Market.PLANS, segment, seg_bids, seg_asks,
-                                                elasticity)
+            trades, _, _ = self._clear_differentiated(Market.PLANS, segment, seg_bids,
+                                                      seg_asks, elasticity)
             # each seller learns the demand its share of users has at its price
             shares = self.choice_shares([a.firm for a in seg_asks], [a.price for a in seg_asks],
                                         Market.PLANS, elasticity)

@@ -22,17 +22,12 @@ import polars as pl
 
 from runs.scenario import CLAIM_LAYERS, Claim, window_bounds
 
-#: two-sided 97.5% quantiles of Student's t by degrees of freedom (1..30); normal beyond
-_T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
-         2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
-         2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
-
 
 def t975(dof: int) -> float:
     """The 97.5% quantile of Student's t with ``dof`` degrees of freedom."""
-    if dof < 1:
-        return math.nan
-    return _T975[dof - 1] if dof <= len(_T975) else 1.96
+    from scipy.stats import t as student_t
+
+    return float(student_t.ppf(0.975, dof)) if dof >= 1 else math.nan
 
 
 def mean_interval(values) -> tuple[float, float, float]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import platform
 import subprocess
@@ -14,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from runs.scenario import Scenario, load_scenario
+from runs.scenario import Scenario, digest, load_scenario
 
 FRAMES = ("firms", "markets", "flows", "models", "events")
 
@@ -91,11 +90,9 @@ def as_run(scenario: Scenario, quarters: int, seed: int) -> dict[str, Any]:
 
 
 def manifest(scenario: Scenario, seed: int, quarters: int) -> dict[str, Any]:
-    digest = hashlib.sha256(json.dumps(as_run(scenario, quarters, seed), sort_keys=True,
-                                       default=str).encode()).hexdigest()[:16]
     return {
         "scenario": scenario.name,
-        "scenario_sha256_16": digest,
+        "scenario_sha256_16": digest(as_run(scenario, quarters, seed)),
         "seed": seed,
         "quarters": quarters,
         "start": scenario.start,

@@ -193,8 +193,12 @@ class Scenario:
         return dumps_toml(self.raw)
 
     def digest(self) -> str:
-        return hashlib.sha256(json.dumps(self.raw, sort_keys=True, default=str).encode())\
-            .hexdigest()[:16]
+        return digest(self.raw)
+
+
+def digest(raw: dict[str, Any]) -> str:
+    """First 16 hex digits of the SHA-256 of a scenario's tables (JSON, sorted keys)."""
+    return hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 # ---------------------------------------------------------------------------------------------
