@@ -9,49 +9,17 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import mesa
 
+from market.catalogue import PRODUCING_LAYERS, Layer, Market, Side
+
+__all__ = ["PRODUCING_LAYERS", "Books", "Firm", "Layer", "Market", "Order", "Side", "param"]
+
 if TYPE_CHECKING:
-    from market.economy import Economy, Observation
-
-
-class Layer(StrEnum):
-    """The layers of the value chain, upstream first."""
-
-    FOUNDRY = "foundry"
-    CHIPS = "chips"
-    CLOUD = "cloud"
-    NEOCLOUD = "neocloud"
-    LAB = "lab"
-    HOST = "host"
-    APP = "app"
-    CUSTOMERS = "customers"
-    CAPITAL = "capital"
-
-
-#: the layers whose margins are reported (customers and capital are not firms that earn margins)
-PRODUCING_LAYERS: tuple[Layer, ...] = (
-    Layer.FOUNDRY, Layer.CHIPS, Layer.CLOUD, Layer.NEOCLOUD, Layer.LAB, Layer.HOST, Layer.APP,
-)
-
-
-class Market(StrEnum):
-    """The markets the auctioneer clears each quarter, in protocol order."""
-
-    FOUNDRY = "foundry"   # packaging slots, foundry → chip designers (posted price)
-    CHIPS = "chips"       # merchant accelerators, designers → capacity owners (posted price)
-    CUSTOM = "custom"     # custom accelerators, partner → programme owner (posted price)
-    COMPUTE = "compute"   # H100e-hours, capacity owners → labs, hosts, apps (uniform price)
-    TOKENS = "tokens"     # quality-adjusted API tokens, labs and hosts → apps, customers (uniform)
-    PLANS = "plans"       # seats, apps and labs' apps → customer segments (posted price)
-
-
-class Side(StrEnum):
-    BID = "bid"
-    ASK = "ask"
+    from agents.protocol import Observation
+    from economy.model import Economy
 
 
 def param(default: Any, lo: float | None = None, hi: float | None = None, doc: str = "") -> Any:

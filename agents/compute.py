@@ -15,7 +15,7 @@ import numpy as np
 from agents.base import Firm, Layer, Market, Order, Side, param
 
 if TYPE_CHECKING:
-    from market.economy import Observation
+    from agents.protocol import Observation
 
 
 @dataclass(slots=True)

@@ -12,7 +12,7 @@ import numpy as np
 from agents.base import Firm, Layer, Market, Order, Side, param
 
 if TYPE_CHECKING:
-    from market.economy import Observation
+    from agents.protocol import Observation
 
 #: standard-normal quantiles at the mid-points of 12 equal slices: users' willingness to pay
 _Z = np.array([-1.732, -1.150, -0.812, -0.549, -0.319, -0.105, 0.105, 0.319, 0.549, 0.812,

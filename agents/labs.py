@@ -11,7 +11,7 @@ from agents.compute import CapacityBook, CloudParams, Cohort, chip_bids, chip_va
 from agents.demand import isoelastic_steps
 
 if TYPE_CHECKING:
-    from market.economy import Observation
+    from agents.protocol import Observation
 
 
 @dataclass(frozen=True, slots=True)

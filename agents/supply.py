@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from agents.base import Firm, Layer, Market, Order, Side, param
 
 if TYPE_CHECKING:
-    from market.economy import Observation
+    from agents.protocol import Observation
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,7 +77,7 @@ def main() -> None:
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(2, mp_context=context, initializer=worker_init,
                              initargs=(os.getpid(),)) as pool:
-        wait([pool.submit(importlib.import_module, "market.economy") for _ in range(4)])
+        wait([pool.submit(importlib.import_module, "economy.model") for _ in range(4)])
         warm = timed("2 workers, warm", spec, root / "warm", executor=pool, workers=2)
 
     print(f"speed-up with 2 workers: {serial / cold:.2f}× (including worker start-up), "
@@ -90,7 +90,7 @@ def main() -> None:
 
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                           dashboard_address=None) as cluster, Client(cluster) as client:
-            client.run(importlib.import_module, "market.economy")
+            client.run(importlib.import_module, "economy.model")
             dask = timed("Dask, 2 workers, warm", spec, root / "dask", executor=client)
         overhead = (dask - warm) / args.runs
         print(f"Dask overhead per run: {1000 * overhead:.1f} ms "

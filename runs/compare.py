@@ -88,7 +88,7 @@ def compare(scenarios: list[str], seeds: int = DEFAULT_SEEDS, out: str | Path = 
     quarters = quarters or max(s.quarters for s in loaded.values())
     windows = [w for w in WINDOWS if _fits(w, loaded["baseline"], quarters)]
     if not windows:   # a short comparison: the whole run is the window
-        from market.economy import period_of
+        from market.calendar import period_of
 
         start = loaded["baseline"].start
         windows = [f"{start}-{period_of(start, quarters - 1)}"]
@@ -351,7 +351,7 @@ def write_charts(result: Comparison) -> list[tuple[str, Path]]:
     import vl_convert as vlc
 
     from agents.base import Layer
-    from viz.palette import LAYER_COLOURS, LAYER_LABELS
+    from market.catalogue import LAYER_COLOURS, LAYER_LABELS
 
     window = result.windows[-1]
     domain = [LAYER_LABELS[Layer(layer)] for layer in CLAIM_LAYERS]

@@ -62,7 +62,7 @@ def run(scenario: str | Path | Scenario = "baseline", quarters: int | None = Non
         seed: the seed (default: the scenario's own).
         overrides: parameter values by dotted path, e.g. ``{"firms.nvidia.list_price_usd": 3e4}``.
     """
-    from market.economy import Economy
+    from economy.model import Economy
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario, overrides)

@@ -1,6 +1,6 @@
 """The live run: the economy as the app steps it, and the snapshot the views read.
 
-:class:`LiveEconomy` is the project's :class:`~market.economy.Economy` (the same Mesa model that
+:class:`LiveEconomy` is the project's :class:`~economy.model.Economy` (the same Mesa model that
 ``margins run`` steps) built from a :class:`~viz.setup.Setup`, so that Mesa's model controller can
 rebuild it from keyword arguments on Reset. It adds no economics. After each quarter it takes a
 :class:`Snapshot` of what the views show; the views read only snapshots, so a view drawn while the
@@ -22,9 +22,10 @@ import polars as pl
 
 from agents.base import PRODUCING_LAYERS
 from agents.registry import role_class
+from economy.model import Economy
+from economy.records import EVENT_SCHEMA, FIRM_SCHEMA, MARKET_SCHEMA, ORDER_SCHEMA
 from market.auction import Clearing
-from market.economy import Economy, period_of
-from market.records import EVENT_SCHEMA, FIRM_SCHEMA, MARKET_SCHEMA, ORDER_SCHEMA
+from market.calendar import period_of
 from runs.run import RunResult, manifest
 from viz.setup import Setup, default_setup
 

@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 
 from agents.base import PRODUCING_LAYERS, Layer, Market
-from market.economy import UNIT
+from market.catalogue import UNIT
 from runs.report import layer_margins
 from viz.live import CUSTOMERS, Snapshot
 from viz.palette import MARKET_SELLERS, layer_colour, layer_label

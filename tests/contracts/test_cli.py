@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from runs.cli import app
+from cli.main import app
 from runs.report import LAYERS
 from runs.run import FRAMES
 from runs.scenario import library_names, load_scenario
@@ -164,7 +164,7 @@ def test_subprocess_exit_status_and_stderr(tmp_path: Path) -> None:
     """The real process: exit status 2, one stderr line naming the file and key, no traceback."""
     path = tmp_path / "bad.toml"
     path.write_text('[scenario]\nextends = "baseline"\n[technology]\nno_such = 1.0\n')
-    proc = subprocess.run([sys.executable, "-m", "runs.cli", "validate", str(path)],
+    proc = subprocess.run([sys.executable, "-m", "cli.main", "validate", str(path)],
                           capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
     assert proc.returncode == 2, proc.stderr
     assert proc.stdout == ""

@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from runs.cli import app
+from cli.main import app
 from runs.compare import MARKET_FLOWS, compare
 
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from runs import sweep
-from runs.cli import app
+from cli.main import app
 from runs.report import LAYERS
 from runs.run import FRAMES
 from runs.sweep import (
@@ -127,7 +127,7 @@ def test_summarize_run_matches_the_run_report() -> None:
 def test_two_workers_from_the_command_line_equal_serial(serial, tmp_path: Path) -> None:
     """The README's command: the same spec on 2 spawned workers gives the same results."""
     out = tmp_path / "parallel"
-    proc = subprocess.run([sys.executable, "-m", "runs.cli", "sweep", "smoke", "--out", str(out),
+    proc = subprocess.run([sys.executable, "-m", "cli.main", "sweep", "smoke", "--out", str(out),
                            "--workers", "2"], capture_output=True, text=True, cwd=ROOT,
                           timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr

@@ -55,7 +55,7 @@ def reference(spec_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
 
 def start(spec_file: Path, out: Path) -> subprocess.Popen:
     """``margins sweep`` on 2 workers in its own process group."""
-    return subprocess.Popen([sys.executable, "-m", "runs.cli", "sweep", str(spec_file), "--out",
+    return subprocess.Popen([sys.executable, "-m", "cli.main", "sweep", str(spec_file), "--out",
                              str(out), "--workers", "2"], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
 
@@ -103,7 +103,7 @@ def snapshot(out: Path) -> dict[str, tuple[int, int]]:
 
 
 def resume(spec_file: Path, out: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "runs.cli", "sweep", str(spec_file), "--out",
+    return subprocess.run([sys.executable, "-m", "cli.main", "sweep", str(spec_file), "--out",
                            str(out), "--workers", "2"], cwd=ROOT, capture_output=True,
                           text=True, timeout=300, check=False)
 

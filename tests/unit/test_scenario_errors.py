@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from agents.registry import ROLES, role_class
 from agents.strategies import strategy_names
 from agents.technology import Technology
-from runs.cli import app
+from cli.main import app
 from runs.scenario import ScenarioError, apply_overrides, load_raw, load_scenario
 
 HEADER = '[scenario]\nextends = "baseline"\n'

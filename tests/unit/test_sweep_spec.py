@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from agents.registry import role_class
-from runs.cli import app
+from cli.main import app
 from runs.scenario import library_names
 from runs.sweep import (
     MAX_RUNS,

@@ -29,7 +29,7 @@ import pytest
 
 from runs.run import FRAMES
 from runs.scenario import ScenarioError, validate
-from viz.cli import free_port
+from cli.viz import free_port
 from viz.lessons import lessons
 from viz.setup import open_file
 
@@ -81,7 +81,7 @@ def server(browser) -> Iterator[str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     log = SHOTS / "server.log"
-    yield from serve([sys.executable, "-m", "runs.cli", "viz", "--port", str(port)], log, url)
+    yield from serve([sys.executable, "-m", "cli.main", "viz", "--port", str(port)], log, url)
     assert f"Chasing Margins live app: {url}" in log.read_text()
 
 

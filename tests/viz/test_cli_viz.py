@@ -6,8 +6,8 @@ import socket
 
 from typer.testing import CliRunner
 
-from runs.cli import app
-from viz.cli import DEFAULT_HOST, check_bind, free_port
+from cli.main import app
+from cli.viz import DEFAULT_HOST, check_bind, free_port
 
 
 def invoke(*args: str):

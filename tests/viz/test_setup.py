@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from runs.cli import app
+from cli.main import app
 from runs.scenario import ScenarioError, load_scenario, validate
 from viz.setup import (
     KNOBS,

@@ -1,16 +1,28 @@
-"""``margins viz``: registered on the main app by :func:`register`."""
+"""``margins viz``: serve the live app (``viz/app.py``) with Solara; registered on the main app
+by :func:`register`. The CLI does not import the app: it finds its file and hands it to Solara's
+server, which imports it in its own right."""
 
 from __future__ import annotations
 
 import errno
+import importlib.util
 import socket
+import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-APP = Path(__file__).with_name("app.py")
+
+def app_file() -> Path:
+    """``viz/app.py``, found without importing the ``viz`` package."""
+    spec = importlib.util.find_spec("viz")
+    if spec is None or spec.origin is None:
+        raise FileNotFoundError("the viz package is not installed")
+    return Path(spec.origin).with_name("app.py")
+
+
 DEFAULT_PORT = 8765
 DEFAULT_HOST = "127.0.0.1"
 
@@ -62,7 +74,7 @@ def viz(
     same Parquet files `margins run` writes. Lessons for teaching: docs/teaching.md.
     Ctrl+C stops the server.
     """
-    from runs.cli import fail
+    from cli.common import fail
 
     if not 0 <= port <= 65535:
         fail(f"--port: must be between 0 and 65535, got {port}")
@@ -75,10 +87,14 @@ def viz(
     if problem:
         fail(problem)
 
-    from viz.assets import ensure_all
-
-    for missing in ensure_all(log=lambda line: typer.echo(f"viz: {line}", err=True)):
-        typer.echo(f"warning: {missing}: the page will fetch it from the internet", err=True)
+    # the page's libraries on this machine (fetched once), so that it works offline
+    fetched = subprocess.run([sys.executable, "-m", "viz.assets"], capture_output=True,
+                             text=True, check=False)
+    for line in fetched.stderr.splitlines():
+        if line.startswith("missing: "):
+            typer.echo(f"warning: {line[9:]}: the page will fetch it from the internet", err=True)
+        elif line.strip():
+            typer.echo(f"viz: {line}", err=True)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{shown}:{port}/"
     typer.echo(f"Chasing Margins live app: {url}")
@@ -90,7 +106,7 @@ def viz(
     from solara.__main__ import run as solara_run
 
     try:
-        solara_run.main(args=[str(APP), "--host", host, "--port", str(port),
+        solara_run.main(args=[str(app_file()), "--host", host, "--port", str(port),
                               "--open" if open_browser else "--no-open", "--production",
                               "--no-check-version", "--theme-loader", "plain",
                               "--log-level-uvicorn", "warning"],

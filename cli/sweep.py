@@ -67,7 +67,7 @@ def sweep_command(
     each is recorded with its error); 2 for a bad spec, directory or executor (nothing ran);
     130 when interrupted (run the same command again to finish).
     """
-    from runs.cli import fail
+    from cli.common import fail
     from runs.scenario import ScenarioError
     from runs.sweep import (
         MAX_EXIT_STATUS,
@@ -104,7 +104,7 @@ def sweep_command(
 
 
 def _print_sweep(name: str, summary: pl.DataFrame, report: Any) -> None:
-    from runs.cli import _console
+    from cli.common import console as _console
     from runs.sweep import human_duration
 
     console = _console()
@@ -145,7 +145,7 @@ def summarize_command(
     how many runs. The interval is the 95% confidence interval of the mean (Student's t over
     the point's successful runs). Charts: each layer's margins against each varied parameter.
     """
-    from runs.cli import fail
+    from cli.common import fail
     from runs.sweep import SweepError, collect, read_meta
 
     try:
@@ -193,7 +193,7 @@ def _fmt_value(value: Any) -> str:
 
 
 def _print_summary(meta: dict[str, Any], summary: pl.DataFrame, window: str) -> None:
-    from runs.cli import _console
+    from cli.common import console as _console
     from runs.report import LAYERS
     from runs.sweep import LAYER_FIGURES, PRICE_MARKETS, default_counts, point_summary
 

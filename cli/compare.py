@@ -54,7 +54,8 @@ def compare_command(
     each of the scenario's claims — supported, contradicted, not supported or untestable — by the
     rule the report states. Also DIR/margins.png and DIR/profit_pool.png.
     """
-    from runs.cli import _console, fail
+    from cli.common import console as _console
+    from cli.common import fail
     from runs.compare import compare, default_out, scenario_list
     from runs.scenario import ScenarioError
     from runs.sweep import SweepError, parse_executor

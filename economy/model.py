@@ -8,123 +8,45 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
 
 from agents.apps import App
-from agents.base import PRODUCING_LAYERS, Firm, Layer, Market, Order, Side
+from agents.base import Firm, Order
 from agents.compute import Cloud
 from agents.demand import Investors, Segment
 from agents.labs import Lab
+from agents.protocol import Observation, SegmentsView, SegmentView
 from agents.supply import ChipDesigner, Foundry
 from agents.technology import Technology
+from economy.records import Recorder
 from market.auction import Clearing, clear
+from market.calendar import period_of, quarter_of
+from market.catalogue import PRODUCING_LAYERS, RULE, Layer, Market, Side
 from market.ledger import Ledger
-from market.records import Recorder
 
 if TYPE_CHECKING:
-    from runs.scenario import Program, Scenario
+    from agents.world import Program, World
 
 #: income-statement line each kind of purchase is booked to, by the order's tag
 TAG_LINE: dict[str, str | None] = {
     "capex": "capex", "inventory": None, "training": "rnd", "inference": "cost_of_revenue",
     "free_tier": "cost_of_revenue", "api": None, "compute": None, "plan": None,
 }
-RULE: dict[Market, str] = {
-    Market.FOUNDRY: "posted", Market.CHIPS: "posted", Market.CUSTOM: "posted",
-    Market.COMPUTE: "uniform", Market.TOKENS: "uniform", Market.PLANS: "posted",
-}
-UNIT: dict[Market, str] = {
-    Market.FOUNDRY: "H100e slots", Market.CHIPS: "effective H100e", Market.CUSTOM: "H100e",
-    Market.COMPUTE: "quality-adjusted H100e-hours",
-    Market.TOKENS: "M quality-adjusted tokens", Market.PLANS: "effective seat-quarters",
-}
-
-
-@dataclass(slots=True)
-class SegmentView:
-    """What firms can see of a customer segment this quarter."""
-
-    users: float
-    tokens_per_seat: float
-    free_tokens_per_user: float
-    ads_usd_per_free_user: float
-    user_growth_q: float
-    seats_sold: float = 0.0
-
-    def free_users(self, seats_sold: float | None = None) -> float:
-        """Users on the free tier: those without a paid seat, where the segment has one."""
-        if self.free_tokens_per_user <= 0:
-            return 0.0
-        sold = self.seats_sold if seats_sold is None else seats_sold
-        return max(0.0, self.users - sold)
-
-
-class SegmentsView(dict[str, SegmentView]):
-    def free_tokens_m(self) -> float:
-        """M tokens all free-tier users of every segment use this quarter."""
-        return sum(s.free_users() * s.free_tokens_per_user for s in self.values())
-
-
-@dataclass(slots=True)
-class Observation:
-    """What is published at the start of a quarter (step 1), updated as markets clear."""
-
-    quarter: int
-    period: str
-    foundry_price: float
-    chip_price: float
-    compute_price: float
-    token_price: float
-    reference_compute_price: float
-    reference_token_price: float
-    token_demand_growth: float
-    best_api_quality: float
-    open_quality: float
-    seat_quality_elasticity: float
-    reference_quality: float
-    quality_doubling: float
-    segments: SegmentsView
-    programs: list[Program] = field(default_factory=list)
-    compute_volume_now: float = 0.0
-    compute_unmet_now: float = 0.0
-    frontier_quality: float = 0.0
-
-    def programs_of_partner(self, firm_id: str) -> list[Program]:
-        return [p for p in self.programs if p.partner == firm_id and p.active(self.quarter)]
-
-    def segments_quality_factor(self, quality: float) -> float:
-        """What users pay for a plan on a model of ``quality``, relative to one on the best model
-        of the quarter: users judge a model against the frontier on offer, so willingness to pay
-        for seats does not grow without bound as every model improves."""
-        value = 2.0 ** ((quality - self.frontier_quality) / self.quality_doubling)
-        return value ** self.seat_quality_elasticity
-
-
-def period_of(start: str, quarter: int) -> str:
-    year, q = int(start[:4]), int(start[-1]) - 1
-    total = year * 4 + q + quarter
-    return f"{total // 4}Q{total % 4 + 1}"
-
-
-def quarter_of(start: str, period: str) -> int:
-    year, q = int(start[:4]), int(start[-1]) - 1
-    year2, q2 = int(period[:4]), int(period[-1]) - 1
-    return (year2 * 4 + q2) - (year * 4 + q)
 
 
 class Economy(mesa.Model):
     """The AI value chain: one step is one quarter.
 
     Args:
-        scenario: a validated :class:`runs.scenario.Scenario`.
+        scenario: a validated scenario (:class:`agents.world.World`; :func:`runs.load_scenario` makes one).
         seed: the run's seed; every random draw comes from ``self.rng``.
     """
 
-    def __init__(self, scenario: Scenario, seed: int = 0, keep_orders: bool = False) -> None:
+    def __init__(self, scenario: World, seed: int = 0, keep_orders: bool = False) -> None:
         super().__init__(rng=seed)
         self.config = scenario
         self.seed = seed

@@ -14,20 +14,21 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import polars as pl
 import typer
 from rich import box
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from typer.core import TyperGroup
 
+from cli.common import console as _console
+from cli.common import echo_error as _echo_error
+from cli.common import fail
+from market.calendar import MAX_QUARTERS, MAX_SEED
 from runs.scenario import LIBRARY, ScenarioError, library_names, load_scenario, resolve
 
-MAX_QUARTERS = 400
-MAX_SEED = 2**63 - 1
 LEADING_FIRMS = 8
 
 
@@ -72,23 +73,6 @@ app = typer.Typer(
     rich_markup_mode="markdown",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-def _echo_error(message: str) -> None:
-    typer.echo("error: " + " ".join(str(message).split()), err=True)
-
-
-def fail(message: str) -> NoReturn:
-    """Print ``error: message`` as one line on stderr and exit with status 2."""
-    _echo_error(message)
-    raise typer.Exit(2)
-
-
-def _console() -> Console:
-    console = Console(highlight=False, markup=False)
-    if not console.is_terminal:  # piped or captured: print tables whole rather than truncated
-        console.width = max(console.width, 160)
-    return console
 
 
 # ---------------------------------------------------------------------------------------------
@@ -269,9 +253,9 @@ def validate(
 
 
 def _register_more_commands() -> None:
-    from runs.cli_compare import register as register_compare
-    from runs.cli_sweep import register as register_batches
-    from viz.cli import register as register_viz
+    from cli.compare import register as register_compare
+    from cli.sweep import register as register_batches
+    from cli.viz import register as register_viz
 
     register_batches(app)
     register_compare(app)

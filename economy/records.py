@@ -7,11 +7,14 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from agents.base import PRODUCING_LAYERS, Market, Order
+from agents.base import Order
+from market.calendar import period_of
+from market.catalogue import PRODUCING_LAYERS, RULE, UNIT, Market
 
 if TYPE_CHECKING:
+    from agents.protocol import Observation
+    from economy.model import Economy
     from market.auction import Clearing
-    from market.economy import Economy, Observation
 
 FIRM_SCHEMA: dict[str, pl.DataType] = {
     "quarter": pl.Int32, "period": pl.String, "firm": pl.String, "name": pl.String,
@@ -65,8 +68,6 @@ class Recorder:
         self.seats_now: dict[str, float] = {}
 
     def period(self, quarter: int) -> str:
-        from market.economy import period_of
-
         return period_of(self.economy.config.start, quarter)
 
     def event(self, quarter: int, firm: str, kind: str, text: str) -> None:
@@ -76,8 +77,6 @@ class Recorder:
                bids: list[Order], asks: list[Order], bid_qty=None, ask_qty=None) -> None:
         """One book's row (and its orders with ``keep_orders``); ``bid_qty``/``ask_qty`` are
         the quantities the book cleared when they differ from the orders' (sub-books)."""
-        from market.economy import RULE, UNIT
-
         bid_qty = [b.qty for b in bids] if bid_qty is None else bid_qty
         ask_qty = [a.qty for a in asks] if ask_qty is None else ask_qty
         demand = res.demand_at_price if not math.isnan(res.price) else float(sum(bid_qty))
@@ -97,8 +96,6 @@ class Recorder:
                      volume: float, demand: float, supply: float, bids: int,
                      asks: int) -> None:
         """A row summing the sub-books of one market (its price is the volume-weighted one)."""
-        from market.economy import UNIT
-
         self.market_rows.append((
             quarter, self.period(quarter), market.value, book, "total", price, volume, demand,
             supply, max(0.0, demand - volume), UNIT[market], bids, asks))

@@ -1,0 +1,1 @@
+"""The `margins` command line: run, scenarios, validate, sweep, summarize, compare, viz."""

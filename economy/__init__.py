@@ -1,0 +1,1 @@
+"""The economy: the Mesa model that runs one quarter as a numbered protocol, and its recorder."""
