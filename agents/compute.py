@@ -6,11 +6,10 @@ energy) also serves any lab, host or app that owns compute (see :class:`Capacity
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-
-import numpy as np
 
 from agents.base import Firm, Layer, Market, Order, Side, param
 
@@ -94,13 +93,13 @@ def chip_value(tech, quarter: int, price_per_hour: float, build_lag: int, life_q
     do the same work for less, held up by growing demand and multi-year contracts), and future
     margins are discounted at the hurdle rate (a q-theory investment rule, Tobin 1969).
     """
-    q = np.arange(build_lag, build_lag + life_quarters)
-    decline = (1.0 + price_outlook) ** (q / 4.0)
-    discount = (1.0 + hurdle_rate) ** (-q / 4.0)
     hours = tech.hours_per_quarter * utilisation
     energy = tech.energy_usd_per_hour(quarter) * hours
-    margin = max(price_per_hour, 0.0) * decline * hours - energy - dc_opex_usd
-    return float(np.sum(margin * discount)) - dc_capex_usd
+    rent = max(price_per_hour, 0.0) * hours
+    terms = ((rent * math.pow(1.0 + price_outlook, j / 4.0) - energy - dc_opex_usd)
+             * math.pow(1.0 + hurdle_rate, -j / 4.0)
+             for j in range(build_lag, build_lag + life_quarters))
+    return math.fsum(terms) - dc_capex_usd
 
 
 def chip_bids(firm_id: str, programs: list, quarter: int, want: float,
@@ -298,7 +297,7 @@ class Cloud(Firm):
         sold = self.sold_hours
         if self.last_sold > 0:
             g = sold / self.last_sold - 1.0
-            self.demand_growth = float(np.clip(0.5 * self.demand_growth + 0.5 * g, -0.3, 0.5))
+            self.demand_growth = min(0.5, max(-0.3, 0.5 * self.demand_growth + 0.5 * g))
         # seeing buyers left unserved at the market price counts as demand it could have served
         share = sold / max(obs.compute_volume_now, 1.0)
         self.last_sold = sold + share * obs.compute_unmet_now

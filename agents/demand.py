@@ -15,15 +15,20 @@ if TYPE_CHECKING:
     from agents.protocol import Observation
 
 #: standard-normal quantiles at the mid-points of 12 equal slices: users' willingness to pay
-_Z = np.array([-1.732, -1.150, -0.812, -0.549, -0.319, -0.105, 0.105, 0.319, 0.549, 0.812,
-               1.150, 1.732])
+_Z = (-1.732, -1.150, -0.812, -0.549, -0.319, -0.105, 0.105, 0.319, 0.549, 0.812, 1.150, 1.732)
 
 
 @functools.cache
-def _grid(n: int) -> np.ndarray:
-    grid = np.geomspace(10.0, 1.0 / 30.0, n)
+def _grid(n: int, elasticity: float) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` price ratios from 10 down to 1/30, evenly spaced in logs, and each ratio to the power
+    ``−elasticity``; both by exactly rounded scalar maths (the same bits on every CPU)."""
+    top, bottom = 10.0, 1.0 / 30.0
+    ratios = [top * math.pow(bottom / top, i / (n - 1)) for i in range(n)]
+    grid = np.array(ratios)
+    power = np.array([math.pow(r, -elasticity) for r in ratios])
     grid.flags.writeable = False
-    return grid
+    power.flags.writeable = False
+    return grid, power
 
 
 def isoelastic_steps(spend_usd: float, ref_price: float, elasticity: float,
@@ -34,9 +39,9 @@ def isoelastic_steps(spend_usd: float, ref_price: float, elasticity: float,
     depend on last quarter's price. Returns bid prices (high to low) and the quantity each step
     adds, so the cumulative quantity at price p equals Q(p) on the grid.
     """
-    ratios = _grid(n)
+    ratios, power = _grid(n, elasticity)
     grid = ref_price * ratios
-    q = (spend_usd / ref_price) * ratios ** (-elasticity)
+    q = (spend_usd / ref_price) * power
     steps = np.diff(np.concatenate([[0.0], q]))
     return grid, steps
 
@@ -47,8 +52,7 @@ def faded_growth_index(growth: float, quarter: int, half_life_years: float) -> f
     fades, halving every ``half_life_years`` (adoption S-curves: growth slows as a market
     matures; Griliches 1957, Bass 1969)."""
     fade = 0.5 ** (1.0 / (4.0 * half_life_years))
-    k = np.arange(max(quarter, 0))
-    return float(np.prod((1.0 + growth * fade ** k) ** 0.25))
+    return math.prod((1.0 + growth * fade ** k) ** 0.25 for k in range(max(quarter, 0)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,8 +117,8 @@ class Segment(Firm):
         orders: list[Order] = []
         shock = self.model.demand_shock()
         if p.users > 0 and p.wtp_usd > 0:
-            wtp = p.wtp_usd * np.exp(p.wtp_spread * _Z)
-            each = self.users(t) * shock / _Z.size
+            wtp = [p.wtp_usd * math.exp(p.wtp_spread * z) for z in _Z]
+            each = self.users(t) * shock / len(_Z)
             orders += [Order(Market.PLANS, Side.BID, self.firm_id, float(w), each,
                              book=self.firm_id, tag="plan") for w in wtp]
         if p.api_spend_usd > 0:
@@ -204,7 +208,7 @@ class Investors(Firm):
         p: InvestorParams = self.params
         push = p.growth_weight * revenue_growth - p.burn_weight * max(0.0, burn_ratio - 1.0)
         drift = p.reversion * (p.long_run_sentiment - self.sentiment)
-        self.sentiment = float(np.clip(self.sentiment + drift + 0.1 * math.tanh(push), 0.0, 5.0))
+        self.sentiment = min(5.0, max(0.0, self.sentiment + drift + 0.1 * math.tanh(push)))
 
     def lend(self, asked_usd: float) -> float:
         """How much of a loan secured on chips is granted: all of it at sentiment 1 or more."""

@@ -145,7 +145,7 @@ class Economy(mesa.Model):
     def demand_shock(self) -> float:
         """A mean-one log-normal demand shock drawn from the run's generator (the only chance)."""
         sigma = self.config.demand.noise
-        return float(np.exp(sigma * self.rng.standard_normal() - 0.5 * sigma * sigma))
+        return math.exp(sigma * float(self.rng.standard_normal()) - 0.5 * sigma * sigma)
 
     def log_event(self, firm: Firm | None, text: str, kind: str = "decision") -> None:
         self.recorder.event(self.quarter, firm.firm_id if firm else "", kind, text)
@@ -293,7 +293,7 @@ class Economy(mesa.Model):
             keep.sort()
             live = [live[i] for i in keep]
             weight = weight[keep]
-            shares = weight / weight.sum()
+            shares = weight / math.fsum(weight.tolist())
             for j, share in zip(live, shares, strict=True):
                 name = f"{book}/{asks[j].firm}" if book else asks[j].firm
                 res = self._clear(market, name, bids, [asks[j]], bid_qty=bid_qty * share)
@@ -329,16 +329,17 @@ class Economy(mesa.Model):
     def choice_weights(self, sellers: list[str], asks: list[float], market: Market,
                        elasticity: float) -> np.ndarray:
         """Buyers' logit / CES weights ``appeal · ask^−elasticity`` (0 for a seller asking 0)."""
-        prices = np.asarray(asks, dtype=float)
-        ok = prices > 0
-        appeal = np.array([self.appeal(f, market) for f in sellers])
-        return np.where(ok, appeal * np.where(ok, prices, 1.0) ** (-elasticity), 0.0)
+        # relative to the cheapest ask, so that a steep elasticity underflows to 0 rather than
+        # overflowing (the shares are the same)
+        cheapest = min((a for a in asks if a > 0), default=1.0)
+        return np.array([self.appeal(f, market) * math.pow(a / cheapest, -elasticity)
+                         if a > 0 else 0.0 for f, a in zip(sellers, asks, strict=True)])
 
     def choice_shares(self, sellers: list[str], asks: list[float], market: Market,
                       elasticity: float) -> np.ndarray:
         """Buyers' shares over ``sellers`` asking ``asks`` per unit of value (all sellers)."""
         weight = self.choice_weights(sellers, asks, market, elasticity)
-        total = weight.sum()
+        total = math.fsum(weight.tolist())
         return weight / total if total > 0 else weight
 
     def clear_foundry(self, obs: Observation, orders: list[Order]) -> None:

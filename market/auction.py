@@ -28,6 +28,7 @@ sort algorithm. Quantities are floats (chips, hours, tokens and seats are all di
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -224,7 +225,7 @@ def _clear_posted(bp, bq, ap, aq, bid_order, ask_order, demand, supply) -> Clear
         if aq[j] <= 0:
             continue
         eligible = bid_order[(bp[bid_order] >= ap[j]) & (remaining[bid_order] > 0)]
-        wanted = remaining[eligible].sum()
+        wanted = math.fsum(remaining[eligible].tolist())
         if wanted <= 0:
             continue
         share = min(1.0, aq[j] / wanted)
@@ -239,8 +240,9 @@ def _clear_posted(bp, bq, ap, aq, bid_order, ask_order, demand, supply) -> Clear
             trades_a.append(int(j))
             trades_q.append(q)
             trades_p.append(float(ap[j]))
-    volume = float(sum(trades_q))
-    price = float(np.dot(trades_q, trades_p) / volume) if volume > 0 else np.nan
+    volume = math.fsum(trades_q)
+    price = (math.fsum(q * p for q, p in zip(trades_q, trades_p, strict=True)) / volume
+             if volume > 0 else np.nan)
     return _result(price, bid_fill, ask_fill, trades_b, trades_a, trades_q, trades_p, demand,
                    supply, "posted")
 
@@ -251,7 +253,7 @@ def _result(price, bid_fill, ask_fill, tb, ta, tq, tp, demand, supply, rule) -> 
               else np.asarray(tp, dtype=np.float64))
     return Clearing(
         price=float(price),
-        volume=float(tq_arr.sum()),
+        volume=math.fsum(tq_arr.tolist()),
         bid_fill=bid_fill,
         ask_fill=ask_fill,
         trade_bid=np.asarray(tb, dtype=np.int64),

@@ -101,6 +101,31 @@ def manifest(scenario: Scenario, seed: int, quarters: int) -> dict[str, Any]:
                      ("chasing-margins", "mesa", "numpy", "polars", "networkx")},
         "python": platform.python_version(),
         "code_version": _code_version(),
+        "machine": machine(),
+    }
+
+
+@functools.cache
+def machine() -> dict[str, Any]:
+    """What could make another machine compute differently, as seen here: NumPy's version, the
+    BLAS it was built with (and a kernel forced by ``OPENBLAS_CORETYPE``), and the SIMD
+    extensions NumPy found and may dispatch to (less any ``NPY_DISABLE_CPU_FEATURES``). The
+    simulation's results do not depend on them (docs/model.md, "Same numbers on every
+    machine"); they are recorded so that a reader can check."""
+    import os
+
+    import numpy as np
+
+    config = np.show_config(mode="dicts")
+    blas = config.get("Build Dependencies", {}).get("blas", {})
+    simd = config.get("SIMD Extensions", {})
+    return {
+        "platform": platform.machine(),
+        "numpy": np.__version__,
+        "blas": f"{blas.get('name', '?')} {blas.get('version', '')}".strip(),
+        "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", ""),
+        "cpu_features": sorted({*simd.get("baseline", []), *simd.get("found", [])}),
+        "cpu_features_disabled": os.environ.get("NPY_DISABLE_CPU_FEATURES", ""),
     }
 
 

@@ -64,6 +64,9 @@ def test_writing_twice_gives_byte_identical_parquet(tmp_path) -> None:
     versions = manifest["versions"]
     assert {"chasing-margins", "mesa", "numpy", "polars"} <= set(versions)
     assert all(isinstance(v, str) and v for v in versions.values())
+    machine = manifest["machine"]
+    assert machine["numpy"] == versions["numpy"]
+    assert machine["blas"] and machine["cpu_features"], machine
     # manifest.json carries the code version, so only its reproducible fields are compared
     other = json.loads((second / "manifest.json").read_text())
     keep = ("scenario", "scenario_sha256_16", "seed", "quarters", "start", "frames", "versions")
