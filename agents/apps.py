@@ -53,9 +53,6 @@ class PlanDesk:
         for plan in self.plans.values():
             plan.last_sold, plan.seats_sold = plan.seats_sold, 0.0
 
-    def seats_needed(self) -> float:
-        return sum(p.seats_expected for p in self.plans.values())
-
     def forecast(self, obs: Observation) -> None:
         for plan in self.plans.values():
             seg = obs.segments[plan.segment]
@@ -191,8 +188,6 @@ class App(Firm):
             per_qtoken = revenue / max(tokens_m * value, 1e-12) if seats > 0 else 0.0
             orders.append(Order(Market.TOKENS, Side.BID, self.firm_id,
                                 per_qtoken * p.token_bid_factor, qtok, tag="inference"))
-        self._planned_tokens = tokens_m
-        self._own_m = own_m
         return orders
 
     def token_cost_per_m_raw(self, obs: Observation) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from agents.apps import PlanDesk
+from agents.apps import Plan, PlanDesk
 from agents.base import Firm, Layer, Market, Order, Side, param
 from agents.compute import CapacityBook, CloudParams, Cohort, chip_bids, chip_value
 from agents.demand import isoelastic_steps
@@ -105,7 +105,6 @@ class Lab(Firm):
         self.last_revenue = 0.0
         self.own = (CapacityBook(OWNED_DC.build_lag, OWNED_DC.life_quarters)
                     if p.own_compute_share > 0 else None)
-        self.launched_apps: set[str] = set(p.app_segments)
         self.custom_programs: list = []
 
     # -- state read by others --------------------------------------------------------------------
@@ -239,11 +238,8 @@ class Lab(Firm):
 
     def launch_app(self, segment: str, price: float) -> None:
         """Scripted move: open its own app in ``segment`` (competing with its API customers)."""
-        from agents.apps import Plan
-
         if segment not in self.desk.plans:
             self.desk.plans[segment] = Plan(segment, price, 0.0)
-            self.launched_apps.add(segment)
 
     # -- closing ---------------------------------------------------------------------------------
     def end_quarter(self, obs: Observation) -> None:

@@ -16,10 +16,6 @@ ROLES: dict[str, type[Firm]] = {
 }
 
 
-def role_names() -> list[str]:
-    return list(ROLES)
-
-
 def role_class(role: str) -> type[Firm]:
     try:
         return ROLES[role]

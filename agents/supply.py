@@ -54,7 +54,6 @@ class Foundry(Firm):
         self.pipeline: deque[float] = deque([0.0] * p.lead_quarters)
         self.cohorts: list[tuple[int, float]] = []  # (quarter built, capex per quarter of dep.)
         self.last_orders = p.capacity_h100e
-        self.sold = 0.0
 
     def decide(self, obs: Observation) -> list[Order]:
         p: FoundryParams = self.params
@@ -86,7 +85,6 @@ class Foundry(Firm):
         self.last_orders = wanted
 
     def on_sale(self, qty: float, price: float, obs: Observation) -> None:
-        self.sold += qty
         self.model.settle(self, "world:suppliers", qty * self.unit_cost(obs.quarter),
                           "materials", payer_line="cost_of_revenue")
 
@@ -100,7 +98,6 @@ class Foundry(Firm):
         self.books.add("depreciation", dep)
         self.books.add("cost_of_revenue", dep)
         self.model.settle(self, "world:labour", p.fixed_opex_usd, "opex", payer_line="sga")
-        self.sold = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ Hoffmann et al. 2022) for quality rising with the logarithm of training compute.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from agents.base import param
@@ -58,8 +59,6 @@ class Technology:
 
     def quality(self, effective_stock: float) -> float:
         """Quality on the absolute scale from an effective training-compute stock (H100e-hours)."""
-        import math
-
         return self.quality_per_decade * math.log10(max(effective_stock, 1.0))
 
     def token_value(self, quality: float) -> float:

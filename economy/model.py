@@ -20,6 +20,8 @@ from agents.compute import Cloud
 from agents.demand import Investors, Segment
 from agents.labs import Lab
 from agents.protocol import Observation, SegmentsView, SegmentView
+from agents.registry import role_class
+from agents.strategies import make_strategy
 from agents.supply import ChipDesigner, Foundry
 from agents.technology import Technology
 from economy.records import Recorder
@@ -42,7 +44,8 @@ class Economy(mesa.Model):
     """The AI value chain: one step is one quarter.
 
     Args:
-        scenario: a validated scenario (:class:`agents.world.World`; :func:`runs.load_scenario` makes one).
+        scenario: a validated scenario (:class:`agents.world.World`; made by
+            :func:`runs.load_scenario`).
         seed: the run's seed; every random draw comes from ``self.rng``.
     """
 
@@ -71,14 +74,10 @@ class Economy(mesa.Model):
         self.last_revenue = 0.0
         self.clearings: dict[tuple[str, str], Clearing] = {}
         self.frontier_value_start: float | None = None
-        self.obs: Observation | None = None
 
     # ---------------------------------------------------------------------------------------------
     # construction
     def _build_firms(self) -> None:
-        from agents.registry import role_class
-        from agents.strategies import make_strategy
-
         for firm_id, spec in self.config.firms.items():
             cls = role_class(spec.role)
             firm = cls(self, firm_id, spec.name, spec.params, make_strategy(spec.strategy),
@@ -189,7 +188,7 @@ class Economy(mesa.Model):
         self.frontier_stock = max((f.stock for f in labs), default=0.0)
         api_q = [f.quality for f in labs if f.params.sells_api and not f.params.open_weights]
         open_q = [f.quality for f in labs if f.params.open_weights]
-        self.obs = Observation(
+        return Observation(
             quarter=self.quarter, period=period,
             foundry_price=self.prices[Market.FOUNDRY], chip_price=self.prices[Market.CHIPS],
             compute_price=self.prices[Market.COMPUTE], token_price=self.prices[Market.TOKENS],
@@ -204,7 +203,6 @@ class Economy(mesa.Model):
             quality_doubling=self.tech.quality_doubling,
             segments=segments, programs=self.programs,
         )
-        return self.obs
 
     def token_reference_price(self, qualities: list[float]) -> float:
         """Where API buyers' demand curve is centred, per M quality-adjusted tokens.

@@ -7,7 +7,11 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from agents.apps import App
 from agents.base import Order
+from agents.compute import Cloud
+from agents.labs import Lab
+from agents.supply import ChipDesigner, Foundry
 from market.calendar import period_of
 from market.catalogue import PRODUCING_LAYERS, RULE, UNIT, Market
 
@@ -101,11 +105,6 @@ class Recorder:
             supply, max(0.0, demand - volume), UNIT[market], bids, asks))
 
     def record(self, obs: Observation) -> None:
-        from agents.apps import App
-        from agents.compute import Cloud
-        from agents.labs import Lab
-        from agents.supply import ChipDesigner, Foundry
-
         econ = self.economy
         tech = econ.tech
         for firm in econ.firms.values():

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from market.catalogue import LAYER_COLOURS, LAYER_LABELS, Layer
 from runs.claims import claim_value, mean_interval, scenario_verdict, verdict
 from runs.scenario import CLAIM_LAYERS, Scenario, ScenarioError, library_names, load_scenario
 
@@ -350,8 +351,6 @@ def write_charts(result: Comparison) -> list[tuple[str, Path]]:
     import altair as alt
     import vl_convert as vlc
 
-    from agents.base import Layer
-    from market.catalogue import LAYER_COLOURS, LAYER_LABELS
 
     window = result.windows[-1]
     domain = [LAYER_LABELS[Layer(layer)] for layer in CLAIM_LAYERS]

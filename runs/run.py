@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
+import os
 import platform
 import subprocess
 from dataclasses import dataclass, field
@@ -11,9 +13,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
-from runs.scenario import Scenario, digest, load_scenario
+from runs.scenario import Scenario, digest, dumps_toml, load_scenario
 
 FRAMES = ("firms", "markets", "flows", "models", "events")
 
@@ -36,8 +39,6 @@ class RunResult:
 
     def scenario_toml(self) -> str:
         """The scenario as run: its own tables, with the run's quarters and seed."""
-        from runs.scenario import dumps_toml
-
         return dumps_toml(as_run(self.scenario, self.quarters, self.seed))
 
     def write(self, out: str | Path) -> Path:
@@ -82,8 +83,6 @@ def run(scenario: str | Path | Scenario = "baseline", quarters: int | None = Non
 def as_run(scenario: Scenario, quarters: int, seed: int) -> dict[str, Any]:
     """The scenario's tables with the quarters and seed of a run (what ``scenario.toml`` holds:
     running that file reproduces the run)."""
-    import copy
-
     raw = copy.deepcopy(scenario.raw)
     raw.setdefault("scenario", {}).update(quarters=quarters, seed=seed)
     return raw
@@ -112,10 +111,6 @@ def machine() -> dict[str, Any]:
     extensions NumPy found and may dispatch to (less any ``NPY_DISABLE_CPU_FEATURES``). The
     simulation's results do not depend on them (docs/model.md, "Same numbers on every
     machine"); they are recorded so that a reader can check."""
-    import os
-
-    import numpy as np
-
     config = np.show_config(mode="dicts")
     blas = config.get("Build Dependencies", {}).get("blas", {})
     simd = config.get("SIMD Extensions", {})

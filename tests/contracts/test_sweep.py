@@ -18,8 +18,8 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from runs import sweep
 from cli.main import app
+from runs import sweep
 from runs.report import LAYERS
 from runs.run import FRAMES
 from runs.sweep import (

@@ -27,9 +27,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from cli.viz import free_port
 from runs.run import FRAMES
 from runs.scenario import ScenarioError, validate
-from cli.viz import free_port
 from viz.lessons import lessons
 from viz.setup import open_file
 
