@@ -32,6 +32,7 @@ MACHINES: dict[str, dict[str, str | None]] = {
     "no-avx512": {"NPY_DISABLE_CPU_FEATURES": NO_AVX512},
 }
 RUNS = (("baseline", 16, 7), ("hyperscaler-custom-silicon", 8, 3))
+pytestmark = pytest.mark.slow
 
 SCRIPT = """
 import json, sys
