@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -45,9 +45,10 @@ TYPE_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: 
 SEGMENT_TABLE = "a table of segment = price"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Key:
-    """One key of a scenario table, as its dataclass field declares it."""
+    """One key of a scenario table, as its dataclass field declares it (compared, and cached,
+    by identity: :func:`keys` makes each one once)."""
 
     name: str
     type: Any
@@ -160,29 +161,25 @@ def json_schema(*classes: type) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------
-def check_table(source: str, prefix: str, table: Any, *classes: type,
-                ignore: Iterable[str] = ()) -> dict[str, Any]:
+def check_table(source: str, prefix: str, table: Any, *classes: type) -> dict[str, Any]:
     """Validate ``table`` against the keys of ``classes``; return the keys it sets, checked.
 
-    ``ignore`` are keys checked elsewhere (left out of the result, still allowed). A mistake is
-    a :class:`ScenarioError` naming ``prefix.key``.
+    A mistake is a :class:`ScenarioError` naming ``prefix.key``.
     """
     if not isinstance(table, dict):
         raise ScenarioError(source, prefix, "must be a table")
-    skip = set(ignore)
-    given = {k: v for k, v in table.items() if k not in skip}
     try:
-        checked = model(*classes).model_validate(given)
+        checked = model(*classes).model_validate(table)
     except ValidationError as exc:
         errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
         error = errors[0]
         name = str(error["loc"][0])
         if error["type"] == "extra_forbidden":
             raise ScenarioError(source, f"{prefix}.{name}", "unknown key; allowed: "
-                                + ", ".join([*skip, *table_keys(*classes)])) from None
+                                + ", ".join(table_keys(*classes))) from None
         key = table_keys(*classes)[name]
         raise ScenarioError(source, f"{prefix}.{name}", message(error, key)) from None
-    return {k: getattr(checked, k) for k in given}
+    return {k: getattr(checked, k) for k in table}
 
 
 def check_value(source: str, where: str, value: Any, key: Key) -> Any:

@@ -46,6 +46,10 @@ TABLES: dict[str, type | None] = {
 }
 
 
+#: the value of an event other than ``set``: a number in the range Event.value declares
+EVENT_NUMBER = dataclasses.replace(keys(Event)["value"], type=float)
+
+
 @dataclass(frozen=True, slots=True)
 class Scenario:
     name: str
@@ -168,7 +172,6 @@ def _validate_programs(table: Any, firms: dict[str, FirmSpec], source: str,
 def _validate_events(items: Any, firms: dict[str, FirmSpec], source: str) -> tuple[Event, ...]:
     if not isinstance(items, list):
         raise ScenarioError(source, "events", "must be an array of tables ([[events]])")
-    number = dataclasses.replace(keys(Event)["value"], type=float)
     segments = segments_of(firms)
     out = []
     for n, item in enumerate(items):
@@ -187,7 +190,8 @@ def _validate_events(items: Any, firms: dict[str, FirmSpec], source: str) -> tup
             values["value"] = check_value(source, f"{key}.value", values.get("value"),
                                           params[pkey])
         else:
-            values["value"] = check_value(source, f"{key}.value", values.get("value"), number)
+            values["value"] = check_value(source, f"{key}.value", values.get("value"),
+                                          EVENT_NUMBER)
         if kind == "launch_app" and firms[firm].role not in ("lab", "host"):
             raise ScenarioError(source, f"{key}.firm", "only a lab can launch an app")
         if kind == "launch_app" and values.get("segment", "") not in segments:

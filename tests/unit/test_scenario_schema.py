@@ -45,3 +45,16 @@ def test_known_keys_are_the_declared_keys() -> None:
     assert "params" not in keys and dataclasses.fields(FirmSpec)[-1].name == "params"
     assert known_keys(raw, "programs.tpu")["owner"] == ""
     assert "start_quarter" not in known_keys(raw, "programs.tpu")
+
+
+def test_an_event_may_set_a_table_parameter(tmp_path) -> None:
+    from runs.scenario import ScenarioError, load_scenario
+
+    body = ('[scenario]\nextends = "baseline"\n\n[[events]]\nperiod = "2026Q1"\nkind = "set"\n'
+            'firm = "cursor"\nkey = "segments"\n')
+    good, bad = tmp_path / "good.toml", tmp_path / "bad.toml"
+    good.write_text(body + "value = { developer = 70 }\n")
+    bad.write_text(body + "value = { developer = -1.0 }\n")
+    assert load_scenario(good).events[-1].value == {"developer": 70.0}
+    with pytest.raises(ScenarioError, match=r"\.value: must be a table of segment = price"):
+        load_scenario(bad)
