@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from runs.scenario import Scenario, digest, load_scenario
+from runs.scenario import Scenario, digest, dumps_toml, load_scenario
 
 FRAMES = ("firms", "markets", "flows", "models", "events")
 
@@ -36,8 +36,6 @@ class RunResult:
 
     def scenario_toml(self) -> str:
         """The scenario as run: its own tables, with the run's quarters and seed."""
-        from runs.scenario import dumps_toml
-
         return dumps_toml(as_run(self.scenario, self.quarters, self.seed))
 
     def write(self, out: str | Path) -> Path:
