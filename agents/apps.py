@@ -114,7 +114,7 @@ class PlanDesk:
 class AppParams:
     segments: dict[str, float] = field(
         default_factory=lambda: {"developer": 60.0},
-        metadata={"doc": "segment → starting plan price per seat a quarter (USD)"})
+        metadata={"lo": 0.0, "doc": "segment → starting plan price per seat a quarter (USD)"})
     pricing: str = field(default="flat", metadata={"allowed": ("flat", "usage"),
                                                    "doc": "flat seat price or usage-based"})
     price_speed: float = param(0.10, 0.0, 1.0, "plan-price response to excess demand a quarter")

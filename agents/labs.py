@@ -38,7 +38,8 @@ class LabParams:
     serves_open_model: bool = param(False, doc="serves the best open-weights model (hosts)")
     app_segments: dict[str, float] = field(
         default_factory=dict,
-        metadata={"doc": "segments its own apps sell in → starting price per seat a quarter"})
+        metadata={"lo": 0.0,
+                  "doc": "segments its own apps sell in → starting price per seat a quarter"})
     app_bonus: float = param(1.1, 0.1, 5.0, "users' preference for the lab's own app")
     free_users_share: float = param(
         0.0, 0.0, 1.0, "share of the consumer segment's free users its app serves")

@@ -9,8 +9,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from market.calendar import PERIOD_HELP
-
 if TYPE_CHECKING:
     from agents.technology import Technology
 
@@ -51,48 +49,34 @@ class Demand:
 
 @dataclass(frozen=True, slots=True)
 class Program:
-    """A custom-chip programme or chip deal: an owner buys chips from one partner only."""
+    """A custom-chip programme or chip deal: an owner buys chips from one partner only.
 
-    name: str
-    owner: str
-    partner: str
-    start: str = "2025Q1"
-    end: str = ""
-    effective_perf: float = 1.0
-    max_share: float = 0.3
-    nre_usd: float = 0.0
-    text: str = ""
-    start_quarter: int = 0
-    end_quarter: int = 10**6
+    ``name`` is the programme's key in the scenario; ``start_quarter`` and ``end_quarter`` are
+    ``start`` and ``end`` counted in quarters of the run.
+    """
+
+    name: str = field(metadata={"derived": True})
+    owner: str = field(metadata={"doc": "firm that buys the chips"})
+    partner: str = field(metadata={"doc": "chip designer that builds them"})
+    start: str = field(default="", metadata={
+        "period": True, "doc": "first quarter; empty for the run's start"})
+    end: str = field(default="", metadata={"period": True, "doc": "quarter it stops; empty for "
+                                           "never"})
+    effective_perf: float = field(default=1.0, metadata={
+        "lo": 0.01, "hi": 10.0, "doc": "useful H100e per custom chip"})
+    max_share: float = field(default=0.3, metadata={
+        "lo": 0.0, "hi": 1.0, "doc": "share of the owner's new chips it covers"})
+    nre_usd: float = field(default=0.0, metadata={
+        "lo": 0.0, "hi": 1e12, "doc": "one-off design cost paid to the partner at start"})
+    text: str = field(default="", metadata={"doc": "plain-words description for the event log"})
+    start_quarter: int = field(default=0, metadata={"derived": True})
+    end_quarter: int = field(default=10**6, metadata={"derived": True})
 
     def active(self, quarter: int) -> bool:
         return self.start_quarter <= quarter < self.end_quarter
 
     def quarter_started(self, quarter: int) -> bool:
         return quarter == self.start_quarter and quarter >= 0
-
-
-PROGRAM_FIELDS: dict[str, tuple[type, float | None, float | None, str]] = {
-    "owner": (str, None, None, "firm that buys the chips"),
-    "partner": (str, None, None, "chip designer that builds them"),
-    "start": (str, None, None, "first quarter (" + PERIOD_HELP + ")"),
-    "end": (str, None, None, "quarter it stops (" + PERIOD_HELP + "), empty for never"),
-    "effective_perf": (float, 0.01, 10.0, "useful H100e per custom chip"),
-    "max_share": (float, 0.0, 1.0, "share of the owner's new chips it covers"),
-    "nre_usd": (float, 0.0, 1e12, "one-off design cost paid to the partner at start"),
-    "text": (str, None, None, "plain-words description for the event log"),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    period: str
-    kind: str
-    firm: str = ""
-    key: str = ""
-    value: Any = None
-    segment: str = ""
-    text: str = ""
 
 
 EVENT_KINDS = {
@@ -103,14 +87,34 @@ EVENT_KINDS = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A scripted change in one quarter (``[[events]]``)."""
+
+    period: str = field(metadata={"period": True, "doc": "the quarter it happens"})
+    kind: str = field(metadata={"allowed": tuple(EVENT_KINDS), "noun": "an event kind",
+                                "doc": "what happens: " + "; ".join(
+                                    f"{k}: {v}" for k, v in EVENT_KINDS.items())})
+    firm: str = field(default="", metadata={"doc": "the firm it concerns (set, launch_app)"})
+    key: str = field(default="", metadata={"doc": "the parameter it sets (set)"})
+    value: Any = field(default=None, metadata={
+        "lo": 0.0, "hi": 1e6, "doc": "the new value: of the parameter's type and range for set, "
+        "else a number in this range"})
+    segment: str = field(default="", metadata={"doc": "the segment of the app (launch_app)"})
+    text: str = field(default="", metadata={"doc": "plain-words description for the event log"})
+
 
 @dataclass(frozen=True, slots=True)
 class FirmSpec:
-    role: str
-    name: str
-    strategy: str
-    parent: str
-    params: Any
+    """A firm of the scenario (``[firms.<id>]``): these keys, then its role's ``Params``."""
+
+    role: str = field(default="", metadata={
+        "doc": "what the firm does (a role of agents.registry)"})
+    name: str = field(default="", metadata={"doc": "display name; empty for its id"})
+    strategy: str = field(default="tatonnement", metadata={
+        "doc": "pricing strategy (a name of agents.strategies)"})
+    parent: str = field(default="", metadata={"doc": "group it belongs to; empty for none"})
+    params: Any = field(default=None, metadata={"derived": True})
 
 
 class World(Protocol):

@@ -20,7 +20,8 @@ import math
 import numpy as np
 import polars as pl
 
-from runs.scenario import CLAIM_LAYERS, Claim, window_bounds
+from market.calendar import Window
+from runs.scenario import CLAIM_LAYERS, Claim
 
 
 def t975(dof: int) -> float:
@@ -43,7 +44,7 @@ def mean_interval(values) -> tuple[float, float, float]:
 
 
 def _window(frame: pl.DataFrame, claim: Claim, start: str) -> pl.DataFrame:
-    first, last = window_bounds(claim.window, start)
+    first, last = Window.parse(claim.window).bounds(start)
     return frame.filter(pl.col("quarter").is_between(first, last))
 
 

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from market.calendar import Window, period_of
 from market.catalogue import LAYER_COLOURS, LAYER_LABELS, Layer
 from runs.claims import claim_value, mean_interval, scenario_verdict, verdict
 from runs.scenario import CLAIM_LAYERS, Scenario, ScenarioError, library_names, load_scenario
@@ -89,8 +90,6 @@ def compare(scenarios: list[str], seeds: int = DEFAULT_SEEDS, out: str | Path = 
     quarters = quarters or max(s.quarters for s in loaded.values())
     windows = [w for w in WINDOWS if _fits(w, loaded["baseline"], quarters)]
     if not windows:   # a short comparison: the whole run is the window
-        from market.calendar import period_of
-
         start = loaded["baseline"].start
         windows = [f"{start}-{period_of(start, quarters - 1)}"]
     spec = {"sweep": {"name": "compare", "quarters": quarters, "replications": seeds,
@@ -113,9 +112,7 @@ def compare(scenarios: list[str], seeds: int = DEFAULT_SEEDS, out: str | Path = 
 
 
 def _fits(window: str, scenario: Scenario, quarters: int) -> bool:
-    from runs.scenario import window_bounds
-
-    return window_bounds(window, scenario.start)[1] < quarters
+    return Window.parse(window).bounds(scenario.start, quarters)[1] < quarters
 
 
 # -- reading runs -------------------------------------------------------------------------------
@@ -180,9 +177,7 @@ def _layer_changes(summary: pl.DataFrame, names: list[str], windows: list[str]) 
 # -- market structure ---------------------------------------------------------------------------
 def market_structure(run: _Run, window: str, start: str) -> dict[tuple[str, str], float]:
     """HHI of sellers' revenue and the leading seller's Lerner index, per market, in one run."""
-    from runs.scenario import window_bounds
-
-    first, last = window_bounds(window, start)
+    first, last = Window.parse(window).bounds(start)
     flows = run.flows.filter(pl.col("quarter").is_between(first, last))
     firms = run.firms.filter(pl.col("quarter").is_between(first, last))
     out: dict[tuple[str, str], float] = {}

@@ -1,0 +1,83 @@
+"""Claims a scenario makes against the baseline (``[[claims]]``): their declaration and checks.
+
+How a claim is judged is :mod:`runs.claims`; this module only says what a claim may name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from agents.world import FirmSpec
+from market.calendar import Window, is_period
+from runs.scenario.errors import ScenarioError
+from runs.scenario.fields import check_table
+
+CLAIM_METRICS = {
+    "gross_margin": "gross profit over revenue of the layer or firm",
+    "operating_margin": "operating income over revenue of the layer or firm",
+    "profit_share": "the layer's or firm's share of the industry's total gross profit",
+    "revenue_share": "a layer's share of the industry's revenue; a firm's share of its layer's",
+    "revenue": "revenue of the layer or firm, USD",
+    "defaults": "number of firms of the layer that default (or 1 if the firm does)",
+    "price": "mean clearing price of the market (chips, compute, tokens, foundry)",
+}
+CLAIM_MARKETS = ("foundry", "chips", "compute", "tokens")
+CLAIM_LAYERS = ("foundry", "chips", "cloud", "neocloud", "lab", "host", "app")
+DEFAULT_WINDOW = "2026Q3-2030Q4"
+WINDOW_HELP = f"a window like {DEFAULT_WINDOW}"
+
+
+def window_problem(value: Any) -> str | None:
+    """What is wrong with a claim's window (two periods, first-last), or None."""
+    first, dash, last = value.partition("-") if isinstance(value, str) else ("", "", "")
+    if not (dash and is_period(first) and is_period(last)):
+        return f"{value!r} is not {WINDOW_HELP}"
+    try:
+        Window.parse(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A testable claim a scenario makes against the baseline (``[[claims]]``).
+
+    ``metric`` of ``layer`` (or ``firm``, or ``market`` for prices) over ``window`` moves in
+    ``direction`` compared with the baseline run on the same seed.
+    """
+
+    text: str = field(metadata={"doc": "the claim in plain words"})
+    metric: str = field(metadata={"allowed": tuple(CLAIM_METRICS), "noun": "a metric",
+                                  "doc": "what is measured"})
+    direction: str = field(metadata={"allowed": ("up", "down"),
+                                     "doc": "how it moves against the baseline"})
+    layer: str = field(default="", metadata={"allowed": CLAIM_LAYERS, "noun": "a layer",
+                                             "doc": "the layer measured"})
+    firm: str = field(default="", metadata={"doc": "the firm measured"})
+    market: str = field(default="", metadata={"allowed": CLAIM_MARKETS, "noun": "a market",
+                                              "doc": "the market whose price is measured"})
+    window: str = field(default=DEFAULT_WINDOW, metadata={
+        "check": window_problem, "help": WINDOW_HELP,
+        "doc": "the periods measured, first-last (ends included)"})
+
+
+def validate_claims(items: Any, firms: dict[str, FirmSpec], source: str) -> tuple[Claim, ...]:
+    if not isinstance(items, list):
+        raise ScenarioError(source, "claims", "must be an array of tables ([[claims]])")
+    out = []
+    for n, item in enumerate(items):
+        key = f"claims[{n}]"
+        values = check_table(source, key, item, Claim)
+        metric = values["metric"]
+        targets = [k for k in ("layer", "firm", "market") if values.get(k)]
+        wanted = ["market"] if metric == "price" else ["layer", "firm"]
+        if len(targets) != 1 or targets[0] not in wanted:
+            raise ScenarioError(source, key, f"metric {metric!r} needs exactly one of: "
+                                + ", ".join(wanted))
+        if values.get("firm") and values["firm"] not in firms:
+            raise ScenarioError(source, f"{key}.firm", f"unknown firm {values['firm']!r}; "
+                                "known: " + ", ".join(firms))
+        out.append(Claim(**values))
+    return tuple(out)
