@@ -26,8 +26,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from runs.claims import claim_value, mean_interval, scenario_verdict, verdict
+from runs.claims import claim_value, scenario_verdict, verdict
 from runs.scenario import CLAIM_LAYERS, Scenario, ScenarioError, library_names, load_scenario
+from runs.stats import mean_interval
 
 #: seeds per scenario when none are given (the default comparison and docs/findings.md)
 DEFAULT_SEEDS = 8

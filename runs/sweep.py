@@ -60,6 +60,7 @@ from runs.scenario import (
     resolve,
     validate,
 )
+from runs.stats import group_mean_interval as mean_interval
 
 #: shipped example specs (``margins sweep smoke`` runs ``runs/sweeps/smoke.toml``)
 SPEC_LIBRARY = Path(__file__).parent / "sweeps"
@@ -1514,32 +1515,6 @@ def key_window(labels: Sequence[str]) -> str:
     last window listed."""
     years = [label for label in labels if len(label) == 4 and label.isdigit()]
     return years[-1] if years else labels[-1]
-
-
-def mean_interval(frame: pl.DataFrame, by: Sequence[str], columns: Sequence[str],
-                  level: float = 0.95) -> pl.DataFrame:
-    """Per group of ``by``: for each column its mean and a ``level`` confidence interval of the
-    mean (Student's t: mean ± t(n−1) · sd / √n over the group's non-null values), as
-    ``{column}_mean``, ``{column}_lo``, ``{column}_hi``. The interval is null below two values;
-    NaN counts as missing."""
-    from scipy.stats import t as student_t
-
-    frame = frame.with_columns(pl.col(c).cast(pl.Float64).fill_nan(None) for c in columns)
-    stats = frame.group_by(list(by), maintain_order=True).agg(
-        *(pl.col(c).mean().alias(f"{c}_mean") for c in columns),
-        *(pl.col(c).std().alias(f"{c}_sd") for c in columns),
-        *(pl.col(c).count().alias(f"{c}_n") for c in columns))
-    q = 0.5 + level / 2
-    out = []
-    for c in columns:
-        n = stats[f"{c}_n"].to_numpy().astype(float)
-        sd = stats[f"{c}_sd"].cast(pl.Float64).fill_null(np.nan).to_numpy()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            half = student_t.ppf(q, np.where(n >= 2, n - 1, np.nan)) * sd / np.sqrt(n)
-        half_col = pl.Series(half).fill_nan(None)
-        mean = pl.col(f"{c}_mean")
-        out += [mean, (mean - half_col).alias(f"{c}_lo"), (mean + half_col).alias(f"{c}_hi")]
-    return stats.select(*by, *out)
 
 
 def point_summary(summary: pl.DataFrame, figures: Sequence[str] | None = None,
