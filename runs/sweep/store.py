@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from filelock import FileLock, Timeout
 
 from runs.sweep.errors import SweepError
 from runs.sweep.plan import Plan, RunTask
@@ -26,7 +27,7 @@ class SweepDir:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.runs = self.path / "runs"
-        self._lock: Any = None
+        self._lock: FileLock | None = None
 
     def open(self, plan: Plan) -> None:
         """Create or reopen the directory for ``plan``: take the lock, check that it holds the
@@ -55,23 +56,20 @@ class SweepDir:
         shutil.rmtree(self.runs / ".tmp", ignore_errors=True)
 
     def _take_lock(self) -> None:
+        """Hold ``OUT/.lock`` (:class:`filelock.FileLock`: flock on POSIX, a Windows lock on
+        Windows) until :meth:`close`, so that two sweeps never write one directory."""
+        lock = FileLock(self.path / ".lock", timeout=0)
         try:
-            import fcntl
-        except ImportError:  # not POSIX: no lock
-            return
-        handle = open(self.path / ".lock", "a+")  # noqa: SIM115 - held until close()
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.close()
+            lock.acquire()
+        except Timeout:
             raise SweepError(f"--out {self.path}: another sweep is running in this "
                              "directory") from None
-        self._lock = handle
+        self._lock = lock
 
     def close(self) -> None:
         shutil.rmtree(self.runs / ".tmp", ignore_errors=True)
         if self._lock is not None:
-            self._lock.close()
+            self._lock.release()
             self._lock = None
 
     def _check_same(self, plan: Plan, meta_path: Path) -> None:
