@@ -43,6 +43,7 @@ from runs.sweep.engine import MAX_EXIT_STATUS, SweepReport, sweep
 from runs.sweep.errors import SpecError, SweepError
 from runs.sweep.executors import (
     CONNECT_TIMEOUT_S,
+    LocalWorkers,
     Pool,
     default_workers,
     open_pool,
@@ -74,7 +75,7 @@ from runs.sweep.worker import Chunk, Outcome, run_chunk, worker_init
 __all__ = [
     "ALL", "CONNECT_TIMEOUT_S", "LAYER_FIGURES", "MAX_EXIT_STATUS", "MAX_QUARTERS", "MAX_RUNS",
     "MAX_SEED", "PRICE_MARKETS", "PROGRESS_INTERVAL_S", "SPEC_LIBRARY", "TIMING_COLUMNS",
-    "Chunk", "Outcome", "Plan", "Pool", "Progress", "Range", "RunTask",
+    "Chunk", "LocalWorkers", "Outcome", "Plan", "Pool", "Progress", "Range", "RunTask",
     "SpecError", "SweepDir", "SweepError", "SweepReport", "SweepSpec", "Window", "collect",
     "commit_run", "default_counts", "default_workers", "figure_columns", "human_duration",
     "key_window", "load_spec", "open_pool", "parameter_columns", "parse_executor",

@@ -7,9 +7,12 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing.connection import wait as wait_for
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 from runs.sweep.errors import SweepError
@@ -18,6 +21,8 @@ from runs.sweep.worker import worker_init
 
 #: seconds to wait for a Dask scheduler before giving up
 CONNECT_TIMEOUT_S = 10.0
+#: seconds a terminated local worker has to exit before it is killed
+STOP_TIMEOUT_S = 5.0
 
 
 @dataclass
@@ -62,8 +67,8 @@ def open_pool(executor: str | Executor | Any = "local", workers: int | None = No
     if workers is not None and workers < 1:
         raise SweepError(f"--workers: must be at least 1, got {workers}")
     if isinstance(executor, Executor):  # a process pool shares our disk: its workers write
-        return Pool(executor, workers or getattr(executor, "_max_workers", None)
-                    or default_workers(), isinstance(executor, ProcessPoolExecutor),
+        return Pool(executor, workers or default_workers(),
+                    isinstance(executor, ProcessPoolExecutor),
                     f"the given {type(executor).__name__}")
     if hasattr(executor, "get_executor") and hasattr(executor, "nthreads"):  # a Dask Client
         return _dask_pool(executor, workers, owned=False)
@@ -76,37 +81,72 @@ def open_pool(executor: str | Executor | Any = "local", workers: int | None = No
     n = workers or default_workers()
     if n == 1:
         return Pool(None, 1, True, "1 process (serial)")
+    return LocalWorkers(n).pool()
 
-    def start() -> Executor:
-        executor = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"),
-                                       initializer=worker_init, initargs=(os.getpid(),))
+
+class LocalWorkers:
+    """A :class:`~concurrent.futures.ProcessPoolExecutor` of ``n`` spawned worker processes that
+    the sweep can stop at once, through public interfaces only: each worker reports its process
+    id when it starts (:func:`~runs.sweep.worker.worker_init`), and stopping terminates those of
+    :func:`multiprocessing.active_children` that reported, so that no other child of this
+    process is touched and a reused process id is never signalled.
+
+    The workers start with Ctrl-C ignored (the sweep stops them) and exit by themselves when
+    the sweep's process dies. When a worker dies, the pool breaks; :meth:`start` gives the
+    sweep a new one."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.context = multiprocessing.get_context("spawn")
+        self.pids: set[int] = set()
+        self.reports: list[Any] = []  # one queue of reported pids per executor started
+
+    def pool(self) -> Pool:
+        pool = Pool(self.start(), self.n, True, f"{self.n} local workers")
+        pool.restart = self.start
+        pool.close = lambda: pool.executor.shutdown(wait=True, cancel_futures=True)
+        pool.kill = lambda: self.kill(pool.executor)
+        return pool
+
+    def start(self) -> ProcessPoolExecutor:
+        """A new executor with all ``n`` workers spawned now."""
+        reports = self.context.SimpleQueue()
+        self.reports.append(reports)
+        executor = ProcessPoolExecutor(self.n, mp_context=self.context, initializer=worker_init,
+                                       initargs=(os.getpid(), reports))
         with sigint_ignored():  # workers start with Ctrl-C ignored: the sweep stops them
-            executor.submit(int)  # spawns the workers now (returns at once)
+            for _ in range(self.n):  # one process per submission while none is idle
+                executor.submit(int)
         return executor
 
-    pool = Pool(start(), n, True, f"{n} local workers")
-    pool.restart = start
-    pool.close = lambda: pool.executor.shutdown(wait=True, cancel_futures=True)
-    pool.kill = lambda: _kill_local(pool.executor)
-    return pool
+    def workers(self) -> list[BaseProcess]:
+        """The live worker processes (of every executor started) that have reported."""
+        for reports in self.reports:
+            while not reports.empty():
+                self.pids.add(reports.get())
+        return [p for p in multiprocessing.active_children() if p.pid in self.pids]
 
-
-def _kill_local(executor: Executor | None) -> None:
-    """Stop a process pool now: cancel what is queued and terminate its workers."""
-    if not isinstance(executor, ProcessPoolExecutor):
-        return
-    terminate = getattr(executor, "terminate_workers", None)  # Python 3.14+
-    if terminate is not None:
-        terminate()
-        return
-    processes = list((getattr(executor, "_processes", None) or {}).values())
-    executor.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        with contextlib.suppress(Exception):
-            process.terminate()
-    for process in processes:
-        with contextlib.suppress(Exception):
-            process.join(timeout=5)
+    def kill(self, executor: Executor | None) -> None:
+        """Stop now: cancel what is queued and terminate the workers (SIGKILL if SIGTERM has
+        not ended one within :data:`STOP_TIMEOUT_S`). A worker has ended when its
+        :attr:`~multiprocessing.Process.sentinel` is ready; ``is_alive`` is not asked, since
+        the executor's own thread may be reaping the same processes."""
+        processes = self.workers()
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            with contextlib.suppress(Exception):
+                process.terminate()
+        running = {process.sentinel: process for process in processes}
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        while running and (left := deadline - time.monotonic()) > 0:
+            for sentinel in wait_for(list(running), timeout=left):
+                running.pop(sentinel)
+        for process in running.values():
+            with contextlib.suppress(Exception):
+                process.kill()
+        if running:
+            wait_for(list(running))
 
 
 def _connect_dask(text: str, address: str, workers: int | None) -> Pool:

@@ -96,10 +96,13 @@ def _run_task(task: RunTask, chunk: Chunk) -> Outcome:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def worker_init(parent_pid: int | None = None) -> None:
+def worker_init(parent_pid: int | None = None, pids: Any = None) -> None:
     """Set up a local pool's worker: leave Ctrl-C to the sweep (which stops its workers
-    itself), and exit if the sweep's process dies, rather than wait forever for work."""
+    itself), tell the sweep its process id on ``pids`` (a queue) so that the sweep can stop it,
+    and exit if the sweep's process dies, rather than wait forever for work."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if pids is not None:
+        pids.put(os.getpid())
     if parent_pid is None:
         return
     import threading

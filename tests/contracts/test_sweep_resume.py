@@ -194,3 +194,30 @@ def test_a_dead_worker_loses_only_its_runs(spec_file: Path, reference: Path,
     assert "error" not in outcome, outcome
     assert outcome["summary"]["status"].to_list() == ["ok"] * TOTAL
     assert_complete_and_equal(spec_file, out, reference, {})
+
+
+def test_stopping_the_local_pool_stops_only_its_workers() -> None:
+    """The pool knows its workers by the process ids they report, not by the executor's
+    private state: stopping it ends them and leaves this process's other children alone."""
+    import multiprocessing
+    from multiprocessing.connection import wait
+
+    from runs.sweep import LocalWorkers
+
+    context = multiprocessing.get_context("spawn")
+    other = context.Process(target=time.sleep, args=(3600,), daemon=True)  # not a worker
+    other.start()
+    try:
+        local = LocalWorkers(2)
+        pool = local.pool()
+        assert pool.executor.submit(sum, [1, 2]).result(timeout=300) == 3
+        workers = local.workers()
+        while len(workers) < 2:  # both report as they start; the first answer needs only one
+            workers = local.workers()
+        pool.kill()
+        # ended: each one's sentinel is ready at once (is_alive may race the executor's reaping)
+        assert len(wait([p.sentinel for p in workers], timeout=0)) == 2
+        assert other.is_alive()
+    finally:
+        other.kill()
+        other.join()
