@@ -251,7 +251,8 @@ def write_charts(summary: pl.DataFrame, out: Path, window: str) -> list[Path]:
     varied parameter (mean and 95% interval at each value, or each point's mean and a LOESS
     curve for a sampled parameter), or one bar chart by layer when nothing varies."""
     from runs.report import LAYERS
-    from runs.sweep import mean_interval, parameter_columns
+    from runs.stats import group_mean_interval
+    from runs.sweep import parameter_columns
 
     ok = summary.filter(pl.col("status") == "ok")
     names = {f"{fig}_{layer}_{window}": (label, layer)
@@ -274,7 +275,7 @@ def write_charts(summary: pl.DataFrame, out: Path, window: str) -> list[Path]:
                     .alias("figure"),
                     pl.col("column").replace_strict({k: v[1] for k, v in names.items()})
                     .alias("layer")))
-        stats = mean_interval(long, [*by, "figure", "layer"], ["value"])
+        stats = group_mean_interval(long, [*by, "figure", "layer"], ["value"])
         if param is not None:
             stats = stats.rename({param: "x"})
         chart = _chart(stats, param, continuous=param is not None and "point" in by,

@@ -24,25 +24,6 @@ from market.calendar import Window
 from runs.scenario import CLAIM_LAYERS, Claim
 
 
-def t975(dof: int) -> float:
-    """The 97.5% quantile of Student's t with ``dof`` degrees of freedom."""
-    from scipy.stats import t as student_t
-
-    return float(student_t.ppf(0.975, dof)) if dof >= 1 else math.nan
-
-
-def mean_interval(values) -> tuple[float, float, float]:
-    """Mean and 95% t-interval of ``values`` (NaNs dropped); the interval is NaN for n < 2."""
-    x = np.asarray([v for v in values if v is not None and np.isfinite(v)], dtype=float)
-    if x.size == 0:
-        return math.nan, math.nan, math.nan
-    mean = float(x.mean())
-    if x.size < 2:
-        return mean, math.nan, math.nan
-    half = t975(x.size - 1) * float(x.std(ddof=1)) / math.sqrt(x.size)
-    return mean, mean - half, mean + half
-
-
 def _window(frame: pl.DataFrame, claim: Claim, start: str) -> pl.DataFrame:
     first, last = Window.parse(claim.window).bounds(start)
     return frame.filter(pl.col("quarter").is_between(first, last))

@@ -28,8 +28,9 @@ import polars as pl
 
 from market.calendar import Window, period_of
 from market.catalogue import LAYER_COLOURS, LAYER_LABELS, Layer
-from runs.claims import claim_value, mean_interval, scenario_verdict, verdict
+from runs.claims import claim_value, scenario_verdict, verdict
 from runs.scenario import CLAIM_LAYERS, Scenario, ScenarioError, library_names, load_scenario
+from runs.stats import mean_interval
 
 #: seeds per scenario when none are given (the default comparison and docs/findings.md)
 DEFAULT_SEEDS = 8

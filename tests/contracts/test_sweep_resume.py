@@ -3,7 +3,12 @@ Ctrl-C (SIGINT to the process group, as a terminal sends it), then its process k
 SIGKILL (as ``kill -9`` does; its workers must then exit by themselves). Each time, running the
 same command again finishes only what is missing: no finished run is redone, lost or
 duplicated, and the result equals an uninterrupted sweep. A worker process that dies midway
-costs only its own runs."""
+costs only its own runs.
+
+Nothing here races the clock: the sweeps run through ``gated_sweep.py``, whose runs each wait
+for a ticket, so a test lets exactly N runs finish, waits until they have (a count of run
+directories), and only then interrupts. Timeouts are safety nets for a hung sweep, never
+measurements."""
 
 from __future__ import annotations
 
@@ -16,12 +21,16 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from gated_sweep import issue, open_gate
 
 from runs import sweep
 from runs.sweep import TIMING_COLUMNS, plan_sweep
 
 ROOT = Path(__file__).resolve().parents[2]
-# 48 runs of 8 quarters: a few seconds on 2 workers, long enough to interrupt midway
+GATED = Path(__file__).with_name("gated_sweep.py")
+#: safety net: how long a wait may last before the test calls the sweep hung
+HUNG_S = 600
+# 48 runs of 8 quarters
 SPEC = """
 [sweep]
 name = "resume"
@@ -53,11 +62,14 @@ def reference(spec_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     return out
 
 
-def start(spec_file: Path, out: Path) -> subprocess.Popen:
-    """``margins sweep`` on 2 workers in its own process group."""
-    return subprocess.Popen([sys.executable, "-m", "cli.main", "sweep", str(spec_file), "--out",
+def start(spec_file: Path, out: Path, gate: Path) -> subprocess.Popen:
+    """``margins sweep`` on 2 workers in its own process group, its runs waiting for tickets
+    from ``gate``."""
+    gate.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen([sys.executable, str(GATED), "sweep", str(spec_file), "--out",
                              str(out), "--workers", "2"], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            env={**os.environ, "SWEEP_TEST_GATE": str(gate)})
 
 
 def finished(out: Path) -> set[str]:
@@ -66,12 +78,17 @@ def finished(out: Path) -> set[str]:
         else set()
 
 
-def wait_for_runs(proc: subprocess.Popen, out: Path, count: int) -> None:
-    deadline = time.monotonic() + 180
-    while len(finished(out)) < count:
-        assert proc.poll() is None, f"the sweep ended early: {proc.communicate()}"
-        assert time.monotonic() < deadline, "no runs finished in time"
+def wait_until(condition, what: str, proc: subprocess.Popen | None = None) -> None:
+    """Poll ``condition`` until it holds (the deadline only catches a hung sweep)."""
+    deadline = time.monotonic() + HUNG_S
+    while not condition():
+        assert proc is None or proc.poll() is None, f"the sweep ended early: {proc.communicate()}"
+        assert time.monotonic() < deadline, f"hung: {what}"
         time.sleep(0.02)
+
+
+def wait_for_runs(proc: subprocess.Popen, out: Path, count: int) -> None:
+    wait_until(lambda: len(finished(out)) >= count, f"{count} runs finished", proc)
 
 
 def children(pid: int) -> list[int]:
@@ -85,6 +102,17 @@ def children(pid: int) -> list[int]:
         if int(fields[1]) == pid:
             out.append(int(stat.parent.name))
     return out
+
+
+def pool_workers(pid: int) -> list[int]:
+    """The sweep's worker processes: its spawned children, not multiprocessing's resource
+    tracker."""
+    def cmdline(child: int) -> bytes:
+        try:
+            return Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            return b""
+    return [child for child in children(pid) if b"spawn_main" in cmdline(child)]
 
 
 def alive(pid: int) -> bool:
@@ -105,7 +133,7 @@ def snapshot(out: Path) -> dict[str, tuple[int, int]]:
 def resume(spec_file: Path, out: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "cli.main", "sweep", str(spec_file), "--out",
                            str(out), "--workers", "2"], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300, check=False)
+                          text=True, timeout=HUNG_S, check=False)
 
 
 def assert_complete_and_equal(spec_file: Path, out: Path, reference: Path,
@@ -126,38 +154,37 @@ def assert_complete_and_equal(spec_file: Path, out: Path, reference: Path,
 @POSIX
 def test_interrupted_sweeps_resume_without_redoing_runs(spec_file: Path, reference: Path,
                                                         tmp_path: Path) -> None:
-    out = tmp_path / "out"
+    out, gate = tmp_path / "out", tmp_path / "gate"
     # 1. Ctrl-C: the sweep stops its workers, writes the index of what is done, exits 130
-    proc = start(spec_file, out)
+    issue(gate, 4)  # four runs may finish; the others wait
+    proc = start(spec_file, out, gate)
     wait_for_runs(proc, out, 4)
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends on Ctrl-C
-    stdout, stderr = proc.communicate(timeout=60)
+    stdout, stderr = proc.communicate(timeout=HUNG_S)
     assert proc.returncode == 130, (stdout, stderr)
     assert "Traceback" not in stderr
     done = len(finished(out))
-    assert 4 <= done < TOTAL, "the interrupt came too late to test resuming"
+    assert done == 4
     assert f"interrupted: {done} of {TOTAL} runs done; run the same command again" in stderr
     partial = pl.read_parquet(out / "runs.parquet")
     assert partial.height == done and partial["status"].unique().to_list() == ["ok"]
     before = snapshot(out)
 
     # 2. the same command, its process killed outright midway: its workers exit by themselves
-    proc = start(spec_file, out)
+    issue(gate, 4)
+    proc = start(spec_file, out, gate)
     wait_for_runs(proc, out, done + 4)
-    workers = children(proc.pid)
-    assert len(workers) >= 2
+    workers = pool_workers(proc.pid)
+    assert len(workers) == 2
     proc.kill()
-    proc.wait(timeout=60)
+    proc.wait(timeout=HUNG_S)
     assert proc.returncode == -signal.SIGKILL
-    deadline = time.monotonic() + 30
-    while any(alive(pid) for pid in workers):
-        assert time.monotonic() < deadline, "orphaned workers kept running"
-        time.sleep(0.1)
+    wait_until(lambda: not any(alive(pid) for pid in workers), "orphaned workers exit")
     after_kill = snapshot(out)
     assert {r: after_kill[r] for r in before} == before, "a finished run was redone"
-    assert len(after_kill) < TOTAL, "the kill came too late to test resuming"
+    assert len(after_kill) == done + 4
 
-    # 3. the same command finishes the rest
+    # 3. the same command, ungated, finishes the rest
     again = resume(spec_file, out)
     assert again.returncode == 0, again.stderr
     assert (f"{TOTAL} runs, {TOTAL} ok, 0 failed; ran {TOTAL - len(after_kill)} "
@@ -169,28 +196,46 @@ def test_interrupted_sweeps_resume_without_redoing_runs(spec_file: Path, referen
 @POSIX
 def test_a_dead_worker_loses_only_its_runs(spec_file: Path, reference: Path,
                                            tmp_path: Path) -> None:
-    """A worker process killed mid-sweep (as by the OOM killer): the sweep starts a new pool,
-    runs again what that worker had not finished, and completes with every run ok."""
+    """A worker process killed mid-run (as by the OOM killer): the sweep starts a new pool,
+    runs again what had not finished, and completes with every run ok; no finished run is
+    redone."""
+    out, gate = tmp_path / "out", tmp_path / "gate"
+    issue(gate, 4)
+    proc = start(spec_file, out, gate)
+    wait_for_runs(proc, out, 4)  # both workers now wait inside a run for a ticket
+    before = snapshot(out)
+    victim = pool_workers(proc.pid)[0]
+    os.kill(victim, signal.SIGKILL)
+    wait_until(lambda: not alive(victim), "the killed worker is gone", proc)
+    open_gate(gate)
+    stdout, stderr = proc.communicate(timeout=HUNG_S)
+    assert proc.returncode == 0, stderr
+    assert f"{TOTAL} runs, {TOTAL} ok, 0 failed" in stdout, stdout
+    assert_complete_and_equal(spec_file, out, reference, before)
+
+
+def test_stopping_the_local_pool_stops_only_its_workers() -> None:
+    """The pool knows its workers by the process ids they report, not by the executor's
+    private state: stopping it ends them and leaves this process's other children alone."""
     import multiprocessing
-    import threading
+    from multiprocessing.connection import wait
 
-    out, outcome = tmp_path / "out", {}
+    from runs.sweep import LocalWorkers
 
-    def run_sweep() -> None:
-        try:
-            outcome["summary"] = sweep(spec_file, out, workers=2, progress=False)
-        except BaseException as exc:  # reported by the assertion below
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=run_sweep)
-    thread.start()
-    deadline = time.monotonic() + 180
-    while len(finished(out)) < 4:
-        assert thread.is_alive() and time.monotonic() < deadline, outcome
-        time.sleep(0.02)
-    victim = multiprocessing.active_children()[0]
-    os.kill(victim.pid, signal.SIGKILL)
-    thread.join(timeout=300)
-    assert "error" not in outcome, outcome
-    assert outcome["summary"]["status"].to_list() == ["ok"] * TOTAL
-    assert_complete_and_equal(spec_file, out, reference, {})
+    context = multiprocessing.get_context("spawn")
+    other = context.Process(target=time.sleep, args=(3600,), daemon=True)  # not a worker
+    other.start()
+    try:
+        local = LocalWorkers(2)
+        pool = local.pool()
+        assert pool.executor.submit(sum, [1, 2]).result(timeout=HUNG_S) == 3
+        # both report as they start; the first answer needs only one
+        wait_until(lambda: len(local.workers()) == 2, "both workers report")
+        workers = local.workers()
+        pool.kill()
+        # ended: each one's sentinel is ready at once (is_alive may race the executor's reaping)
+        assert len(wait([p.sentinel for p in workers], timeout=0)) == 2
+        assert other.is_alive()
+    finally:
+        other.kill()
+        other.join()

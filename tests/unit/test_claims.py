@@ -7,8 +7,9 @@ import math
 import polars as pl
 import pytest
 
-from runs.claims import claim_value, mean_interval, scenario_verdict, t975, verdict
+from runs.claims import claim_value, scenario_verdict, verdict
 from runs.scenario import Claim, ScenarioError, load_scenario
+from runs.stats import mean_interval, t975
 
 
 @pytest.mark.parametrize(("direction", "low", "high", "expected"), [

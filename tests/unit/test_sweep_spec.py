@@ -224,8 +224,8 @@ def test_cli_names_a_missing_spec_file(tmp_path: Path) -> None:
 def test_unreachable_dask_scheduler_is_a_user_error(tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("distributed")
-    # the module (``runs.sweep`` the attribute is the function ``sweep``)
-    monkeypatch.setattr(importlib.import_module("runs.sweep"), "CONNECT_TIMEOUT_S", 1.0)
+    # the module that connects (``runs.sweep`` the attribute is the function ``sweep``)
+    monkeypatch.setattr(importlib.import_module("runs.sweep.executors"), "CONNECT_TIMEOUT_S", 1.0)
     path = write(tmp_path, "[sweep]\nquarters = 4\n")
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["sweep", str(path), "--out", str(out),

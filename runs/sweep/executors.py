@@ -1,0 +1,203 @@
+"""Where a sweep's chunks run: in this process, on a pool of local worker processes, or on a
+Dask cluster. Each is a :class:`Pool` the engine submits chunks to and stops at the end."""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing.connection import wait as wait_for
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from runs.sweep.errors import SweepError
+from runs.sweep.records import one_line
+from runs.sweep.worker import worker_init
+
+#: seconds to wait for a Dask scheduler before giving up
+CONNECT_TIMEOUT_S = 10.0
+#: seconds a terminated local worker has to exit before it is killed
+STOP_TIMEOUT_S = 5.0
+
+
+@dataclass
+class Pool:
+    """Where chunks run: an executor (None: in this process), how many chunks it runs at once,
+    and whether its workers write run directories themselves (they share our disk)."""
+
+    executor: Executor | None
+    slots: int
+    writes: bool
+    label: str
+    restart: Callable[[], Executor] | None = None
+    close: Callable[[], None] = lambda: None
+    kill: Callable[[], None] = lambda: None
+
+
+def default_workers() -> int:
+    """The CPUs this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def parse_executor(text: str) -> tuple[str, str | None]:
+    """``local`` → ("local", None); ``dask://HOST:PORT`` → ("dask", "tcp://HOST:PORT").
+    Raises :class:`SweepError`."""
+    if text == "local":
+        return "local", None
+    if text.startswith("dask://"):
+        host, sep, port = text[len("dask://"):].rpartition(":")
+        if sep and host and port.isdigit() and 0 < int(port) < 65536 and "/" not in host:
+            return "dask", f"tcp://{host}:{port}"
+    raise SweepError(f"--executor {text}: not an executor; use local or dask://HOST:PORT "
+                     "(the address of a Dask scheduler, e.g. dask://10.0.0.5:8786)")
+
+
+def open_pool(executor: str | Executor | Any = "local", workers: int | None = None) -> Pool:
+    """The pool a sweep runs on. ``executor`` is ``"local"``, ``"dask://HOST:PORT"``, a
+    :class:`concurrent.futures.Executor` or a ``distributed.Client``. Raises :class:`SweepError`
+    (before any run) when it cannot be used."""
+    if workers is not None and workers < 1:
+        raise SweepError(f"--workers: must be at least 1, got {workers}")
+    if isinstance(executor, Executor):  # a process pool shares our disk: its workers write
+        return Pool(executor, workers or default_workers(),
+                    isinstance(executor, ProcessPoolExecutor),
+                    f"the given {type(executor).__name__}")
+    if hasattr(executor, "get_executor") and hasattr(executor, "nthreads"):  # a Dask Client
+        return _dask_pool(executor, workers, owned=False)
+    if not isinstance(executor, str):
+        raise SweepError(f"executor: {executor!r} is not an executor; use 'local', "
+                         "'dask://HOST:PORT', a concurrent.futures.Executor or a Dask Client")
+    kind, address = parse_executor(executor)
+    if kind == "dask":
+        return _connect_dask(executor, address, workers)
+    n = workers or default_workers()
+    if n == 1:
+        return Pool(None, 1, True, "1 process (serial)")
+    return LocalWorkers(n).pool()
+
+
+class LocalWorkers:
+    """A :class:`~concurrent.futures.ProcessPoolExecutor` of ``n`` spawned worker processes that
+    the sweep can stop at once, through public interfaces only: each worker reports its process
+    id when it starts (:func:`~runs.sweep.worker.worker_init`), and stopping terminates those of
+    :func:`multiprocessing.active_children` that reported, so that no other child of this
+    process is touched and a reused process id is never signalled.
+
+    The workers start with Ctrl-C ignored (the sweep stops them) and exit by themselves when
+    the sweep's process dies. When a worker dies, the pool breaks; :meth:`start` gives the
+    sweep a new one."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.context = multiprocessing.get_context("spawn")
+        self.pids: set[int] = set()
+        self.reports: list[Any] = []  # one queue of reported pids per executor started
+
+    def pool(self) -> Pool:
+        pool = Pool(self.start(), self.n, True, f"{self.n} local workers")
+        pool.restart = self.start
+        pool.close = lambda: pool.executor.shutdown(wait=True, cancel_futures=True)
+        pool.kill = lambda: self.kill(pool.executor)
+        return pool
+
+    def start(self) -> ProcessPoolExecutor:
+        """A new executor with all ``n`` workers spawned now."""
+        reports = self.context.SimpleQueue()
+        self.reports.append(reports)
+        executor = ProcessPoolExecutor(self.n, mp_context=self.context, initializer=worker_init,
+                                       initargs=(os.getpid(), reports))
+        with sigint_ignored():  # workers start with Ctrl-C ignored: the sweep stops them
+            for _ in range(self.n):  # one process per submission while none is idle
+                executor.submit(int)
+        return executor
+
+    def workers(self) -> list[BaseProcess]:
+        """The live worker processes (of every executor started) that have reported."""
+        for reports in self.reports:
+            while not reports.empty():
+                self.pids.add(reports.get())
+        return [p for p in multiprocessing.active_children() if p.pid in self.pids]
+
+    def kill(self, executor: Executor | None) -> None:
+        """Stop now: cancel what is queued and terminate the workers (SIGKILL if SIGTERM has
+        not ended one within :data:`STOP_TIMEOUT_S`). A worker has ended when its
+        :attr:`~multiprocessing.Process.sentinel` is ready; ``is_alive`` is not asked, since
+        the executor's own thread may be reaping the same processes."""
+        processes = self.workers()
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            with contextlib.suppress(Exception):
+                process.terminate()
+        running = {process.sentinel: process for process in processes}
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        while running and (left := deadline - time.monotonic()) > 0:
+            for sentinel in wait_for(list(running), timeout=left):
+                running.pop(sentinel)
+        for process in running.values():
+            with contextlib.suppress(Exception):
+                process.kill()
+        if running:
+            wait_for(list(running))
+
+
+def _connect_dask(text: str, address: str, workers: int | None) -> Pool:
+    try:
+        from distributed import Client
+    except ImportError:
+        raise SweepError(f"--executor {text}: Dask is not installed; install the extra: "
+                         "pip install 'chasing-margins[dask]' (or uv sync --extra dask)") from None
+    try:
+        client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise SweepError(f"--executor {text}: cannot reach a Dask scheduler at {address} "
+                         f"within {CONNECT_TIMEOUT_S:g} s ({one_line(exc)})") from None
+    return _dask_pool(client, workers, owned=True)
+
+
+def _dask_pool(client: Any, workers: int | None, owned: bool) -> Pool:
+    threads = sum(client.nthreads().values())
+    if threads == 0:
+        with contextlib.suppress(Exception):
+            client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
+        threads = sum(client.nthreads().values())
+    if threads == 0:
+        if owned:
+            client.close()
+        raise SweepError(f"--executor dask://{client.scheduler.address.split('://')[-1]}: the "
+                         "scheduler has no workers; start some with: dask worker ADDRESS")
+    executor = client.get_executor(pure=False)
+    pool = Pool(executor, workers or threads, False,
+                f"Dask at {client.scheduler.address} ({threads} threads)")
+
+    def close() -> None:
+        executor.shutdown(wait=False)
+        if owned:
+            client.close()
+
+    pool.close = pool.kill = close
+    return pool
+
+
+@contextlib.contextmanager
+def sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while processes are spawned, so that they inherit the ignoring (Python
+    keeps an ignored SIGINT ignored) and a Ctrl-C during their start-up is the sweep's alone."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
