@@ -111,7 +111,7 @@ class FirmSpec:
     role: str = field(default="", metadata={
         "doc": "what the firm does (a role of agents.registry)"})
     name: str = field(default="", metadata={"doc": "display name; empty for its id"})
-    strategy: str = field(default="tatonnement", metadata={
+    strategy: str = field(default="profit_seeking", metadata={
         "doc": "pricing strategy (a name of agents.strategies)"})
     parent: str = field(default="", metadata={"doc": "group it belongs to; empty for none"})
     params: Any = field(default=None, metadata={"derived": True})
