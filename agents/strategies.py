@@ -111,6 +111,8 @@ class Strategy:
         """
         if signal is None or not price > 0:
             return max(price, floor)
+        if math.isnan(elasticity(signal)):  # nobody wanted any near its price: cut at once
+            return max(floor, price * (1.0 - self.max_step))
         goal = self.target(price, unit_cost, signal, capacity)
         goal = max(goal, floor, 1e-12)
         step = self.speed * math.log(goal / price)
