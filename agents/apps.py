@@ -239,5 +239,6 @@ class App(Firm):
     def funding_requests(self, obs: Observation) -> list[FundingRequest]:
         p: AppParams = self.params
         if self.cash < p.runway_quarters * self.last_burn:
-            return [FundingRequest("equity", 2.0 * p.runway_quarters * self.last_burn)]
+            top_up = 2.0 * p.runway_quarters * self.last_burn - self.cash
+            return [FundingRequest("equity", top_up)]
         return []

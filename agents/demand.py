@@ -72,17 +72,19 @@ class GrowthIndex:
 
 @dataclass(frozen=True, slots=True)
 class SegmentParams:
-    users: float = param(1e8, 0.0, 1e11, "people or seats who could use AI apps, at start")
-    user_growth: float = param(0.30, -0.9, 10.0, "yearly growth of those users")
+    users: float = param(1e8, 0.0, 1e10, "people or seats who could use AI apps, at start")
+    user_growth: float = param(0.30, -0.9, 3.0, "yearly growth of those users")
     wtp_usd: float = param(15.0, 0.0, 1e6, "median willingness to pay per seat a quarter, "
                            "for a model of the reference quality")
     wtp_spread: float = param(1.5, 0.0, 5.0, "log-normal spread of willingness to pay")
     quality_elasticity: float = param(
         0.5, 0.0, 5.0, "how willingness to pay scales with the token value of the model")
     tokens_per_seat: float = param(2.0, 0.0, 1e5, "M tokens a paying seat uses a quarter")
-    usage_growth: float = param(2.0, 0.1, 50.0, "yearly multiple of tokens per seat")
+    usage_growth: float = param(
+        2.0, 0.1, 10.0, "yearly multiple of tokens per seat at start (its growth fades like the "
+        "other demand growth rates)")
     free_tokens_per_user: float = param(
-        0.0, 0.0, 1e6, "M tokens a free-tier user uses a quarter (0: the segment has no free tier)")
+        0.0, 0.0, 1e4, "M tokens a free-tier user uses a quarter (0: the segment has no free tier)")
     ads_usd_per_free_user: float = param(0.0, 0.0, 1e4, "ad revenue per free user a quarter")
     api_spend_usd: float = param(0.0, 0.0, 1e13, "direct API spend a quarter at start, at the "
                                  "reference token price")
@@ -115,11 +117,14 @@ class Segment(Firm):
         p: SegmentParams = self.params
         self.growth = {"users": GrowthIndex(p.user_growth), "api": GrowthIndex(p.api_growth),
                        "compute": GrowthIndex(p.compute_growth)}
+        self.usage = GrowthIndex(p.usage_growth - 1.0)
 
     def begin_quarter(self, quarter: int, multiplier: float, half_life_years: float) -> None:
-        """Grow the segment to ``quarter`` at the demand multiplier now in force."""
+        """Grow the segment to ``quarter`` at the demand multiplier now in force (tokens per
+        seat grow at their own rate, faded alike but not scaled by the multiplier)."""
         for index in self.growth.values():
             index.advance(quarter, multiplier, half_life_years)
+        self.usage.advance(quarter, 1.0, half_life_years)
 
     def users(self) -> float:
         return self.params.users * self.growth["users"].level
@@ -128,8 +133,9 @@ class Segment(Firm):
         return self.params.users * self.growth["users"].previous
 
     def _usage(self, quarter: int) -> float:
-        # tokens per seat keep compounding (longer reasoning, agents) as serving gets cheaper
-        return self.params.usage_growth ** (quarter / 4.0)
+        # tokens per seat compound (longer reasoning, agents) along an S-curve like every other
+        # demand growth rate: the yearly multiple's growth fades with the half-life
+        return self.usage.level
 
     def tokens_per_seat(self, quarter: int) -> float:
         return self.params.tokens_per_seat * self._usage(quarter)

@@ -51,6 +51,8 @@ class LabParams:
     opening_cash_usd: float = param(2e10, 0.0, 1e13, "cash at start")
     runway_quarters: float = param(6.0, 0.0, 40.0, "raise money when cash covers fewer quarters")
     parent_funded: bool = param(False, doc="a parent company covers its needs (no rounds)")
+    parent_budget_usd: float = param(
+        2.0e10, 0.0, 1e13, "most its parent puts in a quarter (parent-funded labs)")
 
 
 def budget_bids(firm_id: str, spend_usd: float, price: float, elasticity: float,
@@ -163,7 +165,9 @@ class Lab(Firm):
             earn = (self.token_ask or 0.0) * value * tph
             out.orders.append(Order(Market.COMPUTE, Side.BID, self.firm_id, max(earn, pc * 1.2),
                                     need["inference"] - own["inference"], tag="inference"))
-        for use, elasticity in (("training", 1.0), ("free_tier", 0.5)):
+        # both are budgets: dollars fixed, more hours when cheaper (unit-elastic), so no price
+        # rise can make them spend without bound
+        for use, elasticity in (("training", 1.0), ("free_tier", 1.0)):
             rest = need[use] - own[use]
             if rest > 0:
                 out.orders += budget_bids(self.firm_id, rest * pc, pc, elasticity, use)
@@ -303,9 +307,13 @@ class Lab(Firm):
 
     def funding_requests(self, obs: Observation) -> list[FundingRequest]:
         p: LabParams = self.params
+        # a round tops cash up to twice its runway of burn (sized by runway, not by a multiple
+        # of cash, so that spending a share of cash cannot feed on its own funding)
         if self.cash < p.runway_quarters * self.last_burn:
-            kind = "parent" if p.parent_funded else "equity"
-            return [FundingRequest(kind, 2.0 * p.runway_quarters * self.last_burn)]
+            ask = 2.0 * p.runway_quarters * self.last_burn - self.cash
+            if p.parent_funded:
+                return [FundingRequest("parent", min(ask, p.parent_budget_usd))]
+            return [FundingRequest("equity", ask)]
         return []
 
     def on_default(self) -> float:

@@ -93,14 +93,13 @@ class Strategy:
         eps = elasticity(signal)
         if math.isnan(eps):                      # nobody wanted any near its price: cut
             return price * (1.0 - self.max_step)
-        if eps > 1.0 + 1e-9:
-            goal = lerner_price(unit_cost, eps)
-        else:                                    # inelastic: profit rises with the price
-            goal = price * (1.0 + self.max_step)
+        # inelastic demand (ε ≤ 1): profit rises with the price, so raise it
+        goal = lerner_price(unit_cost, eps) if eps > 1.0 + 1e-9 else price * (1 + self.max_step)
         if capacity is not None and capacity > 0 and signal.wanted > capacity * (1 + 1e-9):
             # scarce: the price at which its residual demand falls to what it can supply
             rationing = eps if math.isfinite(eps) and eps > 0.05 else 0.05
-            goal = max(goal, price * (signal.wanted / capacity) ** (1.0 / rationing))
+            rise = min(math.log(signal.wanted / capacity) / rationing, 50.0)
+            goal = max(goal, price * math.exp(rise))
         return goal
 
     def reprice(self, price: float, unit_cost: float, signal: DemandSignal | None,

@@ -338,7 +338,8 @@ class ChipDesigner(Firm):
             wanted = merchant.wanted / p.effective_perf
             if self.last_wanted is not None:
                 # growth of demand at a given price: last quarter's moved to this one's price
-                before = self.last_wanted * (merchant.price / self.last_price) ** -local_elasticity(merchant)
+                eps = local_elasticity(merchant)
+                before = self.last_wanted * (merchant.price / self.last_price) ** -eps
                 self.growth = min(0.25, max(-0.5, 0.5 * self.growth
                                             + 0.5 * (wanted / max(before, 1.0) - 1.0)))
             self.last_wanted, self.last_price = wanted, merchant.price
