@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from agents.base import Firm, Layer, Market, Order, Side, param
-
-if TYPE_CHECKING:
-    from agents.protocol import Observation
+from agents.protocol import DemandSignal, Fill, FundingRequest, Intents, Observation
+from agents.supply import demand_at, local_elasticity
 
 
 @dataclass(slots=True)
@@ -19,76 +18,63 @@ class Plan:
     price: float
     seats_expected: float
     seats_sold: float = 0.0
-    last_sold: float = 0.0      # seats sold last quarter (what pricing and forecasts read)
-    seats_wanted: float = 0.0   # demand at its price, served or rationed
-    last_profit: float = 0.0
-    direction: float = 1.0
+    last_sold: float = 0.0      # seats sold last quarter
+    signal: DemandSignal | None = None  # its own residual demand last quarter
+    factor: float = 1.0         # effective seats per seat at its last ask
 
 
 class PlanDesk:
-    """Plans of one seller across segments, priced by tâtonnement or profit hill-climbing.
+    """Plans of one seller across segments, each priced on its own residual demand.
 
-    Seats expected next quarter follow the demand it saw at its price, but grow at most 50%
-    beyond what it served or prepared for (onboarding, support and capacity take time).
+    * ``flat`` pricing: each plan's price per seat moves by the seller's strategy toward the
+      profit-maximising price on the demand it faced in its segment, against the token cost of
+      a seat (its marginal cost).
+    * ``usage`` pricing: the price follows the token cost of a seat every quarter, at the markup
+      that maximises profit on the same demand (``ε/(ε−1)``, Lerner 1934), so a change in cost
+      passes through at once.
 
-    * ``flat`` pricing: the price rises when more users want the plan than it can serve, and
-      falls when seats it prepared for go unsold (Walrasian tâtonnement, Walras 1874).
-    * ``usage`` pricing: the price passes the seller's token cost per seat (smoothed over
-      quarters) through with a markup that is learned by hill-climbing on gross profit (a
-      simple learning rule after Cyert & March 1963: keep moving the way that raised profit,
-      turn when it fell).
+    Seats expected next quarter are the demand it expects at its new price, grown with the
+    segment, but at most 50% beyond what it served or prepared for (onboarding, support and
+    capacity take time).
     """
 
-    def __init__(self, segments: dict[str, float], pricing: str, speed: float,
-                 quality_bonus: float) -> None:
-        self.plans = {s: Plan(s, price, 0.0) for s, price in segments.items()}
+    def __init__(self, segments: dict[str, float], pricing: str, quality_bonus: float) -> None:
+        self.plans = {s: Plan(s, price, 0.0) for s, price in sorted(segments.items())}
         self.pricing = pricing
-        self.speed = speed
         self.quality_bonus = quality_bonus
-        self.markup = 1.3
         self.max_scaleup = 0.5          # seats it can add beyond last quarter's, as a share
-        self.token_cost_per_m = 0.0     # the token cost per M tokens it plans on (smoothed)
+
+    def open(self, segment: str, price: float) -> None:
+        if segment not in self.plans:
+            self.plans[segment] = Plan(segment, price, 0.0)
 
     def close_quarter(self) -> None:
         for plan in self.plans.values():
             plan.last_sold, plan.seats_sold = plan.seats_sold, 0.0
 
-    def forecast(self, obs: Observation) -> None:
+    def reprice(self, strategy, obs: Observation, token_cost_per_m: float) -> None:
+        """Move each plan's price, then expect the seats its segment wants at that price."""
         for plan in self.plans.values():
             seg = obs.segments[plan.segment]
-            wanted = max(plan.seats_wanted, plan.last_sold)
-            base = wanted if wanted > 0 else 0.02 * seg.users
-            # a seller scales at most ``max_scaleup`` beyond what it served or prepared for
+            cost = seg.tokens_per_seat * token_cost_per_m
+            f = plan.factor
+            # a seat sold at ask ``price / f`` (per effective seat) costs ``cost`` in tokens
+            if self.pricing == "usage":
+                eps = local_elasticity(plan.signal, lo=1.1)
+                plan.price = f * max(cost * eps / (eps - 1.0), 1e-6)
+            else:
+                plan.price = f * strategy.reprice(plan.price / f, cost, plan.signal,
+                                                  floor=cost)
+            wanted = demand_at(plan.signal, plan.price / f, 0.0)  # seats
+            base = wanted if wanted > 0 else max(plan.last_sold, 0.02 * seg.users)
             ceiling = (1.0 + self.max_scaleup) * max(plan.last_sold, plan.seats_expected)
             if ceiling > 0:
                 base = min(base, ceiling)
             plan.seats_expected = base * (1.0 + seg.user_growth_q)
 
-    def reprice(self, obs: Observation, token_cost_per_m: float) -> None:
-        # the token cost it plans on is smoothed over quarters (adaptive expectations)
-        if self.token_cost_per_m <= 0:
-            self.token_cost_per_m = token_cost_per_m
-        self.token_cost_per_m += 0.3 * (token_cost_per_m - self.token_cost_per_m)
-        for plan in self.plans.values():
-            seg = obs.segments[plan.segment]
-            if self.pricing == "usage":
-                plan.price = seg.tokens_per_seat * self.token_cost_per_m * self.markup
-                continue
-            served = max(plan.last_sold, 1.0)
-            excess = (plan.seats_wanted - served) / served
-            excess = max(-0.5, min(0.5, excess))
-            plan.price = max(1.0, plan.price * (1.0 + self.speed * excess))
-
-    def learn(self, gross_profit: float) -> None:
-        if self.pricing != "usage":
-            return
-        plan = next(iter(self.plans.values()), None)
-        if plan is None:
-            return
-        if gross_profit < plan.last_profit:
-            plan.direction = -plan.direction
-        plan.last_profit = gross_profit
-        self.markup = max(1.0, min(5.0, self.markup * (1.0 + 0.05 * plan.direction)))
+    def tokens_needed_m(self, obs: Observation) -> float:
+        return math.fsum(plan.seats_expected * obs.segments[plan.segment].tokens_per_seat
+                         for plan in self.plans.values())
 
     def asks(self, firm_id: str, tokens_m: float, obs: Observation,
              quality_factor: float) -> list[Order]:
@@ -96,18 +82,27 @@ class PlanDesk:
         each plan's expected seats need (a coding seat uses far more than a chat seat)."""
         need = {name: plan.seats_expected * obs.segments[plan.segment].tokens_per_seat
                 for name, plan in self.plans.items()}
-        total = sum(need.values())
+        total = math.fsum(need.values())
         out = []
+        factor = quality_factor * self.quality_bonus
         for name, plan in self.plans.items():
+            plan.factor = factor
             per_seat = obs.segments[plan.segment].tokens_per_seat
             share = need[name] / total if total > 0 else 0.0
             seats = tokens_m * share / per_seat if per_seat > 0 else 0.0
             if seats <= 0:
                 continue
-            factor = quality_factor * self.quality_bonus
             out.append(Order(Market.PLANS, Side.ASK, firm_id, plan.price / factor, seats,
                              book=plan.segment, factor=factor))
         return out
+
+    def receive(self, fill: Fill) -> None:
+        self.plans[fill.book].seats_sold += fill.qty
+
+    def learn(self, signals: list[DemandSignal]) -> None:
+        for plan in self.plans.values():
+            plan.signal = next((s for s in signals if s.market is Market.PLANS
+                                and s.book == plan.segment), plan.signal)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +112,6 @@ class AppParams:
         metadata={"lo": 0.0, "doc": "segment → starting plan price per seat a quarter (USD)"})
     pricing: str = field(default="flat", metadata={"allowed": ("flat", "usage"),
                                                    "doc": "flat seat price or usage-based"})
-    price_speed: float = param(0.10, 0.0, 1.0, "plan-price response to excess demand a quarter")
     product_fit: float = param(1.0, 0.1, 5.0, "how much users value the app beyond its model")
     token_bid_factor: float = param(
         3.0, 1.0, 20.0, "most it pays per token, as a multiple of what a seat earns per token")
@@ -153,7 +147,7 @@ class App(Firm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         p: AppParams = self.params
-        self.desk = PlanDesk(dict(p.segments), p.pricing, p.price_speed, p.product_fit)
+        self.desk = PlanDesk(dict(p.segments), p.pricing, p.product_fit)
         self.tokens_bought_q = 0.0      # quality-adjusted M tokens bought this quarter
         self.own_hours = 0.0
         self.own_model_state = "none"  # none → training → serving
@@ -161,87 +155,90 @@ class App(Firm):
         self.quality = 0.0
         self.last_burn = 0.0
 
-    def decide(self, obs: Observation) -> list[Order]:
+    def decide(self, obs: Observation) -> Intents:
         p: AppParams = self.params
         self.quality = obs.best_api_quality
-        self.desk.forecast(obs)
-        self.desk.reprice(obs, self.token_cost_per_m_raw(obs))
-        tokens_m = sum(plan.seats_expected * obs.segments[plan.segment].tokens_per_seat
-                       for plan in self.desk.plans.values())
-        orders = []
+        value = self.tech.token_value(self.quality)
+        self.desk.reprice(self.strategy, obs, obs.token_price * value)
+        tokens_m = self.desk.tokens_needed_m(obs)
+        out = Intents()
         own_m = 0.0
         if self.own_model_state == "serving":
             own_m = tokens_m * p.own_model_share
-            hours = own_m / (p.own_tokens_per_hour * self.model.tech.inference_factor(obs.quarter))
-            orders.append(Order(Market.COMPUTE, Side.BID, self.firm_id,
-                                obs.compute_price * 2.0, hours, tag="inference"))
+            hours = own_m / (p.own_tokens_per_hour * self.tech.inference_factor(obs.quarter))
+            out.orders.append(Order(Market.COMPUTE, Side.BID, self.firm_id,
+                                    obs.compute_price * 2.0, hours, tag="inference"))
         elif self.own_model_state == "training":
             hours = p.own_model_budget_usd / p.own_model_quarters / max(obs.compute_price, 0.01)
-            orders.append(Order(Market.COMPUTE, Side.BID, self.firm_id,
-                                obs.compute_price * 1.3, hours, tag="training"))
-        value = self.model.tech.token_value(self.quality)
+            out.orders.append(Order(Market.COMPUTE, Side.BID, self.firm_id,
+                                    obs.compute_price * 1.3, hours, tag="training"))
         qtok = (tokens_m - own_m) * value
         if qtok > 0:
             # it pays up to token_bid_factor times what a seat earns per token it uses
-            seats = sum(plan.seats_expected for plan in self.desk.plans.values())
-            revenue = sum(plan.seats_expected * plan.price for plan in self.desk.plans.values())
-            per_qtoken = revenue / max(tokens_m * value, 1e-12) if seats > 0 else 0.0
-            orders.append(Order(Market.TOKENS, Side.BID, self.firm_id,
-                                per_qtoken * p.token_bid_factor, qtok, tag="inference"))
-        return orders
+            revenue = math.fsum(plan.seats_expected * plan.price
+                                for plan in self.desk.plans.values())
+            per_qtoken = revenue / max(tokens_m * value, 1e-12)
+            out.orders.append(Order(Market.TOKENS, Side.BID, self.firm_id,
+                                    per_qtoken * p.token_bid_factor, qtok, tag="inference",
+                                    factor=value))
+        return out
 
-    def token_cost_per_m_raw(self, obs: Observation) -> float:
-        return obs.token_price * self.model.tech.token_value(obs.best_api_quality)
+    def receive(self, fills: list[Fill], obs: Observation) -> None:
+        for fill in fills:
+            match fill.market, fill.side:
+                case Market.TOKENS, Side.BID:
+                    self.tokens_bought_q += fill.qty
+                case Market.COMPUTE, Side.BID if fill.tag == "inference":
+                    self.own_hours += fill.qty / fill.counter_factor
+                case Market.PLANS, Side.ASK:
+                    self.desk.receive(fill)
 
-    def on_tokens(self, qtokens: float) -> None:
-        self.tokens_bought_q += qtokens
-
-    def on_compute(self, hours: float, tag: str) -> None:
-        if tag == "inference":
-            self.own_hours += hours
-
-    def plan_asks(self, obs: Observation) -> list[Order]:
+    def asks(self, market: Market, obs: Observation) -> list[Order]:
+        if market is not Market.PLANS:
+            return []
         p: AppParams = self.params
-        value = self.model.tech.token_value(self.quality)
+        value = self.tech.token_value(self.quality)
         tokens_m = self.tokens_bought_q / value if value > 0 else 0.0
         if self.own_model_state == "serving":
             tokens_m += self.own_hours * p.own_tokens_per_hour * \
-                self.model.tech.inference_factor(obs.quarter)
+                self.tech.inference_factor(obs.quarter)
         return self.desk.asks(self.firm_id, tokens_m, obs,
                               obs.segments_quality_factor(self.quality))
 
-    def on_plan_demand(self, segment: str, wanted: float) -> None:
-        self.desk.plans[segment].seats_wanted = wanted
+    def learn(self, signals: list[DemandSignal], obs: Observation) -> None:
+        self.desk.learn(signals)
 
-    def on_seats(self, segment: str, seats: float) -> None:
-        self.desk.plans[segment].seats_sold += seats
-
-    def end_quarter(self, obs: Observation) -> None:
+    def close(self, obs: Observation) -> Intents:
         p: AppParams = self.params
-        self.model.settle(self, "world:labour", p.sga_usd, "sga", payer_line="sga")
-        self.desk.learn(self.books.gross_profit)
-        revenue = self.books.revenue
-        token_cost = self.books.cost_of_revenue
+        out = Intents()
+        out.pay("world:labour", p.sga_usd, "sga", "sga")
+        self.desk.close_quarter()
+        self.tokens_bought_q = 0.0
+        self.own_hours = 0.0
+        return out
+
+    def closed(self, books, cash_usd: float, obs: Observation) -> None:
+        super().closed(books, cash_usd, obs)
+        p: AppParams = self.params
+        revenue, token_cost = books.revenue, books.cost_of_revenue
+        self.last_burn = max(0.0, -books.operating_income)
         if (p.own_model and self.own_model_state == "none" and revenue > 0
                 and token_cost / revenue > p.own_model_trigger
                 and self.cash > p.own_model_budget_usd):
             self.own_model_state = "training"
             self.training_left = p.own_model_quarters
-            self.model.log_event(self, f"{self.name} starts training its own model to cut "
-                                 f"its token bill ({token_cost / revenue:.2f} per $ of revenue)")
+            self.notes.append(f"{self.name} starts training its own model to cut its token "
+                              f"bill ({token_cost / revenue:.2f} per $ of revenue)")
         elif self.own_model_state == "training":
             self.training_left -= 1
             if self.training_left <= 0:
                 self.own_model_state = "serving"
-                self.model.log_event(self, f"{self.name}'s own model now serves "
-                                     f"{p.own_model_share:.0%} of its requests")
-        self.desk.close_quarter()
-        self.tokens_bought_q = 0.0
-        self.own_hours = 0.0
-        self.last_burn = max(0.0, -(self.books.operating_income))
+                self.notes.append(f"{self.name}'s own model now serves "
+                                  f"{p.own_model_share:.0%} of its requests")
 
-    def funding_need(self, obs: Observation) -> float:
+    def funding_requests(self, obs: Observation) -> list[FundingRequest]:
         p: AppParams = self.params
         if self.cash < p.runway_quarters * self.last_burn:
-            return 2.0 * p.runway_quarters * self.last_burn
-        return 0.0
+            top_up = 2.0 * p.runway_quarters * self.last_burn - self.cash
+            return [FundingRequest("equity", top_up)]
+        return []

@@ -1,8 +1,10 @@
-"""What every firm shares: its layer, its parameters, its own books, and the orders it sends.
+"""What every firm shares: its identity, parameters, strategy, random stream and protocol hooks.
 
-A firm is a Mesa agent. It observes the published state of the economy, returns *intents* (orders
-to the auctioneer, funding requests, builds) and learns of its fills. It never writes another
-agent's state or balance: money moves only through the ledger, which the economy drives.
+A firm is a Mesa agent. It reads the published :class:`~agents.protocol.Observation`, returns
+:class:`~agents.protocol.Intents`, and is told its results: fills, its own residual demand, its
+closed income statement and cash. It never calls the economy and never reads or writes another
+firm: money moves only in the economy's settlement phase, which is the one writer of the ledger
+and of every income statement.
 """
 
 from __future__ import annotations
@@ -12,14 +14,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import mesa
+import numpy as np
 
+from agents.protocol import DemandSignal, Fill, FundingRequest, Intents, Observation, Order
 from market.catalogue import PRODUCING_LAYERS, Layer, Market, Side
 
-__all__ = ["PRODUCING_LAYERS", "Books", "Firm", "Layer", "Market", "Order", "Side", "param"]
-
 if TYPE_CHECKING:
-    from agents.protocol import Observation
-    from economy.model import Economy
+    from agents.technology import Technology
+
+__all__ = ["PRODUCING_LAYERS", "Books", "Firm", "Layer", "Market", "Order", "Side", "param"]
 
 
 def param(default: Any, lo: float | None = None, hi: float | None = None, doc: str = "") -> Any:
@@ -27,33 +30,12 @@ def param(default: Any, lo: float | None = None, hi: float | None = None, doc: s
     return field(default=default, metadata={"lo": lo, "hi": hi, "doc": doc})
 
 
-@dataclass(frozen=True, slots=True)
-class Order:
-    """One price-quantity order sent to the auctioneer.
-
-    ``price`` is per unit of the market (per effective H100e chip, per H100e-hour, per million
-    quality-adjusted tokens, per effective seat-quarter). ``book`` separates sub-books of one market
-    (a custom-chip programme, an end-user segment). ``tag`` says what the order is for
-    (``training``,
-    ``inference``), so the firm can book the cost to the right line.
-    """
-
-    market: Market
-    side: Side
-    firm: str
-    price: float
-    qty: float
-    book: str = ""
-    tag: str = ""
-    #: units of the market per physical unit (performance or quality factor); 1.0 for plain units
-    factor: float = 1.0
-
-
 @dataclass(slots=True)
 class Books:
     """One quarter's income statement and cash items of a firm, in US dollars (floats for analysis).
 
-    Cash itself is never kept here: it lives in the ledger in integer cents.
+    Cash itself is never kept here: it lives in the ledger in integer cents. Only the economy's
+    settlement writes these lines; a firm is handed a copy of its own when the quarter closes.
     """
 
     revenue: float = 0.0
@@ -87,54 +69,85 @@ INCOME_LINES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Books))
 
 
 class Firm(mesa.Agent):
-    """Base of every firm: identity, parameters, strategy, this quarter's books.
+    """Base of every firm: identity, parameters, strategy, its own random stream and results.
 
-    Subclasses define ``Params`` (a dataclass of scenario parameters with ranges), ``layer``, and
-    the hooks the economy calls in protocol order: :meth:`decide`, ``on_fill`` handlers and
-    :meth:`end_quarter`.
+    Subclasses define ``Params`` (a dataclass of scenario parameters with ranges), ``layer`` and
+    the protocol hooks they need, called by the economy in this order each quarter:
+
+    1. :meth:`decide` (orders for every market, payments for what it builds);
+    2. :meth:`receive` with its fills of each market as it clears, and :meth:`asks` for the
+       markets whose supply it makes from what it received (chips from slots, tokens from hours,
+       seats from tokens);
+    3. :meth:`learn` with its demand signals;
+    4. :meth:`close` (quarter-end payments and accruals);
+    5. :meth:`closed` with its settled books and cash; :meth:`funding_requests`, :meth:`funded`;
+    6. :meth:`on_default` if it cannot pay.
     """
 
     layer: ClassVar[Layer]
     role: ClassVar[str]
     Params: ClassVar[type]
 
-    model: Economy
-
-    def __init__(self, model: Economy, firm_id: str, name: str, params: Any, strategy: Any,
-                 parent: str = "") -> None:
+    def __init__(self, model: mesa.Model, firm_id: str, name: str, params: Any, strategy: Any,
+                 parent: str, tech: Technology, rng: np.random.Generator,
+                 opening_cash_usd: float = 0.0) -> None:
         super().__init__(model)
         self.firm_id = firm_id
         self.name = name
         self.params = params
         self.strategy = strategy
         self.parent = parent or firm_id
-        self.books = Books()
+        self.tech = tech
+        self.random_stream = rng
+        self.cash = opening_cash_usd
+        self.last_books = Books()
         self.history: list[Books] = []
         self.defaulted = False
+        self.default_quarter = -1
         self.debt = 0.0
+        #: decisions in plain words for the event log; the economy collects them each phase
+        self.notes: list[str] = []
 
     # -- protocol hooks -------------------------------------------------------------------------
-    def decide(self, obs: Observation) -> list[Order]:
-        """Step 2: return this quarter's orders. The default firm sends none."""
+    def decide(self, obs: Observation) -> Intents:
+        """Step 2: this quarter's orders and the payments its decisions commit it to."""
+        return Intents()
+
+    def receive(self, fills: list[Fill], obs: Observation) -> None:
+        """Its fills in one market (the trades it made), as that market clears."""
+
+    def asks(self, market: Market, obs: Observation) -> list[Order]:
+        """What it offers on ``market`` from what it has received this quarter."""
         return []
 
-    def end_quarter(self, obs: Observation) -> None:
-        """Step 9: close the quarter's books (non-cash items such as depreciation)."""
+    def learn(self, signals: list[DemandSignal], obs: Observation) -> None:
+        """Its own residual demand in each book it sold in this quarter."""
 
-    def funding_need(self, obs: Observation) -> float:
-        """How much new money (USD) this firm asks investors for this quarter; 0 for none."""
+    def close(self, obs: Observation) -> Intents:
+        """Step 9: quarter-end payments (energy, wages, interest…) and accruals."""
+        return Intents()
+
+    def closed(self, books: Books, cash_usd: float, obs: Observation) -> None:
+        """The quarter's settled income statement and its cash after settlement."""
+        self.last_books = books
+        self.history.append(books)
+        self.cash = cash_usd
+
+    def funding_requests(self, obs: Observation) -> list[FundingRequest]:
+        """New money it asks for once the quarter is settled (none by default)."""
+        return []
+
+    def funded(self, kind: str, amount_usd: float, cash_usd: float) -> None:
+        """What it was granted, and its cash after."""
+        self.cash = cash_usd
+        if kind == "loan":
+            self.debt += amount_usd
+
+    def on_default(self) -> float:
+        """It cannot pay and cannot raise funding: write off what it owns; return the H100e of
+        capacity written off (0 if it owns none)."""
+        self.defaulted = True
         return 0.0
-
-    # -- helpers ---------------------------------------------------------------------------------
-    @property
-    def cash(self) -> float:
-        return self.model.ledger.balance_usd(self.firm_id)
-
-    def close_books(self) -> Books:
-        done = self.books
-        self.history.append(done)
-        self.books = Books()
-        return done
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.firm_id}>"

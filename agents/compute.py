@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from agents.base import Firm, Layer, Market, Order, Side, param
+from agents.protocol import DemandSignal, Fill, FundingRequest, Intents, Observation
+from agents.supply import curve_orders
 
 if TYPE_CHECKING:
-    from agents.protocol import Observation
+    from agents.technology import Technology
+    from agents.world import Program
 
 
 @dataclass(slots=True)
@@ -68,12 +71,16 @@ class CapacityBook:
     def depreciation(self, quarter: int) -> float:
         return sum(c.depreciation(quarter) for c in self.cohorts)
 
-    def energy_usd(self, hours_used: float, quarter: int, usd_per_kwh: float) -> float:
+    def kw_per_h100e(self, quarter: int) -> float:
+        """Average power of the installed fleet, kW per H100e (0 when there is none)."""
         total = self.installed(quarter)
         if total <= 0:
             return 0.0
-        kw = sum(c.h100e * c.kw_per_h100e for c in self.cohorts) / total
-        return hours_used * kw * usd_per_kwh
+        return math.fsum(c.h100e * c.kw_per_h100e for c in self.cohorts
+                         if c.alive(quarter)) / total
+
+    def energy_usd(self, hours_used: float, quarter: int, usd_per_kwh: float) -> float:
+        return hours_used * self.kw_per_h100e(quarter) * usd_per_kwh
 
     def liquidate(self) -> float:
         """Remove everything (a default); return the H100e removed."""
@@ -84,8 +91,8 @@ class CapacityBook:
         return n
 
 
-def chip_value(tech, quarter: int, price_per_hour: float, build_lag: int, life_quarters: int,
-               utilisation: float, dc_capex_usd: float, dc_opex_usd: float,
+def chip_value(tech: Technology, quarter: int, price_per_hour: float, build_lag: int,
+               life_quarters: int, utilisation: float, dc_capex_usd: float, dc_opex_usd: float,
                hurdle_rate: float, price_outlook: float = -0.10) -> float:
     """Present value of one H100e bought now: rental margin over its life, less the shell.
 
@@ -102,20 +109,21 @@ def chip_value(tech, quarter: int, price_per_hour: float, build_lag: int, life_q
     return math.fsum(terms) - dc_capex_usd
 
 
-def chip_bids(firm_id: str, programs: list, quarter: int, want: float,
-              value: float) -> list[Order]:
-    """Bids for ``want`` effective H100e worth ``value`` each: each active custom programme
-    takes its ``max_share`` of what is left (per physical chip, each worth its effective
-    H100e), the open chip market the rest."""
-    orders = []
-    for program in programs:
-        if program.active(quarter):
-            custom = want * program.max_share
-            want -= custom
-            orders.append(Order(Market.CUSTOM, Side.BID, firm_id, value * program.effective_perf,
-                                custom / program.effective_perf, book=program.name, tag="capex",
-                                factor=program.effective_perf))
-    orders.append(Order(Market.CHIPS, Side.BID, firm_id, value, want, tag="capex"))
+def chip_bids(firm_id: str, programs: list[Program], want_at, around: float, value: float,
+              tag: str = "capex") -> list[Order]:
+    """Bids for chips tracing ``want_at(price per effective H100e)``, no bid above ``value``:
+    each programme the firm owns takes its ``max_share`` of every step (per physical custom
+    chip, each worth its effective H100e), the open chip market the rest."""
+    shares = [(p, p.max_share) for p in programs]
+    merchant = max(0.0, 1.0 - math.fsum(s for _, s in shares))
+    orders = curve_orders(Market.CHIPS, firm_id, lambda x: merchant * want_at(x), around, tag,
+                          cap=value)
+    for program, share in shares:
+        perf = program.effective_perf
+        orders += curve_orders(Market.CUSTOM, firm_id,
+                               lambda x, s=share, f=perf: s * want_at(x / f) / f,
+                               around * perf, tag, book=program.name, factor=perf,
+                               cap=value * perf)
     return orders
 
 
@@ -125,7 +133,7 @@ class CloudParams:
     installed_cost_usd: float = param(
         38000.0, 0.0, 1e7, "capitalised cost per installed H100e at start (chips + shell)")
     installed_age_quarters: int = param(4, 0, 40, "average age of the opening fleet")
-    ask_usd_per_hour: float = param(2.5, 0.0, 1e3, "rental ask per H100e-hour at start")
+    ask_usd_per_hour: float = param(2.5, 0.01, 1e3, "rental ask per H100e-hour at start")
     service_quality: float = param(
         1.0, 0.1, 5.0, "what buyers value one of its hours at, in plain H100e-hours")
     build_lag: int = param(2, 0, 12, "quarters from chip delivery to service")
@@ -134,10 +142,8 @@ class CloudParams:
         12000.0, 0.0, 1e6, "data-centre shell, power and network capex per H100e")
     dc_opex_usd: float = param(
         600.0, 0.0, 1e6, "facility, staff and lease costs per installed H100e a quarter")
-    target_utilisation: float = param(0.85, 0.1, 1.0, "utilisation the ask is steered to")
-    ask_speed: float = param(0.3, 0.0, 2.0, "ask response to utilisation gap a quarter")
-    reservation_share: float = param(
-        0.3, 0.0, 1.0, "share of its steered ask below which it keeps hours idle")
+    target_utilisation: float = param(
+        0.85, 0.1, 1.0, "utilisation it plans new capacity for")
     hurdle_rate: float = param(0.10, 0.0, 1.0, "yearly discount rate for new capacity")
     price_outlook: float = param(
         -0.10, -0.9, 1.0, "yearly change of the rental price it expects over a chip's life")
@@ -157,15 +163,15 @@ class CloudParams:
 class Cloud(Firm):
     """A cloud (hyperscale or neocloud): buys accelerators, builds capacity, rents H100e-hours.
 
-    * Capacity: orders chips so that capacity ``build_lag`` quarters ahead meets forecast demand
-      at the target utilisation (capacity planning on utilisation and forecast with build lags),
-      and, when a chip is worth more installed than it costs (Tobin's q above 1), grows the
-      fleet by ``invest_speed`` × (q − 1) a quarter, never more than ``growth_cap``.
-    * Willingness to pay for a chip: the present value of the rental margin it will earn over
-      its life, expecting rental prices to fall with the cost of new hardware, less the shell
-      capex (a q-theory investment rule, Tobin 1969).
-    * Ask: tâtonnement on its own utilisation (Walras 1874): raised when it sells out, cut when
-      capacity stands idle, never below the cash cost of an hour.
+    * Ask: its strategy on its own residual demand for hours (the buyers it would win at its
+      ask against the other clouds' asks), against the energy an hour costs, its installed
+      hours binding. Scarcity beyond that prices through the uniform auction.
+    * Chips: at each chip price, the fleet growth that price justifies — capacity planned on
+      the hours it sold and the demand it turned away, grown at the recent rate (capacity
+      planning with build lags), and, when a chip is worth more installed than it costs
+      (Tobin's q above 1), growth in proportion to the excess (Tobin 1969; Hayashi 1982) —
+      never more than ``growth_cap`` a quarter and never above the chip's value: the present
+      value of its rental margin over the chip's life at a smoothed rental price.
     * Neoclouds borrow ``leverage`` of every chip purchase and pay interest on the debt.
     """
 
@@ -180,36 +186,40 @@ class Cloud(Firm):
         if p.installed_h100e > 0:
             self.capacity.cohorts.append(Cohort(
                 -p.installed_age_quarters, p.installed_h100e,
-                p.installed_h100e * p.installed_cost_usd, p.life_quarters,
-                self.model.tech.kw_per_h100e))
+                p.installed_h100e * p.installed_cost_usd, p.life_quarters, self.tech.kw_per_h100e))
         self.ask = p.ask_usd_per_hour
-        self.reserve = p.ask_usd_per_hour
         self.debt = p.opening_debt_usd
         self.sold_hours = 0.0
         self.offered_hours = 0.0
         self.utilisation = p.target_utilisation
         self.demand_growth = 0.1
-        self.last_sold = p.installed_h100e * self.model.tech.hours_per_quarter \
-            * p.target_utilisation
-        self.custom_programs: list = []
-        self.planning_price = self.model.config.markets.compute_price_usd
-        self.price_seen_quarter = -1
+        self.last_sold = p.installed_h100e * self.tech.hours_per_quarter * p.target_utilisation
+        self.planning_price: float | None = None
+        self.signal: DemandSignal | None = None
+        self.chips_bought = 0.0      # effective H100e this quarter
+        self.chip_spend = 0.0
 
     # -- decisions -------------------------------------------------------------------------------
-    def decide(self, obs: Observation) -> list[Order]:
+    def energy_cost_per_hour(self, quarter: int) -> float:
+        """Marginal cost of an hour of its fleet: the electricity it draws."""
+        kw = self.capacity.kw_per_h100e(quarter) or self.tech.kw(quarter)
+        return kw * self.tech.energy_usd_per_kwh
+
+    def decide(self, obs: Observation) -> Intents:
         p: CloudParams = self.params
         self.capacity.advance(obs.quarter)
-        floor = self.cash_cost_per_hour(obs)
-        self.ask = self.strategy.adjust_ask(self.ask, self.utilisation, p.target_utilisation,
-                                            p.ask_speed, floor)
-        # idle hours earn nothing: an hour is worth selling above its cash cost, so the
-        # reservation ask is a fraction of the steered ask (Vickrey 1961: near-truthful
-        # offers in a uniform-price auction), never below cash cost
-        self.reserve = max(floor, p.reservation_share * self.ask)
-        return self.chip_orders(obs)
-
-    def cash_cost_per_hour(self, obs: Observation) -> float:
-        return self.model.tech.energy_usd_per_hour(obs.quarter)
+        sq = p.service_quality
+        hours = self.capacity.installed(obs.quarter) * self.tech.hours_per_quarter
+        self.offered_hours = hours
+        cost = self.energy_cost_per_hour(obs.quarter) / sq
+        ask = self.strategy.reprice(self.ask / sq, cost, self.signal, hours * sq, floor=cost)
+        self.ask = ask * sq
+        out = Intents()
+        if hours > 0:
+            out.orders.append(Order(Market.COMPUTE, Side.ASK, self.firm_id, ask, hours * sq,
+                                    factor=sq))
+        out.orders += self.chip_orders(obs)
+        return out
 
     def chip_value(self, obs: Observation) -> float:
         """Present value of one more H100e installed now (USD), at its own rental price.
@@ -217,99 +227,99 @@ class Cloud(Firm):
         The price it plans on is smoothed over the last quarters (adaptive expectations, Nerlove
         1958): one quarter's spike or slump does not start or stop a data-centre build."""
         p: CloudParams = self.params
-        if obs.quarter != self.price_seen_quarter:
-            self.price_seen_quarter = obs.quarter
-            self.planning_price += 0.3 * (obs.compute_price - self.planning_price)
-        return chip_value(self.model.tech, obs.quarter, self.planning_price * p.service_quality,
+        if self.planning_price is None:
+            self.planning_price = obs.compute_price
+        self.planning_price += 0.3 * (obs.compute_price - self.planning_price)
+        return chip_value(self.tech, obs.quarter, self.planning_price * p.service_quality,
                           p.build_lag, p.life_quarters, p.target_utilisation, p.dc_capex_usd,
                           p.dc_opex_usd, p.hurdle_rate, p.price_outlook)
 
     def chip_orders(self, obs: Observation) -> list[Order]:
         p: CloudParams = self.params
         installed = self.capacity.installed(obs.quarter)
-        ahead = installed + self.capacity.in_pipeline()
-        growth = self.demand_growth
-        needed = self.last_sold * (1.0 + growth) ** (p.build_lag + 1) / (
-            self.model.tech.hours_per_quarter * p.target_utilisation)
-        retiring = sum(c.h100e for c in self.capacity.cohorts
-                       if not c.alive(obs.quarter + p.build_lag + 1))
-        want = max(0.0, needed - ahead + retiring)
+        pipeline = self.capacity.in_pipeline()
+        needed = self.last_sold * (1.0 + self.demand_growth) ** (p.build_lag + 1) / (
+            self.tech.hours_per_quarter * p.target_utilisation)
+        retiring = math.fsum(c.h100e for c in self.capacity.cohorts
+                             if not c.alive(obs.quarter + p.build_lag + 1))
+        base = max(0.0, needed - installed - pipeline + retiring)
+        most = p.growth_cap * max(installed, 1.0) + retiring
         value = self.chip_value(obs)
-        # q-theory: when an installed chip is worth more than it costs, grow the fleet in
-        # proportion to the excess (Tobin 1969; Hayashi 1982) — at full utilisation the rental
-        # price, not the volume sold, is what signals unmet demand
-        q = value / max(obs.chip_price, 1.0)
-        want = max(want, p.invest_speed * max(0.0, q - 1.0) * installed + retiring
-                   - self.capacity.in_pipeline())
-        want = min(want, p.growth_cap * max(installed, 1.0) + retiring)
-        if want <= 0 or value <= 0:
+        if value <= 0:
             return []
-        return chip_bids(self.firm_id, self.custom_programs, obs.quarter, want, value)
 
-    def compute_ask(self, obs: Observation, own_use_hours: float = 0.0) -> list[Order]:
-        """Step 4: offer every hour not used by the owner itself, in quality-adjusted hours."""
+        def want_at(price: float) -> float:
+            q = value / max(price, 1.0)
+            invest = p.invest_speed * max(0.0, q - 1.0) * installed + retiring - pipeline
+            return min(most, max(base, invest))
+
+        return chip_bids(self.firm_id, obs.programs_of_owner(self.firm_id), want_at,
+                         max(obs.chip_price, 1.0), value)
+
+    # -- results ---------------------------------------------------------------------------------
+    def receive(self, fills: list[Fill], obs: Observation) -> None:
         p: CloudParams = self.params
-        hours = self.capacity.installed(obs.quarter) * self.model.tech.hours_per_quarter
-        self.offered_hours = max(0.0, hours - own_use_hours)
-        if self.offered_hours <= 0:
-            return []
-        return [Order(Market.COMPUTE, Side.ASK, self.firm_id, self.reserve / p.service_quality,
-                      self.offered_hours * p.service_quality, factor=p.service_quality)]
+        for fill in fills:
+            match fill.market, fill.side:
+                case Market.CHIPS | Market.CUSTOM, Side.BID:
+                    effective = fill.qty if fill.market is Market.CHIPS else fill.qty * fill.factor
+                    shell = effective * p.dc_capex_usd
+                    self.chips_bought += effective
+                    self.chip_spend += fill.amount
+                    self.capacity.add(Cohort(obs.quarter, effective, fill.amount + shell,
+                                             p.life_quarters, self.tech.kw(obs.quarter)))
+                case Market.COMPUTE, Side.ASK:
+                    self.sold_hours += fill.qty / p.service_quality
 
-    # -- fills -----------------------------------------------------------------------------------
-    def on_chips(self, h100e: float, price_per_h100e: float, obs: Observation) -> None:
+    def learn(self, signals: list[DemandSignal], obs: Observation) -> None:
+        self.signal = next((s for s in signals if s.market is Market.COMPUTE), None)
+
+    def close(self, obs: Observation) -> Intents:
         p: CloudParams = self.params
-        shell = h100e * p.dc_capex_usd
-        self.model.settle(self, "world:suppliers", shell, "dc_construction", payer_line="capex")
-        cost = h100e * price_per_h100e + shell
-        if p.leverage > 0:
-            borrowed = p.leverage * h100e * price_per_h100e
-            granted = self.model.lend(self, borrowed)
-            self.debt += granted
-        self.capacity.add(Cohort(obs.quarter, h100e, cost, p.life_quarters,
-                                 self.model.tech.kw(obs.quarter)))
-
-    def on_compute_sold(self, hours: float) -> None:
-        self.sold_hours += hours
-
-    def end_quarter(self, obs: Observation) -> None:
-        p: CloudParams = self.params
-        tech = self.model.tech
+        out = Intents()
         quarter = obs.quarter
         installed = self.capacity.installed(quarter)
+        out.pay("world:suppliers", self.chips_bought * p.dc_capex_usd, "dc_construction", "capex")
         dep = self.capacity.depreciation(quarter)
-        energy = self.capacity.energy_usd(self.sold_hours + self.own_hours(), quarter,
-                                          tech.energy_usd_per_kwh)
-        self.books.add("depreciation", dep)
-        self.books.add("cost_of_revenue", dep)
-        self.model.settle(self, "world:energy", energy, "energy", payer_line="cost_of_revenue")
-        self.model.settle(self, "world:labour", installed * p.dc_opex_usd, "facilities",
-                          payer_line="cost_of_revenue")
-        self.model.settle(self, "world:labour", p.sga_usd, "sga", payer_line="sga")
+        out.accrue("depreciation", dep)
+        out.accrue("cost_of_revenue", dep)
+        energy = self.capacity.energy_usd(self.sold_hours, quarter, self.tech.energy_usd_per_kwh)
+        out.pay("world:energy", energy, "energy", "cost_of_revenue")
+        out.pay("world:labour", installed * p.dc_opex_usd, "facilities", "cost_of_revenue")
+        out.pay("world:labour", p.sga_usd, "sga", "sga")
         if self.debt > 0:
-            self.model.settle(self, "world:lenders", self.debt * p.interest_rate / 4.0,
-                              "interest", payer_line="interest")
+            out.pay("world:lenders", self.debt * p.interest_rate / 4.0, "interest", "interest")
             repay = self.debt / p.life_quarters
-            self.model.settle(self, "world:lenders", repay, "debt_repayment", payer_line=None)
+            out.pay("world:lenders", repay, "debt_repayment", None)
             self.debt -= repay
-        offered = max(self.offered_hours, 1.0)
-        self.utilisation = self.sold_hours / offered
+        self.utilisation = self.sold_hours / max(self.offered_hours, 1.0)
         sold = self.sold_hours
         if self.last_sold > 0:
             g = sold / self.last_sold - 1.0
             self.demand_growth = min(0.5, max(-0.3, 0.5 * self.demand_growth + 0.5 * g))
-        # seeing buyers left unserved at the market price counts as demand it could have served
-        share = sold / max(obs.compute_volume_now, 1.0)
-        self.last_sold = sold + share * obs.compute_unmet_now
+        # buyers it turned away at its ask count as demand it could have served
+        unmet = 0.0
+        if self.signal is not None:
+            unmet = max(0.0, self.signal.wanted - self.signal.sold) / p.service_quality
+        self.last_sold = sold + unmet
         self.sold_hours = 0.0
+        return out
 
-    def own_hours(self) -> float:
-        return 0.0
-
-    def funding_need(self, obs: Observation) -> float:
+    def funding_requests(self, obs: Observation) -> list[FundingRequest]:
         p: CloudParams = self.params
+        out = []
+        if p.leverage > 0 and self.chip_spend > 0:
+            out.append(FundingRequest("loan", p.leverage * self.chip_spend))
         reserve = 2.0 * (p.sga_usd + self.capacity.installed(obs.quarter) * p.dc_opex_usd)
-        return max(0.0, reserve - self.cash)
+        if reserve > self.cash:
+            out.append(FundingRequest("parent" if p.parent_funded else "equity",
+                                      reserve - self.cash))
+        self.chips_bought = self.chip_spend = 0.0
+        return out
+
+    def on_default(self) -> float:
+        super().on_default()
+        return self.capacity.liquidate()
 
 
 class Neocloud(Cloud):

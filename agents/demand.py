@@ -5,24 +5,25 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from agents.base import Firm, Layer, Market, Order, Side, param
-
-if TYPE_CHECKING:
-    from agents.protocol import Observation
+from agents.protocol import Intents, Observation
 
 #: standard-normal quantiles at the mid-points of 12 equal slices: users' willingness to pay
 _Z = (-1.732, -1.150, -0.812, -0.549, -0.319, -0.105, 0.105, 0.319, 0.549, 0.812, 1.150, 1.732)
 
 
+#: price points of a demand curve, relative to the price it is laid around: 8× down to 1/8×
+CURVE_RANGE = 8.0
+
+
 @functools.cache
 def _grid(n: int, elasticity: float) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` price ratios from 10 down to 1/30, evenly spaced in logs, and each ratio to the power
+    """``n`` price ratios from 8 down to 1/8, evenly spaced in logs, and each ratio to the power
     ``−elasticity``; both by exactly rounded scalar maths (the same bits on every CPU)."""
-    top, bottom = 10.0, 1.0 / 30.0
+    top, bottom = CURVE_RANGE, 1.0 / CURVE_RANGE
     ratios = [top * math.pow(bottom / top, i / (n - 1)) for i in range(n)]
     grid = np.array(ratios)
     power = np.array([math.pow(r, -elasticity) for r in ratios])
@@ -31,43 +32,59 @@ def _grid(n: int, elasticity: float) -> tuple[np.ndarray, np.ndarray]:
     return grid, power
 
 
-def isoelastic_steps(spend_usd: float, ref_price: float, elasticity: float,
+def isoelastic_steps(spend_usd: float, anchor_price: float, elasticity: float, around: float,
                      n: int = 33) -> tuple[np.ndarray, np.ndarray]:
-    """Bids tracing a constant-elasticity demand curve Q = (spend/p_ref)·(p/p_ref)^-ε.
+    """Bids tracing the constant-elasticity demand curve ``Q(p) = (spend/p₀)·(p/p₀)^−ε``.
 
-    The grid spans 1/30 to 10 times the reference price, so the curve is bounded and does not
-    depend on last quarter's price. Returns bid prices (high to low) and the quantity each step
-    adds, so the cumulative quantity at price p equals Q(p) on the grid.
+    The curve is fixed by ``spend_usd`` at its anchor price ``p₀``; it is sampled at ``n``
+    prices laid around ``around`` (last quarter's price: 8× above it to 8× below), so the bids
+    follow the market wherever its price goes. Returns bid prices (high to low) and the quantity
+    each step adds: the cumulative quantity at each grid price equals ``Q`` there.
     """
     ratios, power = _grid(n, elasticity)
-    grid = ref_price * ratios
-    q = (spend_usd / ref_price) * power
+    grid = around * ratios
+    level = (spend_usd / anchor_price) * math.pow(around / anchor_price, -elasticity)
+    q = level * power
     steps = np.diff(np.concatenate([[0.0], q]))
     return grid, steps
 
 
-@functools.cache
-def faded_growth_index(growth: float, quarter: int, half_life_years: float) -> float:
-    """Level reached after ``quarter`` quarters of growth that starts at ``growth`` a year and
-    fades, halving every ``half_life_years`` (adoption S-curves: growth slows as a market
-    matures; Griliches 1957, Bass 1969)."""
-    fade = 0.5 ** (1.0 / (4.0 * half_life_years))
-    return math.prod((1.0 + growth * fade ** k) ** 0.25 for k in range(max(quarter, 0)))
+class GrowthIndex:
+    """A level that grows at ``growth`` a year scaled by the scenario's demand multiplier, the
+    growth fading to half every ``half_life_years`` (adoption S-curves: growth slows as a market
+    matures; Griliches 1957, Bass 1969). Each quarter's step uses the multiplier in force that
+    quarter, so a change of the multiplier changes growth from then on, not the level reached."""
+
+    def __init__(self, growth: float) -> None:
+        self.growth = growth
+        self.level = 1.0
+        self.previous = 1.0
+        self.quarter = 0
+
+    def advance(self, quarter: int, multiplier: float, half_life_years: float) -> float:
+        fade = 0.5 ** (1.0 / (4.0 * half_life_years))
+        while self.quarter < quarter:
+            self.previous = self.level
+            self.level *= max(0.0, 1.0 + self.growth * multiplier * fade ** self.quarter) ** 0.25
+            self.quarter += 1
+        return self.level
 
 
 @dataclass(frozen=True, slots=True)
 class SegmentParams:
-    users: float = param(1e8, 0.0, 1e11, "people or seats who could use AI apps, at start")
-    user_growth: float = param(0.30, -0.9, 10.0, "yearly growth of those users")
+    users: float = param(1e8, 0.0, 1e10, "people or seats who could use AI apps, at start")
+    user_growth: float = param(0.30, -0.9, 3.0, "yearly growth of those users")
     wtp_usd: float = param(15.0, 0.0, 1e6, "median willingness to pay per seat a quarter, "
                            "for a model of the reference quality")
     wtp_spread: float = param(1.5, 0.0, 5.0, "log-normal spread of willingness to pay")
     quality_elasticity: float = param(
         0.5, 0.0, 5.0, "how willingness to pay scales with the token value of the model")
-    tokens_per_seat: float = param(2.0, 0.0, 1e9, "M tokens a paying seat uses a quarter")
-    usage_growth: float = param(2.0, 0.1, 50.0, "yearly multiple of tokens per seat")
+    tokens_per_seat: float = param(2.0, 0.0, 1e5, "M tokens a paying seat uses a quarter")
+    usage_growth: float = param(
+        2.0, 0.1, 10.0, "yearly multiple of tokens per seat at start (its growth fades like the "
+        "other demand growth rates)")
     free_tokens_per_user: float = param(
-        0.0, 0.0, 1e6, "M tokens a free-tier user uses a quarter (0: the segment has no free tier)")
+        0.0, 0.0, 1e4, "M tokens a free-tier user uses a quarter (0: the segment has no free tier)")
     ads_usd_per_free_user: float = param(0.0, 0.0, 1e4, "ad revenue per free user a quarter")
     api_spend_usd: float = param(0.0, 0.0, 1e13, "direct API spend a quarter at start, at the "
                                  "reference token price")
@@ -85,25 +102,40 @@ class Segment(Firm):
     Seat demand: the segment's users have log-normally distributed willingness to pay (median
     ``wtp_usd``), scaled by the token value of the model behind a plan to the power
     ``quality_elasticity``; twelve quantile steps become twelve bids per effective seat.
-    API and compute demand are constant-elasticity curves whose scale grows each year. Every
-    growth rate is scaled by the scenario's demand multiplier and fades with the scenario's
-    growth half-life.
+    API and compute demand are constant-elasticity curves whose scale grows each year, laid
+    around last quarter's prices. Every growth rate is scaled by the scenario's demand
+    multiplier and fades with the scenario's growth half-life. Each quarter's demand is moved by
+    a mean-one log-normal shock drawn from the segment's own random stream.
     """
 
     layer = Layer.CUSTOMERS
     role = "segment"
     Params = SegmentParams
 
-    def _scale(self, growth: float, quarter: int) -> float:
-        return faded_growth_index(growth * self.model.demand_multiplier, quarter,
-                                  self.model.config.demand.growth_half_life_years)
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        p: SegmentParams = self.params
+        self.growth = {"users": GrowthIndex(p.user_growth), "api": GrowthIndex(p.api_growth),
+                       "compute": GrowthIndex(p.compute_growth)}
+        self.usage = GrowthIndex(p.usage_growth - 1.0)
 
-    def users(self, quarter: int) -> float:
-        return self.params.users * self._scale(self.params.user_growth, quarter)
+    def begin_quarter(self, quarter: int, multiplier: float, half_life_years: float) -> None:
+        """Grow the segment to ``quarter`` at the demand multiplier now in force (tokens per
+        seat grow at their own rate, faded alike but not scaled by the multiplier)."""
+        for index in self.growth.values():
+            index.advance(quarter, multiplier, half_life_years)
+        self.usage.advance(quarter, 1.0, half_life_years)
+
+    def users(self) -> float:
+        return self.params.users * self.growth["users"].level
+
+    def users_before(self) -> float:
+        return self.params.users * self.growth["users"].previous
 
     def _usage(self, quarter: int) -> float:
-        # tokens per seat keep compounding (longer reasoning, agents) as serving gets cheaper
-        return self.params.usage_growth ** (quarter / 4.0)
+        # tokens per seat compound (longer reasoning, agents) along an S-curve like every other
+        # demand growth rate: the yearly multiple's growth fades with the half-life
+        return self.usage.level
 
     def tokens_per_seat(self, quarter: int) -> float:
         return self.params.tokens_per_seat * self._usage(quarter)
@@ -111,28 +143,34 @@ class Segment(Firm):
     def free_tokens_per_user(self, quarter: int) -> float:
         return self.params.free_tokens_per_user * self._usage(quarter)
 
-    def decide(self, obs: Observation) -> list[Order]:
+    def shock(self, noise: float) -> float:
+        """A mean-one log-normal demand shock from its own stream."""
+        z = float(self.random_stream.standard_normal())
+        return math.exp(noise * z - 0.5 * noise * noise)
+
+    def decide(self, obs: Observation) -> Intents:
         p: SegmentParams = self.params
-        t = obs.quarter
-        orders: list[Order] = []
-        shock = self.model.demand_shock()
+        out = Intents()
+        shock = self.shock(obs.demand_noise)
         if p.users > 0 and p.wtp_usd > 0:
-            wtp = [p.wtp_usd * math.exp(p.wtp_spread * z) for z in _Z]
-            each = self.users(t) * shock / len(_Z)
-            orders += [Order(Market.PLANS, Side.BID, self.firm_id, float(w), each,
-                             book=self.firm_id, tag="plan") for w in wtp]
+            each = self.users() * shock / len(_Z)
+            out.orders += [Order(Market.PLANS, Side.BID, self.firm_id,
+                                 p.wtp_usd * math.exp(p.wtp_spread * z), each,
+                                 book=self.firm_id, tag="plan") for z in _Z]
         if p.api_spend_usd > 0:
-            spend = p.api_spend_usd * self._scale(p.api_growth, t) * shock
-            prices, qty = isoelastic_steps(spend, obs.reference_token_price, p.api_elasticity)
-            orders += [Order(Market.TOKENS, Side.BID, self.firm_id, float(pr), float(q),
-                             tag="api") for pr, q in zip(prices, qty, strict=True) if q > 0]
+            spend = p.api_spend_usd * self.growth["api"].level * shock
+            prices, qty = isoelastic_steps(spend, obs.reference_token_price, p.api_elasticity,
+                                           obs.token_price)
+            out.orders += [Order(Market.TOKENS, Side.BID, self.firm_id, float(pr), float(q),
+                                 tag="api") for pr, q in zip(prices, qty, strict=True) if q > 0]
         if p.compute_spend_usd > 0:
-            spend = p.compute_spend_usd * self._scale(p.compute_growth, t) * shock
+            spend = p.compute_spend_usd * self.growth["compute"].level * shock
             prices, qty = isoelastic_steps(spend, obs.reference_compute_price,
-                                           p.compute_elasticity)
-            orders += [Order(Market.COMPUTE, Side.BID, self.firm_id, float(pr), float(q),
-                             tag="compute") for pr, q in zip(prices, qty, strict=True) if q > 0]
-        return orders
+                                           p.compute_elasticity, obs.compute_price)
+            out.orders += [Order(Market.COMPUTE, Side.BID, self.firm_id, float(pr), float(q),
+                                 tag="compute")
+                           for pr, q in zip(prices, qty, strict=True) if q > 0]
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,25 +185,33 @@ class ChipBuyersParams:
 class ChipBuyers(Firm):
     """Accelerator buyers outside the roster (in-house AI builders, sovereigns, enterprises).
 
-    A constant-elasticity demand for merchant chips whose scale grows each year; they install
-    what they buy for their own use, outside the compute market.
+    A constant-elasticity demand for merchant chips whose scale grows each year, laid around
+    last quarter's chip price; the curve's anchor falls with the cost of hardware (the same
+    dollars buy more H100e). They install what they buy for their own use, outside the compute
+    market.
     """
 
     layer = Layer.CUSTOMERS
     role = "chip_buyers"
     Params = ChipBuyersParams
 
-    def decide(self, obs: Observation) -> list[Order]:
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.index = GrowthIndex(self.params.growth)
+
+    def begin_quarter(self, quarter: int, multiplier: float, half_life_years: float) -> None:
+        self.index.advance(quarter, multiplier, half_life_years)
+
+    def decide(self, obs: Observation) -> Intents:
         p: ChipBuyersParams = self.params
-        spend = p.spend_usd * faded_growth_index(
-            p.growth * self.model.demand_multiplier, obs.quarter,
-            self.model.config.demand.growth_half_life_years) \
-            * self.model.demand_shock()
-        # the reference price falls with the cost of hardware: the same dollars buy more H100e
-        ref = p.reference_price_usd * self.model.tech.cost_factor(obs.quarter)
-        prices, qty = isoelastic_steps(spend, ref, p.elasticity)
-        return [Order(Market.CHIPS, Side.BID, self.firm_id, float(pr), float(q), tag="capex")
-                for pr, q in zip(prices, qty, strict=True) if q > 0]
+        z = float(self.random_stream.standard_normal())
+        shock = math.exp(obs.demand_noise * z - 0.5 * obs.demand_noise ** 2)
+        spend = p.spend_usd * self.index.level * shock
+        anchor = p.reference_price_usd * self.tech.cost_factor(obs.quarter)
+        prices, qty = isoelastic_steps(spend, anchor, p.elasticity, max(obs.chip_price, 1.0))
+        return Intents(orders=[Order(Market.CHIPS, Side.BID, self.firm_id, float(pr), float(q),
+                                     tag="capex")
+                               for pr, q in zip(prices, qty, strict=True) if q > 0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,10 +260,10 @@ class Investors(Firm):
         """How much of a loan secured on chips is granted: all of it at sentiment 1 or more."""
         return asked_usd * min(1.0, max(0.0, self.sentiment))
 
-    def grant(self, asked_usd: float, firm: Firm) -> float:
+    def grant(self, asked_usd: float, revenue_usd: float) -> float:
         """How much of a round is granted: all of it at sentiment 1 or more, less below, never
-        more than ``max_stake`` of what the firm is valued at on its revenue."""
+        more than ``max_stake`` of what the firm is valued at on its quarter's revenue."""
         p: InvestorParams = self.params
         mood = max(0.0, self.sentiment)
-        valuation = p.revenue_multiple * mood * 4.0 * max(0.0, firm.books.revenue)
+        valuation = p.revenue_multiple * mood * 4.0 * max(0.0, revenue_usd)
         return min(asked_usd * min(1.0, mood), p.max_stake * valuation)

@@ -1,7 +1,11 @@
-"""The protocol types firms speak: what is published to them at the start of a quarter.
+"""The protocol firms speak: what they are told, what they ask for, what they learn back.
 
-The economy builds one :class:`Observation` a quarter (step 1 of the protocol); firms decide from
-it and from their own books.
+A quarter runs as a numbered protocol (:mod:`economy.model`). Firms never call the economy and
+never touch another firm: they read an :class:`Observation` (published at the start of the
+quarter, never changed after), return :class:`Intents` (orders to the auctioneer, payments they
+owe under their own decisions and contracts, non-cash accruals, funding requests), and receive
+results (:class:`Fill` for each trade, :class:`DemandSignal` for each book they sold in, their
+closed income statement and cash). One settlement phase turns intents and fills into money.
 """
 
 from __future__ import annotations
@@ -9,8 +13,130 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from market.catalogue import Market, Side
+
 if TYPE_CHECKING:
+    from agents.technology import Technology
     from agents.world import Program
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """One price-quantity order sent to the auctioneer.
+
+    ``price`` is per unit of the market (per effective H100e chip, per quality-adjusted
+    H100e-hour, per million quality-adjusted tokens, per effective seat-quarter). ``book``
+    separates sub-books of one market (a custom-chip programme, an end-user segment). ``tag`` says
+    what the order is for (``training``, ``inference``), so the purchase is booked to the right
+    line. ``factor`` is the market units per physical unit the order is in (a chip's effective
+    performance, a cloud's service quality, a model's token value); 1.0 for plain units.
+    """
+
+    market: Market
+    side: Side
+    firm: str
+    price: float
+    qty: float
+    book: str = ""
+    tag: str = ""
+    factor: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """Money a firm owes this quarter under its own decisions or contracts.
+
+    ``payee`` is a firm id or an outside-world account (``world:energy``…); ``line`` is the
+    payer's income-statement line (None for balance-sheet items: inventory, repayments). What a
+    firm payee books is decided by the settlement from ``kind`` alone.
+    """
+
+    payee: str
+    amount_usd: float
+    kind: str
+    line: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Accrual:
+    """A non-cash item of a firm's own income statement (depreciation, goods sold from stock)."""
+
+    line: str
+    amount_usd: float
+
+
+@dataclass(frozen=True, slots=True)
+class FundingRequest:
+    """New money a firm asks for after the quarter's settlement.
+
+    ``kind``: ``equity`` (a round, granted by investors' sentiment), ``loan`` (debt secured on
+    assets, granted by lenders' sentiment) or ``parent`` (its parent company covers it).
+    """
+
+    kind: str
+    amount_usd: float
+
+
+@dataclass(slots=True)
+class Intents:
+    """What a firm returns from a decision phase."""
+
+    orders: list[Order] = field(default_factory=list)
+    payments: list[Payment] = field(default_factory=list)
+    accruals: list[Accrual] = field(default_factory=list)
+    #: free-tier users it served this quarter, by segment (advertisers pay for them)
+    ad_users: dict[str, float] = field(default_factory=dict)
+
+    def pay(self, payee: str, amount_usd: float, kind: str, line: str | None) -> None:
+        if amount_usd > 0:
+            self.payments.append(Payment(payee, amount_usd, kind, line))
+
+    def accrue(self, line: str, amount_usd: float) -> None:
+        if amount_usd > 0:
+            self.accruals.append(Accrual(line, amount_usd))
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """One of a firm's trades: how much of its order traded, at what unit price.
+
+    ``qty`` and ``price`` are in the market's units; ``factor`` is the firm's own order's and
+    ``counter_factor`` the counterparty's (a buyer of chips learns the chip's performance).
+    """
+
+    market: Market
+    book: str
+    side: Side
+    qty: float
+    price: float
+    tag: str
+    factor: float
+    counter_factor: float
+
+    @property
+    def amount(self) -> float:
+        return self.qty * self.price
+
+
+@dataclass(frozen=True, slots=True)
+class DemandSignal:
+    """A seller's own residual demand in one book, from this quarter's bids.
+
+    ``wanted`` is what buyers would have bought from it at its price, served or not, with its
+    rivals' prices as they were; ``wanted_below`` and ``wanted_above`` the same at
+    ``price·(1 − step)`` and ``price·(1 + step)``. Never a bid that only a rival could serve.
+    """
+
+    market: Market
+    book: str
+    price: float
+    offered: float
+    sold: float
+    wanted: float
+    wanted_below: float
+    wanted_above: float
+    step: float
+    clearing_price: float
 
 
 @dataclass(slots=True)
@@ -38,12 +164,13 @@ class SegmentsView(dict[str, SegmentView]):
         return sum(s.free_users() * s.free_tokens_per_user for s in self.values())
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Observation:
-    """What is published at the start of a quarter (step 1), updated as markets clear."""
+    """What is published at the start of a quarter (step 1); it does not change after."""
 
     quarter: int
     period: str
+    tech: Technology
     foundry_price: float
     chip_price: float
     compute_price: float
@@ -53,23 +180,24 @@ class Observation:
     token_demand_growth: float
     best_api_quality: float
     open_quality: float
+    frontier_quality: float
+    frontier_stock: float
     seat_quality_elasticity: float
-    reference_quality: float
-    quality_doubling: float
+    demand_multiplier: float
+    growth_half_life_years: float
+    demand_noise: float
     segments: SegmentsView
-    programs: list[Program] = field(default_factory=list)
-    compute_volume_now: float = 0.0
-    compute_unmet_now: float = 0.0
-    frontier_quality: float = 0.0
+    programs: tuple[Program, ...] = ()
 
     def programs_of_partner(self, firm_id: str) -> list[Program]:
-        return [p for p in self.programs if p.partner == firm_id and p.active(self.quarter)]
+        return [p for p in self.programs if p.partner == firm_id]
+
+    def programs_of_owner(self, firm_id: str) -> list[Program]:
+        return [p for p in self.programs if p.owner == firm_id]
 
     def segments_quality_factor(self, quality: float) -> float:
         """What users pay for a plan on a model of ``quality``, relative to one on the best model
         of the quarter: users judge a model against the frontier on offer, so willingness to pay
         for seats does not grow without bound as every model improves."""
-        value = 2.0 ** ((quality - self.frontier_quality) / self.quality_doubling)
+        value = 2.0 ** ((quality - self.frontier_quality) / self.tech.quality_doubling)
         return value ** self.seat_quality_elasticity
-
-

@@ -1,19 +1,39 @@
 """Pricing strategies and the registry a scenario names them from.
 
-A strategy is the part of a firm's decision that a user may swap: how it moves its price, ask or
-markup from what it observed. Quantities (capacity, production, budgets) follow the role's rules
-in the firm classes. To add a strategy, subclass :class:`Strategy`, decorate it with
-:func:`register`, import the module before loading the scenario, and name it in the scenario's
-``strategy`` key. Scenario files only name registered strategies; they never load code.
+A strategy is the part of a firm's decision that a user may swap: how it moves the price it asks
+from what it learned of its own residual demand last quarter. Quantities (capacity, production,
+budgets) follow the role's rules in the firm classes. To add a strategy, subclass
+:class:`Strategy`, decorate it with :func:`register`, import the module before loading the
+scenario, and name it in the scenario's ``strategy`` key. Scenario files only name registered
+strategies; they never load code.
+
+Every seller learns, each quarter, the demand it faced at its own price and at prices a step
+``δ`` above and below it, with its rivals' prices as they were (:class:`DemandSignal`, computed by
+the auctioneer from the quarter's bids). From those it estimates the local (arc) elasticity of
+its residual demand,
+
+    ε̂ = ln(Q(p·(1−δ)) / Q(p·(1+δ))) / ln((1+δ)/(1−δ)),
+
+and moves toward the price that maximises profit on that demand: the Lerner (1934) price
+``P* = MC · ε̂/(ε̂ − 1)`` (the inverse-elasticity rule), or — when its capacity binds — the price
+at which its residual demand just equals what it can supply, whichever is higher. Where demand
+is inelastic (ε̂ ≤ 1) profit rises with the price, so it raises the price by the largest step.
+Each quarter it closes a share ``speed`` of the gap in logs, by at most ``max_step``: a damped
+fixed-point iteration that converges to the optimum on constant-elasticity demand from any start
+(and with many rivals, to Bertrand–Nash prices: marginal cost for a homogeneous good with spare
+capacity; the logit markup ``1/(x(1−s))`` for differentiated sellers).
 """
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
-import numpy as np
+from agents.protocol import DemandSignal
 
 _REGISTRY: dict[str, type[Strategy]] = {}
+#: the strategy a firm uses when its scenario names none
+DEFAULT_STRATEGY = "profit_seeking"
 
 
 def register[S: type[Strategy]](cls: S) -> S:
@@ -36,84 +56,98 @@ def make_strategy(name: str) -> Strategy:
             from None
 
 
+def elasticity(signal: DemandSignal) -> float:
+    """The arc elasticity of a seller's residual demand around its price (``inf`` when it would
+    sell nothing a step above its price but something a step below; 0 when demand does not
+    move within the step; NaN when it would sell nothing either side)."""
+    below, above = signal.wanted_below, signal.wanted_above
+    if below <= 0.0:
+        return math.nan
+    if above <= 0.0:
+        return math.inf
+    return math.log(below / above) / math.log((1.0 + signal.step) / (1.0 - signal.step))
+
+
+def lerner_price(unit_cost: float, eps: float) -> float:
+    """The profit-maximising price on demand of elasticity ``eps`` > 1 (Lerner 1934)."""
+    if math.isinf(eps):
+        return unit_cost
+    return unit_cost * eps / (eps - 1.0)
+
+
 class Strategy:
-    """Base strategy: how a firm moves its price, its rental ask and its token markup."""
+    """Base strategy: how a seller moves its price from its own residual demand.
+
+    Attributes:
+        speed: share of the gap (in logs) to the target price closed in a quarter.
+        max_step: most the price moves in one quarter, as a share of it.
+    """
 
     name: ClassVar[str] = ""
-    #: cap on how far excess demand moves a price in one quarter (relative)
-    max_step: ClassVar[float] = 0.5
+    speed: ClassVar[float] = 0.5
+    max_step: ClassVar[float] = 0.25
 
-    def adjust_price(self, price: float, excess_demand: float, speed: float,
-                     floor: float) -> float:
-        """New list price given relative excess demand ((wanted − offered) / offered)."""
-        raise NotImplementedError
+    def target(self, price: float, unit_cost: float, signal: DemandSignal,
+               capacity: float | None = None) -> float:
+        """The price it aims for, given last quarter's residual demand at ``price``."""
+        eps = elasticity(signal)
+        if math.isnan(eps):                      # nobody wanted any near its price: cut
+            return price * (1.0 - self.max_step)
+        # inelastic demand (ε ≤ 1): profit rises with the price, so raise it
+        goal = lerner_price(unit_cost, eps) if eps > 1.0 + 1e-9 else price * (1 + self.max_step)
+        if capacity is not None and capacity > 0 and signal.wanted > capacity * (1 + 1e-9):
+            # scarce: the price at which its residual demand falls to what it can supply
+            rationing = eps if math.isfinite(eps) and eps > 0.05 else 0.05
+            rise = min(math.log(signal.wanted / capacity) / rationing, 50.0)
+            goal = max(goal, price * math.exp(rise))
+        return goal
 
-    def adjust_ask(self, ask: float, utilisation: float, target: float, speed: float,
-                   floor: float) -> float:
-        """New rental ask given last quarter's utilisation and the target."""
-        raise NotImplementedError
+    def reprice(self, price: float, unit_cost: float, signal: DemandSignal | None,
+                capacity: float | None = None, floor: float = 0.0) -> float:
+        """This quarter's price: a damped step toward :meth:`target`, never below ``floor``.
 
-    def adjust_markup(self, markup: float, step: float) -> float:
-        """New markup over cost, moved by ``step`` (positive after selling out)."""
-        raise NotImplementedError
-
-
-@register
-class Tatonnement(Strategy):
-    """Walrasian tâtonnement (Walras 1874; Samuelson 1941 for the adjustment rule).
-
-    The price moves in proportion to excess demand, ``p' = p·(1 + speed·clip(z))``, never below
-    the seller's unit cash cost (a firm does not sell below what the unit costs it to supply).
-    Rental asks move with the gap between utilisation and its target; markups by a fixed step.
-    """
-
-    name = "tatonnement"
-
-    def adjust_price(self, price, excess_demand, speed, floor):
-        z = float(np.clip(excess_demand, -self.max_step, self.max_step))
-        return max(floor, price * (1.0 + speed * z))
-
-    def adjust_ask(self, ask, utilisation, target, speed, floor):
-        gap = float(np.clip(utilisation - target, -self.max_step, self.max_step))
-        return max(floor, ask * (1.0 + speed * gap))
-
-    def adjust_markup(self, markup, step):
-        return float(np.clip(markup * (1.0 + step), 1.0, 20.0))
+        Without a signal (nothing was offered last quarter) the price stands.
+        """
+        if signal is None or not price > 0:
+            return max(price, floor)
+        if math.isnan(elasticity(signal)):  # nobody wanted any near its price: cut at once
+            return max(floor, price * (1.0 - self.max_step))
+        goal = self.target(price, unit_cost, signal, capacity)
+        goal = max(goal, floor, 1e-12)
+        step = self.speed * math.log(goal / price)
+        step = min(math.log1p(self.max_step), max(math.log1p(-self.max_step), step))
+        return max(floor, price * math.exp(step))
 
 
 @register
-class Cautious(Tatonnement):
-    """Tâtonnement at half the speed, with price cuts twice as slow as rises.
+class ProfitSeeking(Strategy):
+    """The default: toward the Lerner price on its own residual demand, half the gap a quarter
+    (Lerner 1934; the damped iteration is a simple adaptive rule in the spirit of Cyert & March
+    1963)."""
 
-    Sticky, asymmetric pricing as firms are observed to practise it (Blinder et al. 1998:
-    prices are cut more reluctantly than raised).
-    """
+    name = "profit_seeking"
+
+
+@register
+class Cautious(Strategy):
+    """The same target, approached slowly and cut more reluctantly than raised: sticky,
+    asymmetric pricing as firms are observed to practise it (Blinder et al. 1998)."""
 
     name = "cautious"
+    speed = 0.25
+    max_step = 0.10
 
-    def adjust_price(self, price, excess_demand, speed, floor):
-        slow = 0.5 * speed if excess_demand >= 0 else 0.25 * speed
-        return super().adjust_price(price, excess_demand, slow, floor)
-
-    def adjust_ask(self, ask, utilisation, target, speed, floor):
-        slow = 0.5 * speed if utilisation >= target else 0.25 * speed
-        return super().adjust_ask(ask, utilisation, target, slow, floor)
-
-    def adjust_markup(self, markup, step):
-        return super().adjust_markup(markup, 0.5 * step if step > 0 else 0.25 * step)
+    def reprice(self, price, unit_cost, signal, capacity=None, floor=0.0):
+        new = super().reprice(price, unit_cost, signal, capacity, floor)
+        if new < price:  # cuts at half the pace of rises
+            new = max(floor, price * math.sqrt(new / price))
+        return new
 
 
 @register
-class Aggressive(Tatonnement):
-    """Tâtonnement at double speed: a firm that chases share and scarcity hard."""
+class Aggressive(Strategy):
+    """The same target, approached fast: a firm that reprices hard every quarter."""
 
     name = "aggressive"
-
-    def adjust_price(self, price, excess_demand, speed, floor):
-        return super().adjust_price(price, excess_demand, min(1.0, 2.0 * speed), floor)
-
-    def adjust_ask(self, ask, utilisation, target, speed, floor):
-        return super().adjust_ask(ask, utilisation, target, min(2.0, 2.0 * speed), floor)
-
-    def adjust_markup(self, markup, step):
-        return super().adjust_markup(markup, 2.0 * step)
+    speed = 0.9
+    max_step = 0.5

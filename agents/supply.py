@@ -1,15 +1,56 @@
-"""Upstream firms: the foundry and the chip designers (merchant and custom-ASIC partners)."""
+"""Upstream firms: the foundry and the chip designers (merchant and custom-ASIC partners).
+
+Both price by their strategy on their own residual demand (:mod:`agents.strategies`) against
+their marginal cost; technology lowers the costs (a slot's cost per H100e of output, the parts of
+an accelerator), and the prices follow through the rule. No price drifts by a trend.
+"""
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from agents.base import Firm, Layer, Market, Order, Side, param
+from agents.protocol import DemandSignal, Fill, Intents, Observation
+from agents.strategies import elasticity
 
-if TYPE_CHECKING:
-    from agents.protocol import Observation
+#: price points, relative to the last price, at which a buyer lays a derived-demand curve
+CURVE_POINTS: tuple[float, ...] = (0.5, 0.65, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0)
+
+
+def local_elasticity(signal: DemandSignal | None, lo: float = 0.3, hi: float = 20.0,
+                     default: float = 1.5) -> float:
+    """A seller's demand elasticity for planning quantities: the signal's, kept in [lo, hi]."""
+    if signal is None:
+        return default
+    eps = elasticity(signal)
+    if math.isnan(eps):
+        return default
+    return min(hi, max(lo, eps))
+
+
+def demand_at(signal: DemandSignal | None, price: float, fallback: float) -> float:
+    """Residual demand expected at ``price``, moved from last quarter's along its elasticity."""
+    if signal is None or signal.price <= 0:
+        return fallback
+    return signal.wanted * (price / signal.price) ** -local_elasticity(signal)
+
+
+def curve_orders(market: Market, firm_id: str, quantity_at, around: float, tag: str,
+                 book: str = "", factor: float = 1.0, cap: float = math.inf) -> list[Order]:
+    """Bids tracing a demand curve: ``quantity_at(price)`` at the :data:`CURVE_POINTS` around a
+    price (no bid above ``cap``), as steps whose cumulative quantity at each point is the
+    curve's."""
+    points = sorted((around * r for r in CURVE_POINTS if around * r <= cap), reverse=True)
+    orders, total = [], 0.0
+    for price in points:
+        step = max(0.0, quantity_at(price) - total)
+        if step > 0 and price > 0:
+            orders.append(Order(market, Side.BID, firm_id, price, step, book=book, tag=tag,
+                                factor=factor))
+            total += step
+    return orders
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,10 +66,8 @@ class FoundryParams:
         3000.0, 0.0, 1e6, "capital cost of one H100e-a-quarter of new capacity")
     life_quarters: int = param(24, 4, 80, "depreciation life of packaging capacity")
     cost_decline: float = param(
-        0.10, 0.0, 0.9, "yearly fall in the cost, capex and price of a slot per H100e of output "
+        0.10, 0.0, 0.9, "yearly fall in the cost and capex of a slot per H100e of output "
         "(density gains net of dearer wafers)")
-    price_speed: float = param(
-        0.10, 0.0, 1.0, "price response to excess demand per quarter (contract stickiness)")
     fixed_opex_usd: float = param(1.0e9, 0.0, 1e12, "quarterly opex of the AI-accelerator business")
     opening_cash_usd: float = param(5e10, 0.0, 1e13, "cash at start")
 
@@ -36,10 +75,11 @@ class FoundryParams:
 class Foundry(Firm):
     """The foundry: sells packaging slots to chip designers at a posted price.
 
-    Capacity planning on order backlog with a build lag (the cobweb capacity cycle, Ezekiel 1938):
-    when orders exceed capacity, the foundry commits new capacity arriving ``lead_quarters`` later,
-    bounded by its yearly growth limit. Its price moves with excess demand by tâtonnement
-    (Walras 1874), slowly, because foundry prices are set in long contracts.
+    * Price: its strategy on its own residual demand (the designers' derived demand for slots),
+      against the slot's unit cost, capacity binding.
+    * Capacity: planned on the demand it saw at its price with a build lag (the cobweb capacity
+      cycle, Ezekiel 1938): it commits new capacity arriving ``lead_quarters`` later, bounded by
+      its yearly growth limit.
     """
 
     layer = Layer.FOUNDRY
@@ -52,28 +92,9 @@ class Foundry(Firm):
         self.capacity = p.capacity_h100e
         self.price = p.price_usd
         self.pipeline: deque[float] = deque([0.0] * p.lead_quarters)
-        self.cohorts: list[tuple[int, float]] = []  # (quarter built, capex per quarter of dep.)
-        self.last_orders = p.capacity_h100e
-
-    def decide(self, obs: Observation) -> list[Order]:
-        p: FoundryParams = self.params
-        self.capacity += self.pipeline.popleft()
-        # a slot is priced per H100e of output, which each node makes cheaper: the price drifts
-        # down with the slot's cost before responding to the backlog
-        self.price *= (1.0 - p.cost_decline) ** 0.25 if obs.quarter > 0 else 1.0
-        excess = (self.last_orders - self.capacity) / max(self.capacity, 1.0)
-        self.price = self.strategy.adjust_price(self.price, excess, p.price_speed,
-                                                floor=self.unit_cost(obs.quarter))
-        # expand towards the backlog, no faster than the yearly growth limit allows
-        max_add = self.capacity * ((1.0 + p.max_growth_per_year) ** 0.25 - 1.0)
-        planned = self.capacity + sum(self.pipeline)
-        add = min(max_add, max(0.0, self.last_orders * 1.1 - planned))
-        self.pipeline.append(add)
-        if add > 0:
-            capex = add * p.capex_usd_per_slot * self.cost_factor(obs.quarter)
-            self.model.settle(self, "world:suppliers", capex, "capex", payer_line="capex")
-            self.cohorts.append((obs.quarter, capex / p.life_quarters))
-        return [Order(Market.FOUNDRY, Side.ASK, self.firm_id, self.price, self.capacity)]
+        self.cohorts: list[tuple[int, float]] = []  # (quarter built, depreciation a quarter)
+        self.signal: DemandSignal | None = None
+        self.sold = 0.0
 
     def cost_factor(self, quarter: int) -> float:
         return (1.0 - self.params.cost_decline) ** (quarter / 4.0)
@@ -81,23 +102,55 @@ class Foundry(Firm):
     def unit_cost(self, quarter: int) -> float:
         return self.params.unit_cost_usd * self.cost_factor(quarter)
 
-    def on_demand(self, wanted: float) -> None:
-        self.last_orders = wanted
-
-    def on_sale(self, qty: float, price: float, obs: Observation) -> None:
-        self.model.settle(self, "world:suppliers", qty * self.unit_cost(obs.quarter),
-                          "materials", payer_line="cost_of_revenue")
-
-    def end_quarter(self, obs: Observation) -> None:
+    def decide(self, obs: Observation) -> Intents:
         p: FoundryParams = self.params
+        out = Intents()
+        self.capacity += self.pipeline.popleft()
+        cost = self.unit_cost(obs.quarter)
+        self.price = self.strategy.reprice(self.price, cost, self.signal, self.capacity,
+                                           floor=cost)
+        wanted = demand_at(self.signal, self.price, self.capacity)
+        max_add = self.capacity * ((1.0 + p.max_growth_per_year) ** 0.25 - 1.0)
+        planned = self.capacity + sum(self.pipeline)
+        add = min(max_add, max(0.0, wanted * 1.1 - planned))
+        self.pipeline.append(add)
+        if add > 0:
+            capex = add * p.capex_usd_per_slot * self.cost_factor(obs.quarter)
+            out.pay("world:suppliers", capex, "capex", "capex")
+            self.cohorts.append((obs.quarter, capex / p.life_quarters))
+        if self.capacity > 0:
+            out.orders.append(Order(Market.FOUNDRY, Side.ASK, self.firm_id, self.price,
+                                    self.capacity))
+        return out
+
+    def receive(self, fills: list[Fill], obs: Observation) -> None:
+        self.sold += math.fsum(f.qty for f in fills if f.side is Side.ASK)
+
+    def learn(self, signals: list[DemandSignal], obs: Observation) -> None:
+        self.signal = next((s for s in signals if s.market is Market.FOUNDRY), None)
+
+    def close(self, obs: Observation) -> Intents:
+        p: FoundryParams = self.params
+        out = Intents()
+        out.pay("world:suppliers", self.sold * self.unit_cost(obs.quarter), "materials",
+                "cost_of_revenue")
         life = p.life_quarters
-        dep = sum(d for q, d in self.cohorts if obs.quarter - q < life)
         self.cohorts = [(q, d) for q, d in self.cohorts if obs.quarter - q < life]
+        dep = math.fsum(d for _, d in self.cohorts)
         # the opening capacity is depreciated as if built evenly over the previous life
         dep += p.capacity_h100e * p.capex_usd_per_slot / life / life * max(0, life - obs.quarter)
-        self.books.add("depreciation", dep)
-        self.books.add("cost_of_revenue", dep)
-        self.model.settle(self, "world:labour", p.fixed_opex_usd, "opex", payer_line="sga")
+        out.accrue("depreciation", dep)
+        out.accrue("cost_of_revenue", dep)
+        out.pay("world:labour", p.fixed_opex_usd, "opex", "sga")
+        self.sold = 0.0
+        return out
+
+    def on_default(self) -> float:
+        super().on_default()
+        written_off = self.capacity + sum(self.pipeline)
+        self.capacity = 0.0
+        self.pipeline = deque([0.0] * len(self.pipeline))
+        return written_off
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +163,6 @@ class ChipDesignerParams:
         1.0, 0.01, 10.0, "useful H100e per H100e of silicon (software ecosystem, networking)")
     sales_h100e: float = param(1.5e6, 0.0, 1e10, "accelerators sold in the quarter before start")
     merchant: bool = param(True, doc="sells on the open chip market (false: custom chips only)")
-    price_speed: float = param(0.15, 0.0, 1.0, "list-price response to excess demand a quarter")
     max_output_growth: float = param(
         1.0, 0.0, 20.0, "most its output can grow in a year (supply chain, allocation)")
     production_buffer: float = param(
@@ -126,13 +178,18 @@ class ChipDesignerParams:
 class ChipDesigner(Firm):
     """A chip designer: buys foundry slots, builds accelerators, sells them at a list price.
 
-    Production is planned on a demand forecast (last quarter's orders at its price, grown at the
-    recent growth rate) plus a buffer. The list price per H100e drifts down with the cost of
-    performance (newer generations) and moves by tâtonnement on excess demand
-    (Walras 1874; Uzawa 1960): raised when buyers ask for more than it can ship, cut when stock is
-    left. Unsold chips are held as inventory at average cost. A designer may also be a custom-ASIC
-    partner (Broadcom): it then sells each programme's chips to that programme's owner only, at a
-    contract price that adjusts the same way.
+    * Price: its strategy on its own residual demand for chips (the buyers it would win at its
+      price against its rivals' prices per effective H100e), against its marginal cost — the
+      foundry's slot price plus the parts, which fall with the cost of hardware.
+    * Production: the residual demand it expects at its new price (last quarter's, moved along
+      its elasticity), grown at the recent rate, plus a buffer, less stock; at most its output
+      growth limit. Its bid for slots is its derived demand: at each slot price, the chips it
+      would sell at the price that slot cost implies.
+    * A custom-ASIC partner (Broadcom) sells each programme's chips to that programme's owner
+      only, priced by the same rule on that programme's book.
+
+    Unsold chips are held as inventory at average cost; stock over half a quarter's demand
+    loses a quarter of its value a quarter (obsolescence).
     """
 
     layer = Layer.CHIPS
@@ -145,115 +202,164 @@ class ChipDesigner(Firm):
         self.price = p.list_price_usd
         self.inventory = 0.0
         self.inventory_value = 0.0
-        self.demand_seen = p.sales_h100e if p.merchant else 0.0
-        self.demand_prev = self.demand_seen
         self.custom_price: dict[str, float] = {}
-        self.custom_demand: dict[str, float] = {}
         self.custom_stock: dict[str, float] = {}
         self.slot_orders: dict[str, float] = {}
+        self.signals: dict[str, DemandSignal] = {}
+        self.last_wanted: float | None = None  # residual demand at its price last quarter
+        self.growth = 0.0
+        self.last_price = self.price / p.effective_perf
         self.last_output = max(p.sales_h100e, 1.0)
+        self.cost_of_sales = 0.0
+        self.revenue_now = 0.0
+        self.parts_now = 0.0
 
-    # -- decisions -------------------------------------------------------------------------------
-    def decide(self, obs: Observation) -> list[Order]:
-        p: ChipDesignerParams = self.params
-        orders: list[Order] = []
-        floor = self.unit_cost(obs)
-        growth = min(0.25, max(-0.5, self.demand_seen / max(self.demand_prev, 1.0) - 1.0))
-        # prices are per H100e of performance: each new generation delivers it for less, so list
-        # and contract prices drift down with the cost trend before responding to demand
-        drift = self.model.tech.cost_factor(obs.quarter) / self.model.tech.cost_factor(
-            max(obs.quarter - 1, 0))
-        self.price *= drift
-        self.custom_price = {name: price * drift for name, price in self.custom_price.items()}
-        if p.merchant:
-            offered = self.inventory + self.slot_orders.get("", 0.0)
-            excess = (self.demand_seen - offered) / max(offered, 1.0) if offered else 0.0
-            self.price = self.strategy.adjust_price(self.price, excess, p.price_speed, floor)
-            want = max(0.0, self.demand_seen * (1.0 + growth) * (1.0 + p.production_buffer)
-                       - self.inventory)
-            cap = self.last_output * (1.0 + p.max_output_growth) ** 0.25
-            self.slot_orders[""] = min(want, cap)
-        for program in obs.programs_of_partner(self.firm_id):
-            name = program.name
-            price = self.custom_price.setdefault(name, p.custom_price_usd)
-            demand = self.custom_demand.get(name, 0.0)
-            stock = self.custom_stock.get(name, 0.0)
-            offered = stock + self.slot_orders.get(name, 0.0)
-            if offered > 0:
-                excess = (demand - offered) / offered
-                self.custom_price[name] = self.strategy.adjust_price(price, excess,
-                                                                     p.price_speed, floor)
-            self.slot_orders[name] = max(0.0, demand * 1.1 - stock)
-        total_slots = sum(self.slot_orders.values())
-        if total_slots > 0:
-            # slots are worth paying for up to the chip's price net of the other parts
-            orders.append(Order(Market.FOUNDRY, Side.BID, self.firm_id,
-                                max(self.price, p.custom_price_usd), total_slots, tag="inventory"))
-        return orders
+    def parts_cost(self, quarter: int) -> float:
+        return self.params.component_cost_usd * self.tech.cost_factor(quarter)
 
     def unit_cost(self, obs: Observation) -> float:
-        p: ChipDesignerParams = self.params
-        return obs.foundry_price + p.component_cost_usd * self.model.tech.cost_factor(obs.quarter)
+        """Marginal cost of one more H100e of silicon: a slot plus the parts."""
+        return obs.foundry_price + self.parts_cost(obs.quarter)
 
-    def asks(self, obs: Observation) -> list[Order]:
-        """Step 3: what it offers once this quarter's slots are delivered."""
+    # -- decisions -------------------------------------------------------------------------------
+    def decide(self, obs: Observation) -> Intents:
         p: ChipDesignerParams = self.params
-        out = []
-        if p.merchant and self.inventory > 0:
-            out.append(Order(Market.CHIPS, Side.ASK, self.firm_id,
-                             self.price / p.effective_perf, self.inventory * p.effective_perf,
-                             factor=p.effective_perf))
-        for name, stock in self.custom_stock.items():
-            if stock > 0:
-                out.append(Order(Market.CUSTOM, Side.ASK, self.firm_id, self.custom_price[name],
-                                 stock, book=name))
+        cost = self.unit_cost(obs)
+        self.slot_orders = {}
+        if p.merchant:
+            self._plan_merchant(obs, cost)
+        for program in obs.programs_of_partner(self.firm_id):
+            self._plan_program(program.name, cost)
+        self.custom_price = {name: price for name, price in self.custom_price.items()
+                             if name in {pr.name for pr in obs.programs_of_partner(self.firm_id)}}
+        out = Intents()
+        total = math.fsum(self.slot_orders.values())
+        if total > 0:
+            out.orders += self._slot_bids(obs, total)
         return out
 
-    # -- fills -----------------------------------------------------------------------------------
-    def on_slots(self, qty: float, price: float, obs: Observation) -> None:
-        """Foundry delivered ``qty`` slots: build chips, pay for the other parts, stock them."""
+    def _plan_merchant(self, obs: Observation, cost: float) -> None:
         p: ChipDesignerParams = self.params
-        parts = qty * p.component_cost_usd * self.model.tech.cost_factor(obs.quarter)
-        self.model.settle(self, "world:suppliers", parts, "components", payer_line=None)
-        wanted = sum(self.slot_orders.values())
-        self.last_output = max(self.last_output * 0.5, self.slot_orders.get("", 0.0)
-                               * qty / max(wanted, 1e-12))
+        perf = p.effective_perf
+        signal = self.signals.get("")
+        ask = self.price / perf
+        offered = (self.inventory + self.last_output) * perf
+        ask = self.strategy.reprice(ask, cost / perf, signal, offered, floor=cost / perf)
+        self.price = ask * perf
+        wanted = demand_at(signal, ask, p.sales_h100e * perf) / perf
+        want = max(0.0, wanted * (1.0 + self.growth) * (1.0 + p.production_buffer)
+                   - self.inventory)
+        cap = self.last_output * (1.0 + p.max_output_growth) ** 0.25
+        self.slot_orders[""] = min(want, cap)
+
+    def _plan_program(self, name: str, cost: float) -> None:
+        signal = self.signals.get(name)
+        price = self.custom_price.get(name, self.params.custom_price_usd)
+        stock = self.custom_stock.get(name, 0.0)
+        price = self.strategy.reprice(price, cost, signal, stock + self.slot_orders.get(name, 0),
+                                      floor=cost)
+        self.custom_price[name] = price
+        wanted = demand_at(signal, price, 0.0)
+        self.slot_orders[name] = max(0.0, wanted * 1.1 - stock)
+
+    def _slot_bids(self, obs: Observation, total: float) -> list[Order]:
+        """Derived demand for slots: at slot price ``s`` the chips it would sell at the price
+        that cost implies (its Lerner price), no bid above what a chip fetches less its parts."""
+        parts = self.parts_cost(obs.quarter)
+        eps = local_elasticity(self.signals.get(""), lo=1.05)
+        base_cost = obs.foundry_price + parts
+        top = max(self.price, max(self.custom_price.values(), default=0.0)) - parts
+
+        def quantity(slot_price: float) -> float:
+            return total * ((slot_price + parts) / base_cost) ** -eps
+
+        return curve_orders(Market.FOUNDRY, self.firm_id, quantity, obs.foundry_price,
+                            "inventory", cap=max(top, 0.0))
+
+    def asks(self, market: Market, obs: Observation) -> list[Order]:
+        p: ChipDesignerParams = self.params
+        if market is Market.CHIPS and p.merchant and self.inventory > 0:
+            return [Order(Market.CHIPS, Side.ASK, self.firm_id, self.price / p.effective_perf,
+                          self.inventory * p.effective_perf, factor=p.effective_perf)]
+        if market is Market.CUSTOM:
+            return [Order(Market.CUSTOM, Side.ASK, self.firm_id, self.custom_price[name], stock,
+                          book=name)
+                    for name, stock in sorted(self.custom_stock.items())
+                    if stock > 0 and name in self.custom_price]
+        return []
+
+    # -- results ---------------------------------------------------------------------------------
+    def receive(self, fills: list[Fill], obs: Observation) -> None:
+        slots = [f for f in fills if f.market is Market.FOUNDRY]
+        if slots:
+            self._build(math.fsum(f.qty for f in slots), math.fsum(f.amount for f in slots), obs)
+        for fill in fills:
+            match fill.market:
+                case Market.CHIPS | Market.CUSTOM:
+                    physical = fill.qty / fill.factor if fill.market is Market.CHIPS else fill.qty
+                    self._sell(physical, fill.book)
+                    self.revenue_now += fill.amount
+
+    def _build(self, qty: float, paid: float, obs: Observation) -> None:
+        """``qty`` slots delivered for ``paid``: build chips, owe the parts, stock them at
+        cost."""
+        parts = qty * self.parts_cost(obs.quarter)
+        self.parts_now += parts
+        wanted = math.fsum(self.slot_orders.values())
+        self.last_output = max(self.last_output * 0.5,
+                               self.slot_orders.get("", 0.0) * qty / max(wanted, 1e-12))
         for name, want in self.slot_orders.items():
             share = qty * want / wanted if wanted > 0 else 0.0
             if name == "":
                 self.inventory += share
             else:
                 self.custom_stock[name] = self.custom_stock.get(name, 0.0) + share
-        self.inventory_value += qty * price + parts
+        self.inventory_value += paid + parts
 
-    def stock_units(self) -> float:
-        return self.inventory + sum(self.custom_stock.values())
+    def _stock_units(self) -> float:
+        return self.inventory + math.fsum(self.custom_stock.values())
 
-    def on_chip_sale(self, qty_h100e: float, revenue: float, book: str) -> float:
-        """Sold ``qty_h100e`` chips; return their cost (average cost of the stock)."""
-        units = self.stock_units()
-        avg = self.inventory_value / units if units > 0 else 0.0
-        cost = avg * qty_h100e
+    def _sell(self, units: float, book: str) -> None:
+        """Take ``units`` from stock; its average cost is the cost of the goods sold."""
+        stock = self._stock_units()
+        cost = self.inventory_value / stock * units if stock > 0 else 0.0
         self.inventory_value -= cost
+        self.cost_of_sales += cost
         if book:
-            self.custom_stock[book] -= qty_h100e
+            self.custom_stock[book] = max(0.0, self.custom_stock.get(book, 0.0) - units)
         else:
-            self.inventory -= qty_h100e
-        return cost
+            self.inventory = max(0.0, self.inventory - units)
 
-    def on_demand(self, book: str, wanted_h100e: float) -> None:
-        if book:
-            self.custom_demand[book] = wanted_h100e
-        else:
-            self.demand_prev, self.demand_seen = self.demand_seen, wanted_h100e
-
-    def end_quarter(self, obs: Observation) -> None:
+    def learn(self, signals: list[DemandSignal], obs: Observation) -> None:
         p: ChipDesignerParams = self.params
-        rnd = max(p.rnd_usd, p.rnd_share_of_revenue * self.books.revenue)
-        self.model.settle(self, "world:labour", rnd, "rnd", payer_line="rnd")
-        self.model.settle(self, "world:labour", p.sga_usd, "sga", payer_line="sga")
-        # inventory older than a year is obsolete: written off
-        if self.inventory > 0.5 * self.demand_seen and self.inventory > 0:
-            scrap = 0.25 * self.inventory
-            value = self.on_chip_sale(scrap, 0.0, "")
-            self.books.add("cost_of_revenue", value)
+        self.signals = {s.book: s for s in signals if s.market in (Market.CHIPS, Market.CUSTOM)}
+        merchant = self.signals.get("")
+        if merchant is not None:
+            wanted = merchant.wanted / p.effective_perf
+            if self.last_wanted is not None:
+                # growth of demand at a given price: last quarter's moved to this one's price
+                eps = local_elasticity(merchant)
+                before = self.last_wanted * (merchant.price / self.last_price) ** -eps
+                self.growth = min(0.25, max(-0.5, 0.5 * self.growth
+                                            + 0.5 * (wanted / max(before, 1.0) - 1.0)))
+            self.last_wanted, self.last_price = wanted, merchant.price
+
+    def close(self, obs: Observation) -> Intents:
+        p: ChipDesignerParams = self.params
+        out = Intents()
+        out.pay("world:suppliers", self.parts_now, "components", None)  # into inventory
+        # stock beyond half a quarter's demand is obsolescent: a quarter of it is written off
+        if self.inventory > 0.5 * (self.last_wanted or 0.0) and self.inventory > 0:
+            self._sell(0.25 * self.inventory, "")
+        out.accrue("cost_of_revenue", self.cost_of_sales)
+        rnd = max(p.rnd_usd, p.rnd_share_of_revenue * self.revenue_now)
+        out.pay("world:labour", rnd, "rnd", "rnd")
+        out.pay("world:labour", p.sga_usd, "sga", "sga")
+        self.cost_of_sales = self.revenue_now = self.parts_now = 0.0
+        return out
+
+    def on_default(self) -> float:
+        super().on_default()
+        self.inventory = self.inventory_value = 0.0
+        self.custom_stock.clear()
+        return 0.0

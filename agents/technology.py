@@ -17,7 +17,7 @@ from agents.base import param
 
 @dataclass(frozen=True, slots=True)
 class Technology:
-    hours_per_quarter: float = param(2190.0, 1.0, 2200.0, "hours in a quarter")
+    hours_per_quarter: float = param(2190.0, 2000.0, 2200.0, "hours in a quarter")
     chip_cost_decline: float = param(
         0.30, 0.0, 0.9, "yearly fall in the cost of building one H100e of accelerator")
     energy_efficiency_gain: float = param(
@@ -29,9 +29,9 @@ class Technology:
     training_efficiency_gain: float = param(
         2.0, 1.0, 20.0, "yearly multiple of effective training compute per H100e-hour")
     quality_per_decade: float = param(
-        10.0, 0.1, 100.0, "quality points per tenfold effective training compute")
+        10.0, 0.1, 15.0, "quality points per tenfold effective training compute")
     quality_doubling: float = param(
-        5.0, 0.1, 100.0, "quality points that double what a buyer pays per token")
+        5.0, 1.0, 100.0, "quality points that double what a buyer pays per token")
     reference_quality: float = param(
         90.0, 0.0, 300.0, "quality whose tokens are worth one quality-adjusted token")
     knowledge_diffusion: float = param(

@@ -37,7 +37,7 @@ class Markets:
 @dataclass(frozen=True, slots=True)
 class Demand:
     multiplier: float = field(default=1.0, metadata={
-        "lo": 0.0, "hi": 10.0, "doc": "scales every segment's growth rates (demand growth)"})
+        "lo": 0.0, "hi": 5.0, "doc": "scales every segment's growth rates (demand growth)"})
     seat_quality_elasticity: float = field(default=0.5, metadata={
         "lo": 0.0, "hi": 5.0, "doc": "how seat value scales with the token value of a model"})
     growth_half_life_years: float = field(default=3.0, metadata={
@@ -111,7 +111,7 @@ class FirmSpec:
     role: str = field(default="", metadata={
         "doc": "what the firm does (a role of agents.registry)"})
     name: str = field(default="", metadata={"doc": "display name; empty for its id"})
-    strategy: str = field(default="tatonnement", metadata={
+    strategy: str = field(default="profit_seeking", metadata={
         "doc": "pricing strategy (a name of agents.strategies)"})
     parent: str = field(default="", metadata={"doc": "group it belongs to; empty for none"})
     params: Any = field(default=None, metadata={"derived": True})

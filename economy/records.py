@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from agents.apps import App
-from agents.base import Order
+from agents.base import Books, Order
 from agents.compute import Cloud
 from agents.labs import Lab
 from agents.supply import ChipDesigner, Foundry
@@ -68,8 +68,6 @@ class Recorder:
         self.event_rows: list[tuple] = []
         self.order_rows: list[tuple] = []
         self.keep_orders = keep_orders
-        self.seats_last: dict[str, float] = {}
-        self.seats_now: dict[str, float] = {}
 
     def period(self, quarter: int) -> str:
         return period_of(self.economy.config.start, quarter)
@@ -77,14 +75,13 @@ class Recorder:
     def event(self, quarter: int, firm: str, kind: str, text: str) -> None:
         self.event_rows.append((quarter, self.period(quarter), firm, kind, text))
 
-    def market(self, quarter: int, market: Market, book: str, res: Clearing,
-               bids: list[Order], asks: list[Order], bid_qty=None, ask_qty=None) -> None:
+    def market(self, market: Market, book: str, res: Clearing, bids: list[Order],
+               asks: list[Order], bid_qty: list[float], ask_qty: list[float]) -> None:
         """One book's row (and its orders with ``keep_orders``); ``bid_qty``/``ask_qty`` are
-        the quantities the book cleared when they differ from the orders' (sub-books)."""
-        bid_qty = [b.qty for b in bids] if bid_qty is None else bid_qty
-        ask_qty = [a.qty for a in asks] if ask_qty is None else ask_qty
-        demand = res.demand_at_price if not math.isnan(res.price) else float(sum(bid_qty))
-        supply = res.supply_at_price if not math.isnan(res.price) else float(sum(ask_qty))
+        the quantities the book cleared (they differ from the orders' in sub-books)."""
+        quarter = self.economy.quarter
+        demand = res.demand_at_price if not math.isnan(res.price) else math.fsum(bid_qty)
+        supply = res.supply_at_price if not math.isnan(res.price) else math.fsum(ask_qty)
         self.market_rows.append((
             quarter, self.period(quarter), market.value, book, RULE[market], res.price,
             res.volume, demand, supply, max(0.0, demand - res.volume), UNIT[market],
@@ -97,21 +94,24 @@ class Recorder:
                                             order.price, float(q), float(fill), order.tag))
 
     def market_total(self, quarter: int, market: Market, book: str, price: float,
-                     volume: float, demand: float, supply: float, bids: int,
-                     asks: int) -> None:
-        """A row summing the sub-books of one market (its price is the volume-weighted one)."""
+                     volume: float, bids: list[Order], asks: list[Order]) -> None:
+        """A row summing the sub-books of one market: the volume-weighted price, the volume,
+        what was bid at or above that price and offered at or below it."""
+        traded = not math.isnan(price)
+        demand = math.fsum(b.qty for b in bids if not traded or b.price >= price)
+        supply = math.fsum(a.qty for a in asks if not traded or a.price <= price)
         self.market_rows.append((
             quarter, self.period(quarter), market.value, book, "total", price, volume, demand,
-            supply, max(0.0, demand - volume), UNIT[market], bids, asks))
+            supply, max(0.0, demand - volume), UNIT[market], len(bids), len(asks)))
 
-    def record(self, obs: Observation) -> None:
+    def record(self, obs: Observation, books: dict[str, Books]) -> None:
         econ = self.economy
         tech = econ.tech
         for firm in econ.firms.values():
-            gone = firm.defaulted and getattr(firm, "default_quarter", -1) != obs.quarter
+            gone = firm.defaulted and firm.default_quarter != obs.quarter
             if gone or firm.layer not in PRODUCING_LAYERS:
                 continue
-            b = firm.close_books()
+            b = books[firm.firm_id]
             capacity = math.nan
             price = math.nan
             quality = math.nan
@@ -126,7 +126,7 @@ class Recorder:
                     price = firm.price
                 case Lab():
                     quality = firm.serving_quality(obs)
-                    price = firm.token_ask * tech.token_value(quality)
+                    price = (firm.token_ask or math.nan) * tech.token_value(quality)
                     if firm.own is not None:
                         capacity = firm.own.installed(obs.quarter)
                 case App():
@@ -143,8 +143,6 @@ class Recorder:
                 firm.defaulted))
             if isinstance(firm, Lab):
                 self._model_row(firm, obs)
-        self.seats_last = self.seats_now
-        self.seats_now = {}
 
     def _model_row(self, lab, obs: Observation) -> None:
         tech = self.economy.tech

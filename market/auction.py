@@ -17,10 +17,16 @@ Two pricing rules:
     sellers' end, 1 = the buyers' end).
 
 ``"posted"``
-    Posted prices with rationing (the "posted offer" institution of experimental economics, Plott
-    & Smith 1978). Each ask is a seller's list price and trades at that price. Sellers are visited
-    from the cheapest ask up; every bid still wanting and priced at or above the ask is served, and
-    when they want more than the ask offers, each is rationed in proportion to what it still wants.
+    Posted prices with efficient rationing (the "posted offer" institution of experimental
+    economics, Plott & Smith 1978). Each ask is a seller's list price and trades at that price.
+    Sellers are visited from the cheapest ask up; the bids still wanting and priced at or above
+    the ask are served highest first, so when the ask cannot serve them all, those who value the
+    good most get it (ties share pro rata to what they still want).
+
+``"posted_proportional"``
+    The same, but an oversubscribed ask rations every eligible bid in proportion to what it still
+    wants, whatever its price (proportional rationing: buyers who value the good least get a share,
+    so some gains from trade are lost).
 
 Ties are resolved by order index (earlier orders first) so that the result never depends on the
 sort algorithm. Quantities are floats (chips, hours, tokens and seats are all divisible here).
@@ -35,8 +41,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-Rule = Literal["uniform", "posted"]
-RULES: tuple[str, ...] = ("uniform", "posted")
+Rule = Literal["uniform", "posted", "posted_proportional"]
+RULES: tuple[str, ...] = ("uniform", "posted", "posted_proportional")
 _EPS = 1e-12
 
 
@@ -163,8 +169,9 @@ def clear(
     match rule:
         case "uniform":
             return _clear_uniform(bp, bq, ap, aq, bid_order, ask_order, k, demand, supply)
-        case "posted":
-            return _clear_posted(bp, bq, ap, aq, bid_order, ask_order, demand, supply)
+        case "posted" | "posted_proportional":
+            return _clear_posted(bp, bq, ap, aq, bid_order, ask_order, demand, supply,
+                                 priority=rule == "posted")
         case _:
             raise ValueError(f"unknown rule {rule!r}; allowed: {', '.join(RULES)}")
 
@@ -213,7 +220,7 @@ def _clear_uniform(bp, bq, ap, aq, bid_order, ask_order, k, demand, supply) -> C
                    "uniform")
 
 
-def _clear_posted(bp, bq, ap, aq, bid_order, ask_order, demand, supply) -> Clearing:
+def _clear_posted(bp, bq, ap, aq, bid_order, ask_order, demand, supply, priority) -> Clearing:
     bid_fill = np.zeros_like(bq)
     ask_fill = np.zeros_like(aq)
     remaining = bq.copy()
@@ -225,26 +232,41 @@ def _clear_posted(bp, bq, ap, aq, bid_order, ask_order, demand, supply) -> Clear
         if aq[j] <= 0:
             continue
         eligible = bid_order[(bp[bid_order] >= ap[j]) & (remaining[bid_order] > 0)]
-        wanted = math.fsum(remaining[eligible].tolist())
-        if wanted <= 0:
-            continue
-        share = min(1.0, aq[j] / wanted)
-        for i in eligible:
-            q = remaining[i] * share
-            if q <= 0:
+        # priority: groups of equal bid price, highest first; proportional: one group of all
+        groups = _price_groups(eligible, bp) if priority else [eligible]
+        left = float(aq[j])
+        for group in groups:
+            if left <= 0:
+                break
+            wanted = math.fsum(remaining[group].tolist())
+            if wanted <= 0:
                 continue
-            remaining[i] -= q
-            bid_fill[i] += q
-            ask_fill[j] += q
-            trades_b.append(int(i))
-            trades_a.append(int(j))
-            trades_q.append(q)
-            trades_p.append(float(ap[j]))
+            share = min(1.0, left / wanted)
+            for i in group:
+                q = remaining[i] * share
+                if q <= 0:
+                    continue
+                remaining[i] -= q
+                bid_fill[i] += q
+                ask_fill[j] += q
+                left -= q
+                trades_b.append(int(i))
+                trades_a.append(int(j))
+                trades_q.append(q)
+                trades_p.append(float(ap[j]))
     volume = math.fsum(trades_q)
     price = (math.fsum(q * p for q, p in zip(trades_q, trades_p, strict=True)) / volume
              if volume > 0 else np.nan)
     return _result(price, bid_fill, ask_fill, trades_b, trades_a, trades_q, trades_p, demand,
-                   supply, "posted")
+                   supply, "posted" if priority else "posted_proportional")
+
+
+def _price_groups(indices: NDArray, price: NDArray) -> list[NDArray]:
+    """``indices`` (already sorted by price, highest first) split into runs of equal price."""
+    if indices.size == 0:
+        return []
+    breaks = np.flatnonzero(price[indices][1:] != price[indices][:-1]) + 1
+    return np.split(indices, breaks)
 
 
 def _result(price, bid_fill, ask_fill, tb, ta, tq, tp, demand, supply, rule) -> Clearing:

@@ -1,9 +1,9 @@
 """Contract tests every registered pricing strategy must pass.
 
 Each test is parametrised over :func:`agents.strategies.strategy_names`, so a newly registered
-strategy is checked automatically. Expected directions are written as data tables; the
-properties (hypothesis) then check the same rules over the ranges the firms actually use:
-price speeds in [0, 1], ask speeds in [0, 2], markups in [1, 20] moved by steps in [-1, 1].
+strategy is checked automatically. A strategy moves a seller's price from its own residual
+demand (a :class:`DemandSignal`); the expected directions are written as data, and hypothesis
+checks the rules over wide ranges of prices, costs and elasticities.
 """
 
 from __future__ import annotations
@@ -15,152 +15,132 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.strategies import Strategy, make_strategy, strategy_names
+from agents.protocol import DemandSignal
+from agents.strategies import (
+    DEFAULT_STRATEGY,
+    Strategy,
+    elasticity,
+    lerner_price,
+    make_strategy,
+    strategy_names,
+)
+from market.catalogue import Market
 
 NAMES = strategy_names()
 SETTINGS = settings(max_examples=150, deadline=None)
+STEP = 0.02
 
-# the relation of the new value to the old one (or to the floor / the markup bounds)
-UP, DOWN, SAME, FLOOR, CAP = "up", "down", "same", "floor", "cap"
-MARKUP_MIN, MARKUP_MAX = 1.0, 20.0
 
-# (price, excess demand, speed, floor, expected)
-PRICE_TABLE = [
-    (100.0, 0.2, 0.5, 50.0, UP),
-    (100.0, 1e-6, 0.5, 50.0, UP),       # a little excess demand still lifts the price
-    (100.0, 3.0, 0.5, 50.0, UP),        # a lot: the step is capped, the direction is not
-    (100.0, 0.2, 0.5, 100.0, UP),       # at the floor, excess demand lifts
-    (100.0, -0.2, 0.5, 50.0, DOWN),
-    (100.0, -1.0, 0.5, 50.0, DOWN),     # nobody wanted any
-    (100.0, 0.0, 0.5, 50.0, SAME),      # no excess demand: unchanged
-    (100.0, 0.2, 0.0, 50.0, SAME),      # zero speed: unchanged
-    (100.0, -0.2, 0.0, 50.0, SAME),
-    (100.0, -0.5, 1.0, 90.0, FLOOR),    # the cut would go below the floor
-    (100.0, -0.2, 0.5, 100.0, FLOOR),   # at the floor: cannot be cut
-    (100.0, 0.0, 0.5, 120.0, FLOOR),    # floor above the price: the price is lifted to it
-    (100.0, -0.2, 0.5, 120.0, FLOOR),
-]
-# (ask, utilisation, target, speed, floor, expected)
-ASK_TABLE = [
-    (2.0, 1.0, 0.85, 0.3, 0.5, UP),     # sold out
-    (2.0, 0.9, 0.85, 0.3, 0.5, UP),     # above target
-    (2.0, 0.95, 0.85, 2.0, 0.5, UP),    # fastest speed
-    (2.0, 0.5, 0.85, 0.3, 0.5, DOWN),   # below target
-    (2.0, 0.0, 0.85, 0.3, 0.5, DOWN),   # idle
-    (2.0, 0.85, 0.85, 0.3, 0.5, SAME),  # on target
-    (2.0, 1.0, 0.85, 0.0, 0.5, SAME),   # zero speed
-    (2.0, 0.0, 0.85, 2.0, 1.9, FLOOR),  # the cut would go below the floor (cash cost)
-    (2.0, 0.85, 0.85, 0.3, 3.0, FLOOR),  # floor above the ask: lifted to it
-]
-# (markup, step, expected)
-MARKUP_TABLE = [
-    (2.0, 0.08, UP),                    # sold out
-    (2.0, -0.08, DOWN),                 # unsold
-    (2.0, 0.0, SAME),
-    (1.5, 1.0, UP),
-    (19.9, 1.0, CAP),                   # capped at 20
-    (20.0, 0.08, CAP),
-    (1.05, -1.0, FLOOR),                # never below 1 (never sells below cost)
-    (1.0, -0.08, FLOOR),
+def isoelastic(price: float, eps: float, scale: float = 1000.0, sold: float | None = None,
+               offered: float = 1e12) -> DemandSignal:
+    """The signal of a seller facing Q(p) = scale·p^−ε."""
+    def q(p: float) -> float:
+        return scale * p ** -eps
+    wanted = q(price)
+    return DemandSignal(Market.COMPUTE, "", price, offered, wanted if sold is None else sold,
+                        wanted, q(price * (1 - STEP)), q(price * (1 + STEP)), STEP, price)
+
+
+def flat(price: float, wanted: float, below: float, above: float) -> DemandSignal:
+    return DemandSignal(Market.COMPUTE, "", price, 1e12, min(wanted, 1e12), wanted, below, above,
+                        STEP, price)
+
+
+# (price, unit cost, signal, capacity, expected): the relation of the new price to the old
+UP, DOWN, SAME = "up", "down", "same"
+TABLE = [
+    (10.0, 1.0, isoelastic(10.0, 2.0), None, DOWN),      # optimum 2: far above it
+    (1.2, 1.0, isoelastic(1.2, 2.0), None, UP),          # below the optimum
+    (2.0, 1.0, isoelastic(2.0, 2.0), None, SAME),        # at the optimum (ε/(ε−1) = 2)
+    (4.0, 1.0, isoelastic(4.0, 1.25), None, UP),          # ε = 1.25: optimum 5
+    (3.0, 1.0, isoelastic(3.0, 0.5), None, UP),          # inelastic: raise
+    (3.0, 1.0, flat(3.0, 100.0, 100.0, 100.0), None, UP),  # no response at all: raise
+    (3.0, 1.0, flat(3.0, 0.0, 0.0, 0.0), None, DOWN),    # nobody wants any near it: cut
+    (3.0, 1.0, flat(3.0, 100.0, 100.0, 0.0), None, DOWN),  # a rival takes all above: → cost
+    (2.0, 1.0, isoelastic(2.0, 2.0), 100.0, UP),         # at the optimum but capacity binds
 ]
 
 
-def check(expected: str, old: float, new: float, floor: float) -> None:
-    assert math.isfinite(new), new
-    match expected:
-        case "up":
-            assert new > old
-        case "down":
-            assert new < old
-        case "same":
-            assert new == old
-        case "floor":
-            assert new == floor
-        case "cap":
-            assert new == MARKUP_MAX
-        case _:
-            raise AssertionError(f"unknown expectation {expected!r}")
+def relation(old: float, new: float) -> str:
+    if math.isclose(new, old, rel_tol=1e-6):
+        return SAME
+    return UP if new > old else DOWN
 
 
-# --- the registry ---------------------------------------------------------------------------------
-
-
-def test_registry_is_not_empty_and_names_its_strategies() -> None:
-    assert NAMES, "no strategies registered"
-    assert sorted(set(NAMES)) == NAMES
-    assert "tatonnement" in NAMES  # the default named by scenarios
+def test_registry_names_its_strategies_and_the_default() -> None:
+    assert NAMES and sorted(set(NAMES)) == NAMES
+    assert DEFAULT_STRATEGY in NAMES
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_make_strategy_returns_a_fresh_instance_of_that_name(name: str) -> None:
     a, b = make_strategy(name), make_strategy(name)
-    assert isinstance(a, Strategy)
-    assert a.name == name
-    assert a is not b
-    assert type(a) is type(b)
+    assert isinstance(a, Strategy) and a.name == name
+    assert a is not b and type(a) is type(b)
 
 
 def test_unknown_strategy_names_the_allowed_ones() -> None:
-    with pytest.raises(KeyError, match=r"allowed:.*tatonnement"):
+    with pytest.raises(KeyError, match=rf"allowed:.*{DEFAULT_STRATEGY}"):
         make_strategy("no-such-strategy")
 
 
-# --- expected directions (tables) -----------------------------------------------------------------
+def test_elasticity_and_lerner_price() -> None:
+    assert elasticity(isoelastic(3.0, 2.5)) == pytest.approx(2.5, rel=1e-9)
+    assert math.isinf(elasticity(flat(1.0, 5.0, 5.0, 0.0)))
+    assert math.isnan(elasticity(flat(1.0, 0.0, 0.0, 0.0)))
+    assert lerner_price(1.0, 2.0) == 2.0
+    assert lerner_price(1.0, math.inf) == 1.0
 
 
 @pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize(("price", "excess", "speed", "floor", "expected"), PRICE_TABLE)
-def test_price_direction_table(name, price, excess, speed, floor, expected) -> None:
-    new = make_strategy(name).adjust_price(price, excess, speed, floor)
-    check(expected, price, new, floor)
-    assert new >= floor
+@pytest.mark.parametrize(("price", "cost", "signal", "capacity", "expected"), TABLE)
+def test_direction_table(name, price, cost, signal, capacity, expected) -> None:
+    new = make_strategy(name).reprice(price, cost, signal, capacity, floor=cost)
+    assert relation(price, new) == expected, (price, new)
+    assert new >= cost
 
 
 @pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize(("ask", "util", "target", "speed", "floor", "expected"), ASK_TABLE)
-def test_ask_direction_table(name, ask, util, target, speed, floor, expected) -> None:
-    new = make_strategy(name).adjust_ask(ask, util, target, speed, floor)
-    check(expected, ask, new, floor)
-    assert new >= floor
+def test_without_a_signal_the_price_stands(name: str) -> None:
+    s = make_strategy(name)
+    assert s.reprice(3.0, 1.0, None) == 3.0
+    assert s.reprice(0.5, 1.0, None, floor=1.0) == 1.0
 
 
 @pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize(("markup", "step", "expected"), MARKUP_TABLE)
-def test_markup_direction_table(name, markup, step, expected) -> None:
-    new = make_strategy(name).adjust_markup(markup, step)
-    check(expected, markup, new, MARKUP_MIN)
-    assert MARKUP_MIN <= new <= MARKUP_MAX
+@pytest.mark.parametrize("eps", [1.5, 2.0, 4.0])
+@pytest.mark.parametrize("start", [0.5, 2.0])
+def test_converges_to_the_lerner_price_on_constant_elasticity(name, eps, start) -> None:
+    s, cost = make_strategy(name), 1.0
+    optimum = lerner_price(cost, eps)
+    price = start * optimum
+    for _ in range(120):
+        price = s.reprice(price, cost, isoelastic(price, eps), floor=cost)
+    assert price == pytest.approx(optimum, rel=0.02)
 
 
-# --- properties -----------------------------------------------------------------------------------
-
-POSITIVE = st.floats(1e-3, 1e7, allow_nan=False, allow_infinity=False)
-FLOOR_ = st.one_of(st.just(0.0), st.floats(0.0, 1e7, allow_nan=False, allow_infinity=False))
-EXCESS = st.one_of(st.just(0.0), st.floats(-1.0, 50.0, allow_nan=False))
-PRICE_SPEED = st.one_of(st.just(0.0), st.floats(0.0, 1.0))
-ASK_SPEED = st.one_of(st.just(0.0), st.floats(0.0, 2.0))
-UTIL = st.floats(0.0, 1.2)
-TARGET = st.floats(0.1, 1.0)
-MARKUP = st.floats(MARKUP_MIN, MARKUP_MAX)
-STEP = st.one_of(st.just(0.0), st.floats(-1.0, 1.0))
-
-PRICE_CALL = st.tuples(st.just("adjust_price"), POSITIVE, EXCESS, PRICE_SPEED, FLOOR_)
-ASK_CALL = st.tuples(st.just("adjust_ask"), POSITIVE, UTIL, TARGET, ASK_SPEED, FLOOR_)
-MARKUP_CALL = st.tuples(st.just("adjust_markup"), MARKUP, STEP)
-CALL = st.one_of(PRICE_CALL, ASK_CALL, MARKUP_CALL)
+PRICE = st.floats(1e-3, 1e6)
+COST = st.floats(0.0, 1e5)
+EPS = st.floats(0.05, 30.0)
+CALL = st.tuples(PRICE, COST, EPS, st.one_of(st.none(), st.floats(1.0, 1e9)))
 
 
-def call(strategy: Strategy, c: tuple) -> float:
-    return getattr(strategy, c[0])(*c[1:])
+def call(s: Strategy, c: tuple) -> float:
+    price, cost, eps, capacity = c
+    return s.reprice(price, cost, isoelastic(price, eps), capacity, floor=cost)
 
 
 @pytest.mark.parametrize("name", NAMES)
 @SETTINGS
 @given(c=CALL)
-def test_deterministic(name: str, c: tuple) -> None:
-    a, b = call(make_strategy(name), c), call(make_strategy(name), c)
-    assert isinstance(a, float)
-    assert a == b or (math.isnan(a) and math.isnan(b))
+def test_deterministic_finite_above_the_floor_and_bounded(name: str, c: tuple) -> None:
+    s = make_strategy(name)
+    a, b = call(s, c), call(make_strategy(name), c)
+    price, cost = c[0], c[1]
+    assert a == b and math.isfinite(a)
+    assert a >= cost
+    if price >= cost:  # one quarter moves it by at most max_step
+        assert price * (1 - s.max_step) * (1 - 1e-12) <= a <= price * (1 + s.max_step) * (1 + 1e-12)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -177,50 +157,10 @@ def test_a_reused_instance_behaves_like_a_fresh_one(name: str, calls: list[tuple
 
 @pytest.mark.parametrize("name", NAMES)
 @SETTINGS
-@given(price=POSITIVE, excess=EXCESS, speed=PRICE_SPEED, floor=FLOOR_)
-def test_price_never_below_floor_and_moves_with_excess_demand(name, price, excess, speed, floor):
+@given(price=st.floats(0.1, 1e4), cost=st.floats(0.01, 10.0), eps=st.floats(1.05, 20.0))
+def test_moves_toward_the_optimum_never_past_it(name, price, cost, eps) -> None:
     s = make_strategy(name)
-    new = s.adjust_price(price, excess, speed, floor)
-    assert math.isfinite(new)
-    assert new >= floor
-    if excess > 0:
-        assert new >= price
-    elif excess < 0:
-        assert new <= price or new == floor
-    else:
-        assert new == max(price, floor)
-    # weakly monotone: more excess demand never gives a lower price
-    assert s.adjust_price(price, excess + 0.1, speed, floor) >= new
-
-
-@pytest.mark.parametrize("name", NAMES)
-@SETTINGS
-@given(ask=POSITIVE, util=UTIL, target=TARGET, speed=ASK_SPEED, floor=FLOOR_)
-def test_ask_never_below_floor_and_follows_utilisation(name, ask, util, target, speed, floor):
-    s = make_strategy(name)
-    new = s.adjust_ask(ask, util, target, speed, floor)
-    assert math.isfinite(new)
-    assert new >= floor
-    if util > target:
-        assert new >= ask
-    elif util < target:
-        assert new <= ask or new == floor
-    else:
-        assert new == max(ask, floor)
-    # weakly monotone: higher utilisation never gives a lower ask
-    assert s.adjust_ask(ask, util + 0.05, target, speed, floor) >= new
-
-
-@pytest.mark.parametrize("name", NAMES)
-@SETTINGS
-@given(markup=MARKUP, step=STEP)
-def test_markup_stays_within_bounds_and_follows_step(name, markup, step):
-    s = make_strategy(name)
-    new = s.adjust_markup(markup, step)
-    assert MARKUP_MIN <= new <= MARKUP_MAX
-    if step > 0:
-        assert new >= markup
-    elif step < 0:
-        assert new <= markup
-    else:
-        assert new == markup
+    optimum = max(lerner_price(cost, eps), cost)
+    new = s.reprice(price, cost, isoelastic(price, eps), floor=cost)
+    lo, hi = sorted((price, optimum))
+    assert lo * (1 - 1e-9) <= new <= hi * (1 + 1e-9)

@@ -125,13 +125,27 @@ POSTED_CASES = [
     case("posted-pro-rata", rule="posted", bids=[(10, 6), (10, 2)], asks=[(5, 4)],
          price=5, volume=4, bid_fill=[3, 1], ask_fill=[4],
          trades=[(0, 0, 3, 5), (1, 0, 1, 5)]),
-    case("posted-pro-rata-different-bid-prices", rule="posted",
+    # priority: the 12-bid is served first and takes the whole ask
+    case("posted-highest-bid-first", rule="posted",
+         bids=[(7, 1), (12, 3)], asks=[(5, 2)],
+         price=5, volume=2, bid_fill=[0, 2], ask_fill=[2]),
+    case("posted-proportional-different-bid-prices", rule="posted_proportional",
          bids=[(7, 1), (12, 3)], asks=[(5, 2)],
          price=5, volume=2, bid_fill=[0.5, 1.5], ask_fill=[2]),
+    # a higher group is served in full before a tie group below shares what is left
+    case("posted-priority-then-ties-pro-rata", rule="posted",
+         bids=[(6, 2), (9, 1), (6, 6)], asks=[(5, 5)],
+         price=5, volume=5, bid_fill=[1, 1, 3], ask_fill=[5],
+         trades=[(1, 0, 1, 5), (0, 0, 1, 5), (2, 0, 3, 5)]),
     case("posted-undersubscribed-all-served", rule="posted", bids=[(10, 1), (8, 2)],
          asks=[(5, 10)], price=5, volume=3, bid_fill=[1, 2], ask_fill=[3]),
-    # the 4-ask is rationed over both bids (1 each); the 8-ask serves only the 10-bid
+    # priority: the 4-ask goes to the 10-bid, which the 8-ask then tops up; the 5-bid gets none
     case("posted-low-bid-not-served-by-dear-ask", rule="posted",
+         bids=[(10, 3), (5, 3)], asks=[(4, 2), (8, 10)],
+         price=16 / 3, volume=3, bid_fill=[3, 0], ask_fill=[2, 1],
+         trades=[(0, 0, 2, 4), (0, 1, 1, 8)]),
+    # proportional: the 4-ask is rationed over both bids (1 each); the 8-ask serves the 10-bid
+    case("posted-proportional-low-bid-not-served-by-dear-ask", rule="posted_proportional",
          bids=[(10, 3), (5, 3)], asks=[(4, 2), (8, 10)],
          price=6, volume=4, bid_fill=[3, 1], ask_fill=[2, 2],
          trades=[(0, 0, 1, 4), (1, 0, 1, 4), (0, 1, 2, 8)]),
@@ -292,7 +306,7 @@ ERROR_CASES = [
     pytest.param(dict(k=1.1), r"k must lie in \[0, 1\]", id="k-above-1"),
     pytest.param(dict(k=NAN), r"k must lie in \[0, 1\]", id="k-nan"),
     pytest.param(dict(k=2.0, rule="posted"), r"k must lie in \[0, 1\]", id="k-checked-for-posted"),
-    pytest.param(dict(rule="vickrey"), "unknown rule 'vickrey'; allowed: uniform, posted",
+    pytest.param(dict(rule="vickrey"), "unknown rule 'vickrey'; allowed: uniform, posted, posted_proportional",
                  id="unknown-rule"),
 ]
 
@@ -310,4 +324,4 @@ def test_unknown_rule_message_names_every_allowed_rule() -> None:
         clear([10.0], [1.0], [5.0], [1.0], rule="dutch")  # type: ignore[arg-type]
     for rule in RULES:
         assert rule in str(err.value)
-    assert set(RULES) == {"uniform", "posted"}
+    assert set(RULES) == {"uniform", "posted", "posted_proportional"}

@@ -1,0 +1,237 @@
+"""Clearing one market: orders in, trades and every seller's own residual demand out.
+
+The auctioneer (:func:`market.auction.clear`) clears each book. Around it this module
+
+* clears a **homogeneous** market (foundry slots, chips, a custom programme, compute) as one
+  book, and a **differentiated** market (API tokens, a segment's plans) by logit shares over
+  sellers, one sub-book per seller, then a spillover book for what is left;
+* tells each seller its **residual demand**: what buyers would have bought from it at its own
+  price and a step either side, its rivals' prices held as they were — never a bid only a
+  rival could serve (:class:`~agents.protocol.DemandSignal`).
+
+Residual demand is read from the book's demand curve made continuous: the cumulative quantity
+bid at or above a price, interpolated linearly in logs between the bids' prices (exact for the
+constant-elasticity curves buyers lay on a grid). On a homogeneous good it is the demand left
+once cheaper rivals have sold their capacity, equal asks sharing (efficient rationing; Levitan &
+Shubik 1972); on a differentiated good it is the seller's logit share of the demand at its price
+(Anderson, de Palma & Thisse 1992).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from agents.protocol import DemandSignal, Order
+from market.auction import Clearing, clear
+from market.catalogue import Market
+
+#: the probe step: residual demand is read at the price and at price·(1 ± STEP)
+STEP = 0.02
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    """One bilateral trade: the bid and ask orders, the quantity and the unit price."""
+
+    bid: Order
+    ask: Order
+    qty: float
+    price: float
+
+
+class DemandCurve:
+    """The cumulative quantity bid at or above a price, continuous between the bids' prices."""
+
+    def __init__(self, bids: Sequence[Order], weights: Sequence[float] | None = None) -> None:
+        qty = [b.qty * (1.0 if weights is None else w) for b, w in
+               zip(bids, weights or [1.0] * len(bids), strict=True)]
+        points: dict[float, float] = {}
+        for bid, q in zip(bids, qty, strict=True):
+            if q > 0 and bid.price > 0:
+                points[bid.price] = points.get(bid.price, 0.0) + q
+        self.prices = sorted(points, reverse=True)
+        cum, total = [], 0.0
+        for price in self.prices:
+            total += points[price]
+            cum.append(total)
+        self.cumulative = cum
+
+    @property
+    def total(self) -> float:
+        return self.cumulative[-1] if self.cumulative else 0.0
+
+    def at(self, price: float) -> float:
+        """Quantity wanted at ``price``: 0 above the highest bid, everything below the lowest."""
+        prices, cum = self.prices, self.cumulative
+        if not prices or price > prices[0]:
+            return 0.0
+        if price <= prices[-1]:
+            return cum[-1]
+        # prices[i] >= price > prices[i + 1]: interpolate log-quantity in log-price
+        lo, hi = 0, len(prices) - 1
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if prices[mid] >= price:
+                lo = mid
+            else:
+                hi = mid
+        p_hi, p_lo, q_hi, q_lo = prices[lo], prices[hi], cum[lo], cum[hi]
+        if price == p_hi:
+            return q_hi
+        w = math.log(p_hi / price) / math.log(p_hi / p_lo)
+        return math.exp((1.0 - w) * math.log(q_hi) + w * math.log(q_lo))
+
+
+def homogeneous_residual(curve: DemandCurve, asks: Sequence[Order], j: int,
+                         price: float) -> float:
+    """What seller ``j`` would sell at ``price`` if it had capacity for all of it: the demand
+    at that price less the capacity of rivals asking less, rivals asking the same sharing it."""
+    cheaper = math.fsum(a.qty for k, a in enumerate(asks) if k != j and a.price < price)
+    tied = [a.qty for k, a in enumerate(asks) if k != j and a.price == price]
+    left = max(0.0, curve.at(price) - cheaper)
+    if tied:
+        own = asks[j].qty
+        share = own / (own + math.fsum(tied)) if own > 0 else 1.0 / (1 + len(tied))
+        left *= share
+    return left
+
+
+def homogeneous_signals(market: Market, book: str, bids: Sequence[Order],
+                        asks: Sequence[Order], sold: Sequence[float],
+                        clearing_price: float) -> list[tuple[str, DemandSignal]]:
+    """Each seller's residual demand in a homogeneous book."""
+    curve = DemandCurve(bids)
+    out = []
+    for j, ask in enumerate(asks):
+        def at(p: float, j: int = j) -> float:
+            return homogeneous_residual(curve, asks, j, p)
+
+        out.append((ask.firm, _signal(market, book, ask, sold[j], at, clearing_price)))
+    return out
+
+
+def _signal(market: Market, book: str, ask: Order, sold: float, at: Callable[[float], float],
+            clearing_price: float) -> DemandSignal:
+    p = ask.price
+    return DemandSignal(market, book, p, ask.qty, sold, at(p), at(p * (1.0 - STEP)),
+                        at(p * (1.0 + STEP)), STEP, clearing_price)
+
+
+def logit_weights(appeal: Sequence[float], prices: Sequence[float],
+                  elasticity: float) -> list[float]:
+    """Buyers' logit / CES weights ``appeal · price^−x``, relative to the cheapest price so that
+    a steep elasticity underflows to 0 rather than overflowing (the shares are the same); 0 for a
+    seller asking nothing."""
+    cheapest = min((p for p in prices if p > 0), default=1.0)
+    return [a * math.pow(p / cheapest, -elasticity) if p > 0 else 0.0
+            for a, p in zip(appeal, prices, strict=True)]
+
+
+def differentiated_signals(market: Market, book: str, bids: Sequence[Order],
+                           asks: Sequence[Order], appeal: Sequence[float], sold: Sequence[float],
+                           elasticity: float, clearing_price: float
+                           ) -> list[tuple[str, DemandSignal]]:
+    """Each seller's residual demand in a differentiated market: its logit share, at its price
+    against its rivals' prices, of the demand at its price."""
+    curve = DemandCurve(bids)
+    prices = [a.price for a in asks]
+    out = []
+    for j, ask in enumerate(asks):
+        def at(p: float, j: int = j) -> float:
+            trial = list(prices)
+            trial[j] = p
+            weights = logit_weights(appeal, trial, elasticity)
+            total = math.fsum(weights)
+            share = weights[j] / total if total > 0 else 0.0
+            return share * curve.at(p)
+
+        out.append((ask.firm, _signal(market, book, ask, sold[j], at, clearing_price)))
+    return out
+
+
+class Clearer:
+    """Clears books with one rule per market and keeps each book's :class:`Clearing` (for the
+    recorder and the app)."""
+
+    def __init__(self, rules: dict[Market, str], k: float, choice_set: int,
+                 record: Callable[..., None]) -> None:
+        self.rules = rules
+        self.k = k
+        self.choice_set = choice_set
+        self.record = record
+        self.books: dict[tuple[str, str], Clearing] = {}
+
+    def book(self, market: Market, book: str, bids: Sequence[Order], asks: Sequence[Order],
+             bid_qty: Sequence[float] | None = None,
+             ask_qty: Sequence[float] | None = None) -> tuple[Clearing, list[Trade]]:
+        """Clear one book; ``bid_qty``/``ask_qty`` replace the orders' quantities (sub-books)."""
+        bq = [o.qty for o in bids] if bid_qty is None else list(bid_qty)
+        aq = [o.qty for o in asks] if ask_qty is None else list(ask_qty)
+        res = clear([o.price for o in bids], bq, [o.price for o in asks], aq,
+                    rule=self.rules[market], k=self.k)
+        self.books[(market.value, book)] = res
+        self.record(market, book, res, bids, asks, bq, aq)
+        trades = [Trade(bids[i], asks[j], float(q), float(p)) for i, j, q, p in
+                  zip(res.trade_bid, res.trade_ask, res.trade_qty, res.trade_price, strict=True)]
+        return res, trades
+
+    def homogeneous(self, market: Market, book: str, bids: Sequence[Order],
+                    asks: Sequence[Order]) -> tuple[list[Trade], list[tuple[str, DemandSignal]]]:
+        res, trades = self.book(market, book, bids, asks)
+        signals = homogeneous_signals(market, book, bids, asks, res.ask_fill.tolist(),
+                                      res.price)
+        return trades, signals
+
+    def differentiated(self, market: Market, book: str, bids: Sequence[Order],
+                       asks: Sequence[Order], appeal: Sequence[float], elasticity: float
+                       ) -> tuple[list[Trade], list[tuple[str, DemandSignal]], float, float]:
+        """Clear a market of differentiated sellers; return the trades, each seller's signal,
+        and the market's volume-weighted price and volume.
+
+        Buyers spread over sellers by shares ∝ appeal · (ask per unit of value)^−elasticity and
+        each seller's share clears against its ask in its own sub-book; buyers consider the
+        ``choice_set`` most attractive sellers (a consideration set, Hauser & Wernerfelt 1990).
+        What is left unserved (a seller sold out, or priced above some buyers) clears once more
+        in a spillover book against every seller's remaining supply.
+        """
+        trades: list[Trade] = []
+        bid_qty = np.array([b.qty for b in bids], dtype=float)
+        left_bid = bid_qty.copy()
+        left_ask = [a.qty for a in asks]
+        sold = [0.0] * len(asks)
+        live = [j for j, a in enumerate(asks) if a.qty > 0 and a.price > 0]
+        if live and bids:
+            weight = np.array(logit_weights([appeal[j] for j in live],
+                                            [asks[j].price for j in live], elasticity))
+            keep = np.sort(np.argsort(-weight, kind="stable")[:self.choice_set])
+            live = [live[i] for i in keep]
+            weight = weight[keep]
+            shares = weight / math.fsum(weight.tolist())
+            for j, share in zip(live, shares, strict=True):
+                name = f"{book}/{asks[j].firm}" if book else asks[j].firm
+                res, sub = self.book(market, name, bids, [asks[j]], bid_qty=bid_qty * share)
+                for i, trade in zip(res.trade_bid, sub, strict=True):
+                    trades.append(trade)
+                    left_bid[i] -= trade.qty
+                    left_ask[j] -= trade.qty
+                    sold[j] += trade.qty
+        spill_bids = [i for i, q in enumerate(left_bid) if q > 1e-9]
+        spill_asks = [j for j, q in enumerate(left_ask) if q > 1e-9]
+        if spill_bids and spill_asks:
+            res, sub = self.book(market, f"{book}/spillover" if book else "spillover",
+                                 [bids[i] for i in spill_bids], [asks[j] for j in spill_asks],
+                                 bid_qty=[float(left_bid[i]) for i in spill_bids],
+                                 ask_qty=[left_ask[j] for j in spill_asks])
+            for j, trade in zip(res.trade_ask, sub, strict=True):
+                trades.append(trade)
+                sold[spill_asks[j]] += trade.qty
+        volume = math.fsum(t.qty for t in trades)
+        price = (math.fsum(t.qty * t.price for t in trades) / volume if volume > 0
+                 else math.nan)
+        signals = differentiated_signals(market, book, bids, asks, appeal, sold, elasticity,
+                                         price)
+        return trades, signals, price, volume
