@@ -10,12 +10,13 @@ and of every income statement.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import mesa
 import numpy as np
 
+from agents.params import param
 from agents.protocol import DemandSignal, Fill, FundingRequest, Intents, Observation, Order
 from market.catalogue import PRODUCING_LAYERS, Layer, Market, Side
 
@@ -23,11 +24,6 @@ if TYPE_CHECKING:
     from agents.technology import Technology
 
 __all__ = ["PRODUCING_LAYERS", "Books", "Firm", "Layer", "Market", "Order", "Side", "param"]
-
-
-def param(default: Any, lo: float | None = None, hi: float | None = None, doc: str = "") -> Any:
-    """A scenario parameter with its allowed range and meaning (read by the scenario validator)."""
-    return field(default=default, metadata={"lo": lo, "hi": hi, "doc": doc})
 
 
 @dataclass(slots=True)

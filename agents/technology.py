@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from agents.base import param
+from agents.params import param
 
 
 @dataclass(frozen=True, slots=True)

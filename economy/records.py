@@ -16,8 +16,9 @@ from market.calendar import period_of
 from market.catalogue import PRODUCING_LAYERS, RULE, UNIT, Market
 
 if TYPE_CHECKING:
+    import mesa
+
     from agents.protocol import Observation
-    from economy.model import Economy
     from market.auction import Clearing
 
 FIRM_SCHEMA: dict[str, pl.DataType] = {
@@ -60,7 +61,7 @@ def _ratio(num: float, den: float) -> float:
 class Recorder:
     """Collects rows as the economy runs; turns them into polars frames on request."""
 
-    def __init__(self, economy: Economy, keep_orders: bool = False) -> None:
+    def __init__(self, economy: mesa.Model, keep_orders: bool = False) -> None:
         self.economy = economy
         self.firm_rows: list[tuple] = []
         self.market_rows: list[tuple] = []
