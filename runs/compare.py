@@ -73,7 +73,7 @@ def default_out(names: list[str], seeds: int, everything: bool = False) -> Path:
 
 def scenario_list(names: list[str], everything: bool = False) -> list[str]:
     """The baseline first, then the scenarios asked for (all of the library with ``everything``)."""
-    chosen = library_names() if everything else list(names)
+    chosen = library_names(folders=False) if everything else list(names)
     return ["baseline"] + [n for n in dict.fromkeys(chosen) if n != "baseline"]
 
 

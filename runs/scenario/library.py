@@ -1,8 +1,9 @@
 """The library of scenario files, and reading one: a file merged onto the scenario it extends.
 
-A scenario is a library name (``baseline``, a file of ``runs/scenarios/``) or a path to a TOML
-file. ``[scenario] extends`` names the scenario it starts from (a relative path is read from the
-extending file's folder first); its tables are merged onto that one's (:func:`merge`), and
+A scenario is a library name (``baseline``, a file of ``runs/scenarios/``; ``theory/monopoly``, a
+file of one of its folders, named with the folder) or a path to a TOML file. ``[scenario]
+extends`` names the scenario it starts from (a relative path is read from the extending file's
+folder first); its tables are merged onto that one's (:func:`merge`), and
 ``remove_firms`` / ``remove_programs`` drop firms or programmes of it.
 """
 
@@ -20,15 +21,22 @@ LIBRARY = Path(__file__).parent.parent / "scenarios"
 REMOVALS = {"remove_firms": "firms", "remove_programs": "programs"}
 
 
-def library_names() -> list[str]:
-    return sorted(p.stem for p in LIBRARY.glob("*.toml"))
+def library_names(folders: bool = True) -> list[str]:
+    """The library's scenarios: the files of ``runs/scenarios/`` by stem, then (``folders``) the
+    files of its folders as ``folder/stem`` (``theory/monopoly``: textbook checks of the
+    economy, not moves of the industry)."""
+    top = sorted(p.stem for p in LIBRARY.glob("*.toml"))
+    if not folders:
+        return top
+    return top + sorted(p.relative_to(LIBRARY).with_suffix("").as_posix()
+                        for p in LIBRARY.glob("*/*.toml"))
 
 
 def resolve(name_or_path: str | Path) -> Path:
     """A library name (``baseline``) or a path to a TOML file."""
     text = str(name_or_path)
     if text in library_names():
-        return LIBRARY / f"{text}.toml"
+        return LIBRARY.joinpath(*text.split("/")).with_suffix(".toml")
     path = Path(text)
     if path.suffix == ".toml" or path.exists():
         return path
@@ -42,7 +50,9 @@ def load_raw(name_or_path: str | Path, seen: tuple[str, ...] = ()) -> tuple[dict
     ``seen`` are the files (resolved paths) that extend this one, to refuse a circle.
     """
     path = resolve(name_or_path)
-    source = str(path) if path.parent != LIBRARY else f"{path.stem} ({path.name})"
+    source = (f"{path.stem} ({path.name})" if path.parent == LIBRARY else
+              f"{path.parent.name}/{path.stem} ({path.name})" if path.parent.parent == LIBRARY
+              else str(path))
     raw = read_toml(path)
     meta = raw.get("scenario", {})
     if not isinstance(meta, dict):
