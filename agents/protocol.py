@@ -125,6 +125,8 @@ class DemandSignal:
     ``wanted`` is what buyers would have bought from it at its price, served or not, with its
     rivals' prices as they were; ``wanted_below`` and ``wanted_above`` the same at
     ``price·(1 − step)`` and ``price·(1 + step)``. Never a bid that only a rival could serve.
+    ``ceiling`` is where its residual demand ends: the cheapest rival price above its own that
+    would leave it no buyer.
     """
 
     market: Market
@@ -137,6 +139,9 @@ class DemandSignal:
     wanted_above: float
     step: float
     clearing_price: float
+    #: the lowest rival price above its own at which a rival would take all of its buyers
+    #: (homogeneous goods; ``inf`` when there is none): pricing above it sells nothing
+    ceiling: float = float("inf")
 
 
 @dataclass(slots=True)

@@ -100,7 +100,9 @@ class Strategy:
             rationing = eps if math.isfinite(eps) and eps > 0.05 else 0.05
             rise = min(math.log(signal.wanted / capacity) / rationing, 50.0)
             goal = max(goal, price * math.exp(rise))
-        return goal
+        # never aim above a rival's price at which it would lose every buyer (Bertrand 1883:
+        # undercut rather than be undercut)
+        return min(goal, signal.ceiling * (1.0 - signal.step))
 
     def reprice(self, price: float, unit_cost: float, signal: DemandSignal | None,
                 capacity: float | None = None, floor: float = 0.0) -> float:

@@ -110,15 +110,18 @@ def homogeneous_signals(market: Market, book: str, bids: Sequence[Order],
         def at(p: float, j: int = j) -> float:
             return homogeneous_residual(curve, asks, j, p)
 
-        out.append((ask.firm, _signal(market, book, ask, sold[j], at, clearing_price)))
+        # where its residual demand ends: the cheapest rival above it that would take it all
+        above = sorted({a.price for k, a in enumerate(asks) if k != j and a.price > ask.price})
+        ceiling = next((p for p in above if at(p * (1.0 + STEP)) <= 0.0), math.inf)
+        out.append((ask.firm, _signal(market, book, ask, sold[j], at, clearing_price, ceiling)))
     return out
 
 
 def _signal(market: Market, book: str, ask: Order, sold: float, at: Callable[[float], float],
-            clearing_price: float) -> DemandSignal:
+            clearing_price: float, ceiling: float = math.inf) -> DemandSignal:
     p = ask.price
     return DemandSignal(market, book, p, ask.qty, sold, at(p), at(p * (1.0 - STEP)),
-                        at(p * (1.0 + STEP)), STEP, clearing_price)
+                        at(p * (1.0 + STEP)), STEP, clearing_price, ceiling)
 
 
 def logit_weights(appeal: Sequence[float], prices: Sequence[float],

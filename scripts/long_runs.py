@@ -28,7 +28,7 @@ def check(args: tuple[str, int, int]) -> tuple[str, int, str, float]:
     start = time.perf_counter()
     try:
         result = run(name, quarters=quarters, seed=seed)
-    except Exception as exc:  # noqa: BLE001 - reported, not hidden
+    except Exception as exc:
         return name, seed, f"error: {type(exc).__name__}: {exc}", time.perf_counter() - start
     problems = []
     for frame_name, frame in result.frames.items():

@@ -32,7 +32,7 @@ from runs.sweep import (
     spec_names,
 )
 
-DEMAND_HI = 10.0  # runs.scenario.Demand.multiplier's upper bound, checked below
+DEMAND_HI = 5.0  # runs.scenario.Demand.multiplier's upper bound, checked below
 NVIDIA = role_class("chip_designer").Params
 
 
