@@ -31,10 +31,15 @@ def local_elasticity(signal: DemandSignal | None, lo: float = 0.3, hi: float = 2
 
 
 def demand_at(signal: DemandSignal | None, price: float, fallback: float) -> float:
-    """Residual demand expected at ``price``, moved from last quarter's along its elasticity."""
+    """Residual demand expected at ``price``, moved from last quarter's along its elasticity.
+
+    Last quarter's demand is what it sold, unless it sold out: then it is what buyers wanted
+    (the sales it missed are read off the curve)."""
     if signal is None or signal.price <= 0:
         return fallback
-    return signal.wanted * (price / signal.price) ** -local_elasticity(signal)
+    sold_out = signal.sold >= 0.99 * signal.offered
+    base = max(signal.wanted, signal.sold) if sold_out else signal.sold
+    return base * (price / signal.price) ** -local_elasticity(signal)
 
 
 def curve_orders(market: Market, firm_id: str, quantity_at, around: float, tag: str,

@@ -4,7 +4,7 @@
 
 Runs every scenario of the library against the baseline on the default seeds (the same as
 ``margins compare --all``), then copies the report and its charts into docs/. The runs are kept
-in out/findings/, so running it again after an interruption finishes only what is missing.
+in out/findings/ (emptied at the start, so that runs of older code are never reused).
 tests/contracts/test_findings.py checks that this still reproduces docs/findings.md.
 """
 
@@ -21,7 +21,9 @@ from runs.compare import DEFAULT_SEEDS, compare, findings_text, scenario_list  #
 
 
 def regenerate(out: Path, docs: Path, workers: int | None = None) -> Path:
-    """Run the default comparison into ``out``; write ``docs/findings.md`` and its charts."""
+    """Run the default comparison into ``out`` (emptied first: finished runs of older code must
+    not be reused); write ``docs/findings.md`` and its charts."""
+    shutil.rmtree(out, ignore_errors=True)
     result = compare(scenario_list([], everything=True)[1:], seeds=DEFAULT_SEEDS, out=out,
                      workers=workers, progress=False)
     charts = docs / "findings"
