@@ -36,9 +36,9 @@ class Books:
 
     revenue: float = 0.0
     cost_of_revenue: float = 0.0
-    rnd: float = 0.0          # training and research
-    sga: float = 0.0          # selling, general and administrative
-    other_opex: float = 0.0   # NRE, facility overheads not in cost of revenue
+    rnd: float = 0.0  # training and research
+    sga: float = 0.0  # selling, general and administrative
+    other_opex: float = 0.0  # NRE, facility overheads not in cost of revenue
     interest: float = 0.0
     capex: float = 0.0
     depreciation: float = 0.0
@@ -84,9 +84,18 @@ class Firm(mesa.Agent):
     role: ClassVar[str]
     Params: ClassVar[type]
 
-    def __init__(self, model: mesa.Model, firm_id: str, name: str, params: Any, strategy: Any,
-                 parent: str, tech: Technology, rng: np.random.Generator,
-                 opening_cash_usd: float = 0.0) -> None:
+    def __init__(
+        self,
+        model: mesa.Model,
+        firm_id: str,
+        name: str,
+        params: Any,
+        strategy: Any,
+        parent: str,
+        tech: Technology,
+        rng: np.random.Generator,
+        opening_cash_usd: float = 0.0,
+    ) -> None:
         super().__init__(model)
         self.firm_id = firm_id
         self.name = name

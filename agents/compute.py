@@ -26,7 +26,7 @@ class Cohort:
 
     quarter: int
     h100e: float
-    cost_usd: float          # chips plus data-centre shell, capitalised
+    cost_usd: float  # chips plus data-centre shell, capitalised
     life_quarters: int
     kw_per_h100e: float
 
@@ -76,8 +76,7 @@ class CapacityBook:
         total = self.installed(quarter)
         if total <= 0:
             return 0.0
-        return math.fsum(c.h100e * c.kw_per_h100e for c in self.cohorts
-                         if c.alive(quarter)) / total
+        return math.fsum(c.h100e * c.kw_per_h100e for c in self.cohorts if c.alive(quarter)) / total
 
     def energy_usd(self, hours_used: float, quarter: int, usd_per_kwh: float) -> float:
         return hours_used * self.kw_per_h100e(quarter) * usd_per_kwh
@@ -91,9 +90,18 @@ class CapacityBook:
         return n
 
 
-def chip_value(tech: Technology, quarter: int, price_per_hour: float, build_lag: int,
-               life_quarters: int, utilisation: float, dc_capex_usd: float, dc_opex_usd: float,
-               hurdle_rate: float, price_outlook: float = -0.10) -> float:
+def chip_value(
+    tech: Technology,
+    quarter: int,
+    price_per_hour: float,
+    build_lag: int,
+    life_quarters: int,
+    utilisation: float,
+    dc_capex_usd: float,
+    dc_opex_usd: float,
+    hurdle_rate: float,
+    price_outlook: float = -0.10,
+) -> float:
     """Present value of one H100e bought now: rental margin over its life, less the shell.
 
     The rental price is expected to change by ``price_outlook`` a year (falling as newer chips
@@ -103,27 +111,37 @@ def chip_value(tech: Technology, quarter: int, price_per_hour: float, build_lag:
     hours = tech.hours_per_quarter * utilisation
     energy = tech.energy_usd_per_hour(quarter) * hours
     rent = max(price_per_hour, 0.0) * hours
-    terms = ((rent * math.pow(1.0 + price_outlook, j / 4.0) - energy - dc_opex_usd)
-             * math.pow(1.0 + hurdle_rate, -j / 4.0)
-             for j in range(build_lag, build_lag + life_quarters))
+    terms = (
+        (rent * math.pow(1.0 + price_outlook, j / 4.0) - energy - dc_opex_usd)
+        * math.pow(1.0 + hurdle_rate, -j / 4.0)
+        for j in range(build_lag, build_lag + life_quarters)
+    )
     return math.fsum(terms) - dc_capex_usd
 
 
-def chip_bids(firm_id: str, programs: list[Program], want_at, around: float, value: float,
-              tag: str = "capex") -> list[Order]:
+def chip_bids(
+    firm_id: str, programs: list[Program], want_at, around: float, value: float, tag: str = "capex"
+) -> list[Order]:
     """Bids for chips tracing ``want_at(price per effective H100e)``, no bid above ``value``:
     each programme the firm owns takes its ``max_share`` of every step (per physical custom
     chip, each worth its effective H100e), the open chip market the rest."""
     shares = [(p, p.max_share) for p in programs]
     merchant = max(0.0, 1.0 - math.fsum(s for _, s in shares))
-    orders = curve_orders(Market.CHIPS, firm_id, lambda x: merchant * want_at(x), around, tag,
-                          cap=value)
+    orders = curve_orders(
+        Market.CHIPS, firm_id, lambda x: merchant * want_at(x), around, tag, cap=value
+    )
     for program, share in shares:
         perf = program.effective_perf
-        orders += curve_orders(Market.CUSTOM, firm_id,
-                               lambda x, s=share, f=perf: s * want_at(x / f) / f,
-                               around * perf, tag, book=program.name, factor=perf,
-                               cap=value * perf)
+        orders += curve_orders(
+            Market.CUSTOM,
+            firm_id,
+            lambda x, s=share, f=perf: s * want_at(x / f) / f,
+            around * perf,
+            tag,
+            book=program.name,
+            factor=perf,
+            cap=value * perf,
+        )
     return orders
 
 
@@ -131,31 +149,39 @@ def chip_bids(firm_id: str, programs: list[Program], want_at, around: float, val
 class CloudParams:
     installed_h100e: float = param(1.0e6, 0.0, 1e10, "H100e in service at start")
     installed_cost_usd: float = param(
-        38000.0, 0.0, 1e7, "capitalised cost per installed H100e at start (chips + shell)")
+        38000.0, 0.0, 1e7, "capitalised cost per installed H100e at start (chips + shell)"
+    )
     installed_age_quarters: int = param(4, 0, 40, "average age of the opening fleet")
     ask_usd_per_hour: float = param(2.5, 0.01, 1e3, "rental ask per H100e-hour at start")
     service_quality: float = param(
-        1.0, 0.1, 5.0, "what buyers value one of its hours at, in plain H100e-hours")
+        1.0, 0.1, 5.0, "what buyers value one of its hours at, in plain H100e-hours"
+    )
     build_lag: int = param(2, 0, 12, "quarters from chip delivery to service")
     life_quarters: int = param(24, 4, 60, "depreciation life of accelerators and shell")
     dc_capex_usd: float = param(
-        12000.0, 0.0, 1e6, "data-centre shell, power and network capex per H100e")
+        12000.0, 0.0, 1e6, "data-centre shell, power and network capex per H100e"
+    )
     dc_opex_usd: float = param(
-        600.0, 0.0, 1e6, "facility, staff and lease costs per installed H100e a quarter")
-    target_utilisation: float = param(
-        0.85, 0.1, 1.0, "utilisation it plans new capacity for")
+        600.0, 0.0, 1e6, "facility, staff and lease costs per installed H100e a quarter"
+    )
+    target_utilisation: float = param(0.85, 0.1, 1.0, "utilisation it plans new capacity for")
     hurdle_rate: float = param(0.10, 0.0, 1.0, "yearly discount rate for new capacity")
     price_outlook: float = param(
-        -0.10, -0.9, 1.0, "yearly change of the rental price it expects over a chip's life")
+        -0.10, -0.9, 1.0, "yearly change of the rental price it expects over a chip's life"
+    )
     growth_cap: float = param(0.20, 0.0, 5.0, "most the fleet may grow by orders in a quarter")
     invest_speed: float = param(
-        0.30, 0.0, 5.0, "fleet growth a quarter per unit by which a chip's value exceeds its "
-        "price (Tobin's q − 1)")
+        0.30,
+        0.0,
+        5.0,
+        "fleet growth a quarter per unit by which a chip's value exceeds its price (Tobin's q − 1)",
+    )
     leverage: float = param(0.0, 0.0, 0.95, "share of chip purchases financed by debt")
     interest_rate: float = param(0.10, 0.0, 1.0, "yearly interest rate on debt")
     sga_usd: float = param(3e8, 0.0, 1e12, "SG&A a quarter")
     parent_funded: bool = param(
-        True, doc="its parent company covers cash shortfalls (hyperscalers)")
+        True, doc="its parent company covers cash shortfalls (hyperscalers)"
+    )
     opening_cash_usd: float = param(2e10, 0.0, 1e13, "cash at start")
     opening_debt_usd: float = param(0.0, 0.0, 1e13, "debt at start")
 
@@ -184,9 +210,15 @@ class Cloud(Firm):
         p: CloudParams = self.params
         self.capacity = CapacityBook(p.build_lag, p.life_quarters)
         if p.installed_h100e > 0:
-            self.capacity.cohorts.append(Cohort(
-                -p.installed_age_quarters, p.installed_h100e,
-                p.installed_h100e * p.installed_cost_usd, p.life_quarters, self.tech.kw_per_h100e))
+            self.capacity.cohorts.append(
+                Cohort(
+                    -p.installed_age_quarters,
+                    p.installed_h100e,
+                    p.installed_h100e * p.installed_cost_usd,
+                    p.life_quarters,
+                    self.tech.kw_per_h100e,
+                )
+            )
         self.ask = p.ask_usd_per_hour
         self.debt = p.opening_debt_usd
         self.sold_hours = 0.0
@@ -196,7 +228,7 @@ class Cloud(Firm):
         self.last_sold = p.installed_h100e * self.tech.hours_per_quarter * p.target_utilisation
         self.planning_price: float | None = None
         self.signal: DemandSignal | None = None
-        self.chips_bought = 0.0      # effective H100e this quarter
+        self.chips_bought = 0.0  # effective H100e this quarter
         self.chip_spend = 0.0
 
     # -- decisions -------------------------------------------------------------------------------
@@ -216,8 +248,9 @@ class Cloud(Firm):
         self.ask = ask * sq
         out = Intents()
         if hours > 0:
-            out.orders.append(Order(Market.COMPUTE, Side.ASK, self.firm_id, ask, hours * sq,
-                                    factor=sq))
+            out.orders.append(
+                Order(Market.COMPUTE, Side.ASK, self.firm_id, ask, hours * sq, factor=sq)
+            )
         out.orders += self.chip_orders(obs)
         return out
 
@@ -230,18 +263,31 @@ class Cloud(Firm):
         if self.planning_price is None:
             self.planning_price = obs.compute_price
         self.planning_price += 0.3 * (obs.compute_price - self.planning_price)
-        return chip_value(self.tech, obs.quarter, self.planning_price * p.service_quality,
-                          p.build_lag, p.life_quarters, p.target_utilisation, p.dc_capex_usd,
-                          p.dc_opex_usd, p.hurdle_rate, p.price_outlook)
+        return chip_value(
+            self.tech,
+            obs.quarter,
+            self.planning_price * p.service_quality,
+            p.build_lag,
+            p.life_quarters,
+            p.target_utilisation,
+            p.dc_capex_usd,
+            p.dc_opex_usd,
+            p.hurdle_rate,
+            p.price_outlook,
+        )
 
     def chip_orders(self, obs: Observation) -> list[Order]:
         p: CloudParams = self.params
         installed = self.capacity.installed(obs.quarter)
         pipeline = self.capacity.in_pipeline()
-        needed = self.last_sold * (1.0 + self.demand_growth) ** (p.build_lag + 1) / (
-            self.tech.hours_per_quarter * p.target_utilisation)
-        retiring = math.fsum(c.h100e for c in self.capacity.cohorts
-                             if not c.alive(obs.quarter + p.build_lag + 1))
+        needed = (
+            self.last_sold
+            * (1.0 + self.demand_growth) ** (p.build_lag + 1)
+            / (self.tech.hours_per_quarter * p.target_utilisation)
+        )
+        retiring = math.fsum(
+            c.h100e for c in self.capacity.cohorts if not c.alive(obs.quarter + p.build_lag + 1)
+        )
         base = max(0.0, needed - installed - pipeline + retiring)
         most = p.growth_cap * max(installed, 1.0) + retiring
         value = self.chip_value(obs)
@@ -253,8 +299,13 @@ class Cloud(Firm):
             invest = p.invest_speed * max(0.0, q - 1.0) * installed + retiring - pipeline
             return min(most, max(base, invest))
 
-        return chip_bids(self.firm_id, obs.programs_of_owner(self.firm_id), want_at,
-                         max(obs.chip_price, 1.0), value)
+        return chip_bids(
+            self.firm_id,
+            obs.programs_of_owner(self.firm_id),
+            want_at,
+            max(obs.chip_price, 1.0),
+            value,
+        )
 
     # -- results ---------------------------------------------------------------------------------
     def receive(self, fills: list[Fill], obs: Observation) -> None:
@@ -266,8 +317,15 @@ class Cloud(Firm):
                     shell = effective * p.dc_capex_usd
                     self.chips_bought += effective
                     self.chip_spend += fill.amount
-                    self.capacity.add(Cohort(obs.quarter, effective, fill.amount + shell,
-                                             p.life_quarters, self.tech.kw(obs.quarter)))
+                    self.capacity.add(
+                        Cohort(
+                            obs.quarter,
+                            effective,
+                            fill.amount + shell,
+                            p.life_quarters,
+                            self.tech.kw(obs.quarter),
+                        )
+                    )
                 case Market.COMPUTE, Side.ASK:
                     self.sold_hours += fill.qty / p.service_quality
 
@@ -312,8 +370,9 @@ class Cloud(Firm):
             out.append(FundingRequest("loan", p.leverage * self.chip_spend))
         reserve = 2.0 * (p.sga_usd + self.capacity.installed(obs.quarter) * p.dc_opex_usd)
         if reserve > self.cash:
-            out.append(FundingRequest("parent" if p.parent_funded else "equity",
-                                      reserve - self.cash))
+            out.append(
+                FundingRequest("parent" if p.parent_funded else "equity", reserve - self.cash)
+            )
         self.chips_bought = self.chip_spend = 0.0
         return out
 

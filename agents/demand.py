@@ -32,8 +32,9 @@ def _grid(n: int, elasticity: float) -> tuple[np.ndarray, np.ndarray]:
     return grid, power
 
 
-def isoelastic_steps(spend_usd: float, anchor_price: float, elasticity: float, around: float,
-                     n: int = 33) -> tuple[np.ndarray, np.ndarray]:
+def isoelastic_steps(
+    spend_usd: float, anchor_price: float, elasticity: float, around: float, n: int = 33
+) -> tuple[np.ndarray, np.ndarray]:
     """Bids tracing the constant-elasticity demand curve ``Q(p) = (spend/p₀)·(p/p₀)^−ε``.
 
     The curve is fixed by ``spend_usd`` at its anchor price ``p₀``; it is sampled at ``n``
@@ -65,7 +66,7 @@ class GrowthIndex:
         fade = 0.5 ** (1.0 / (4.0 * half_life_years))
         while self.quarter < quarter:
             self.previous = self.level
-            self.level *= max(0.0, 1.0 + self.growth * multiplier * fade ** self.quarter) ** 0.25
+            self.level *= max(0.0, 1.0 + self.growth * multiplier * fade**self.quarter) ** 0.25
             self.quarter += 1
         return self.level
 
@@ -74,24 +75,36 @@ class GrowthIndex:
 class SegmentParams:
     users: float = param(1e8, 0.0, 1e10, "people or seats who could use AI apps, at start")
     user_growth: float = param(0.30, -0.9, 3.0, "yearly growth of those users")
-    wtp_usd: float = param(15.0, 0.0, 1e6, "median willingness to pay per seat a quarter, "
-                           "for a model of the reference quality")
+    wtp_usd: float = param(
+        15.0,
+        0.0,
+        1e6,
+        "median willingness to pay per seat a quarter, for a model of the reference quality",
+    )
     wtp_spread: float = param(1.5, 0.0, 5.0, "log-normal spread of willingness to pay")
     quality_elasticity: float = param(
-        0.5, 0.0, 5.0, "how willingness to pay scales with the token value of the model")
+        0.5, 0.0, 5.0, "how willingness to pay scales with the token value of the model"
+    )
     tokens_per_seat: float = param(2.0, 0.0, 1e5, "M tokens a paying seat uses a quarter")
     usage_growth: float = param(
-        2.0, 0.1, 10.0, "yearly multiple of tokens per seat at start (its growth fades like the "
-        "other demand growth rates)")
+        2.0,
+        0.1,
+        10.0,
+        "yearly multiple of tokens per seat at start (its growth fades like the "
+        "other demand growth rates)",
+    )
     free_tokens_per_user: float = param(
-        0.0, 0.0, 1e4, "M tokens a free-tier user uses a quarter (0: the segment has no free tier)")
+        0.0, 0.0, 1e4, "M tokens a free-tier user uses a quarter (0: the segment has no free tier)"
+    )
     ads_usd_per_free_user: float = param(0.0, 0.0, 1e4, "ad revenue per free user a quarter")
-    api_spend_usd: float = param(0.0, 0.0, 1e13, "direct API spend a quarter at start, at the "
-                                 "reference token price")
+    api_spend_usd: float = param(
+        0.0, 0.0, 1e13, "direct API spend a quarter at start, at the reference token price"
+    )
     api_elasticity: float = param(1.2, 0.1, 5.0, "price elasticity of direct API demand")
     api_growth: float = param(1.0, -0.9, 20.0, "yearly growth of direct API spend")
-    compute_spend_usd: float = param(0.0, 0.0, 1e13, "direct compute spend a quarter at start, "
-                                     "at the reference compute price")
+    compute_spend_usd: float = param(
+        0.0, 0.0, 1e13, "direct compute spend a quarter at start, at the reference compute price"
+    )
     compute_elasticity: float = param(1.0, 0.1, 5.0, "price elasticity of direct compute demand")
     compute_growth: float = param(0.5, -0.9, 20.0, "yearly growth of direct compute spend")
 
@@ -115,8 +128,11 @@ class Segment(Firm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         p: SegmentParams = self.params
-        self.growth = {"users": GrowthIndex(p.user_growth), "api": GrowthIndex(p.api_growth),
-                       "compute": GrowthIndex(p.compute_growth)}
+        self.growth = {
+            "users": GrowthIndex(p.user_growth),
+            "api": GrowthIndex(p.api_growth),
+            "compute": GrowthIndex(p.compute_growth),
+        }
         self.usage = GrowthIndex(p.usage_growth - 1.0)
 
     def begin_quarter(self, quarter: int, multiplier: float, half_life_years: float) -> None:
@@ -154,29 +170,46 @@ class Segment(Firm):
         shock = self.shock(obs.demand_noise)
         if p.users > 0 and p.wtp_usd > 0:
             each = self.users() * shock / len(_Z)
-            out.orders += [Order(Market.PLANS, Side.BID, self.firm_id,
-                                 p.wtp_usd * math.exp(p.wtp_spread * z), each,
-                                 book=self.firm_id, tag="plan") for z in _Z]
+            out.orders += [
+                Order(
+                    Market.PLANS,
+                    Side.BID,
+                    self.firm_id,
+                    p.wtp_usd * math.exp(p.wtp_spread * z),
+                    each,
+                    book=self.firm_id,
+                    tag="plan",
+                )
+                for z in _Z
+            ]
         if p.api_spend_usd > 0:
             spend = p.api_spend_usd * self.growth["api"].level * shock
-            prices, qty = isoelastic_steps(spend, obs.reference_token_price, p.api_elasticity,
-                                           obs.token_price)
-            out.orders += [Order(Market.TOKENS, Side.BID, self.firm_id, float(pr), float(q),
-                                 tag="api") for pr, q in zip(prices, qty, strict=True) if q > 0]
+            prices, qty = isoelastic_steps(
+                spend, obs.reference_token_price, p.api_elasticity, obs.token_price
+            )
+            out.orders += [
+                Order(Market.TOKENS, Side.BID, self.firm_id, float(pr), float(q), tag="api")
+                for pr, q in zip(prices, qty, strict=True)
+                if q > 0
+            ]
         if p.compute_spend_usd > 0:
             spend = p.compute_spend_usd * self.growth["compute"].level * shock
-            prices, qty = isoelastic_steps(spend, obs.reference_compute_price,
-                                           p.compute_elasticity, obs.compute_price)
-            out.orders += [Order(Market.COMPUTE, Side.BID, self.firm_id, float(pr), float(q),
-                                 tag="compute")
-                           for pr, q in zip(prices, qty, strict=True) if q > 0]
+            prices, qty = isoelastic_steps(
+                spend, obs.reference_compute_price, p.compute_elasticity, obs.compute_price
+            )
+            out.orders += [
+                Order(Market.COMPUTE, Side.BID, self.firm_id, float(pr), float(q), tag="compute")
+                for pr, q in zip(prices, qty, strict=True)
+                if q > 0
+            ]
         return out
 
 
 @dataclass(frozen=True, slots=True)
 class ChipBuyersParams:
-    spend_usd: float = param(2.5e10, 0.0, 1e13, "their accelerator spend a quarter at start, "
-                             "at the reference chip price")
+    spend_usd: float = param(
+        2.5e10, 0.0, 1e13, "their accelerator spend a quarter at start, at the reference chip price"
+    )
     elasticity: float = param(1.5, 0.1, 5.0, "price elasticity of their chip demand")
     growth: float = param(0.5, -0.9, 20.0, "yearly growth of that spend")
     reference_price_usd: float = param(25000.0, 1.0, 1e7, "reference chip price per H100e")
@@ -205,28 +238,34 @@ class ChipBuyers(Firm):
     def decide(self, obs: Observation) -> Intents:
         p: ChipBuyersParams = self.params
         z = float(self.random_stream.standard_normal())
-        shock = math.exp(obs.demand_noise * z - 0.5 * obs.demand_noise ** 2)
+        shock = math.exp(obs.demand_noise * z - 0.5 * obs.demand_noise**2)
         spend = p.spend_usd * self.index.level * shock
         anchor = p.reference_price_usd * self.tech.cost_factor(obs.quarter)
         prices, qty = isoelastic_steps(spend, anchor, p.elasticity, max(obs.chip_price, 1.0))
-        return Intents(orders=[Order(Market.CHIPS, Side.BID, self.firm_id, float(pr), float(q),
-                                     tag="capex")
-                               for pr, q in zip(prices, qty, strict=True) if q > 0])
+        return Intents(
+            orders=[
+                Order(Market.CHIPS, Side.BID, self.firm_id, float(pr), float(q), tag="capex")
+                for pr, q in zip(prices, qty, strict=True)
+                if q > 0
+            ]
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class InvestorParams:
     sentiment: float = param(1.0, 0.0, 5.0, "investor sentiment at start (1 = ready to fund)")
     long_run_sentiment: float = param(0.9, 0.0, 5.0, "level sentiment drifts back to")
-    reversion: float = param(0.1, 0.0, 1.0, "share of the gap to the long-run level closed a "
-                             "quarter")
-    growth_weight: float = param(1.0, 0.0, 10.0, "how much industry revenue growth lifts "
-                                 "sentiment")
-    burn_weight: float = param(0.3, 0.0, 10.0, "how much industry burn relative to revenue "
-                               "weighs on sentiment")
+    reversion: float = param(
+        0.1, 0.0, 1.0, "share of the gap to the long-run level closed a quarter"
+    )
+    growth_weight: float = param(1.0, 0.0, 10.0, "how much industry revenue growth lifts sentiment")
+    burn_weight: float = param(
+        0.3, 0.0, 10.0, "how much industry burn relative to revenue weighs on sentiment"
+    )
     lending_rate: float = param(0.10, 0.0, 1.0, "yearly rate on new debt")
     revenue_multiple: float = param(
-        25.0, 0.0, 1000.0, "valuation over annualised revenue at sentiment 1")
+        25.0, 0.0, 1000.0, "valuation over annualised revenue at sentiment 1"
+    )
     max_stake: float = param(0.2, 0.0, 1.0, "largest share of a firm sold in one round")
 
 

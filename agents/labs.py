@@ -16,52 +16,77 @@ from agents.supply import demand_at
 @dataclass(frozen=True, slots=True)
 class LabParams:
     training_stock: float = param(
-        3e9, 1.0, 1e20, "effective training compute behind its best model at start, H100e-h")
+        3e9, 1.0, 1e20, "effective training compute behind its best model at start, H100e-h"
+    )
     tokens_per_hour: float = param(
-        1.5, 0.001, 1e5, "M tokens its models serve per H100e-hour at start")
+        1.5, 0.001, 1e5, "M tokens its models serve per H100e-hour at start"
+    )
     training_share: float = param(
-        0.20, 0.0, 1.0, "share of its cash it spends on training compute each quarter")
+        0.20, 0.0, 1.0, "share of its cash it spends on training compute each quarter"
+    )
     min_training_usd: float = param(0.0, 0.0, 1e12, "training spend a quarter it keeps anyway")
     training_to_revenue: float = param(
-        0.0, 0.0, 10.0, "training spend a quarter per dollar of last quarter's revenue (the race "
-        "to stay at the frontier), while half its cash covers it")
+        0.0,
+        0.0,
+        10.0,
+        "training spend a quarter per dollar of last quarter's revenue (the race "
+        "to stay at the frontier), while half its cash covers it",
+    )
     api_tokens_q: float = param(
-        5e8, 0.0, 1e15, "quality-adjusted M tokens sold on the API the quarter before start")
+        5e8, 0.0, 1e15, "quality-adjusted M tokens sold on the API the quarter before start"
+    )
     markup: float = param(
-        2.0, 1.0, 20.0, "token ask over its compute cost per token at start (then the ask "
-        "moves by its strategy)")
+        2.0,
+        1.0,
+        20.0,
+        "token ask over its compute cost per token at start (then the ask moves by its strategy)",
+    )
     open_weights: bool = param(False, doc="releases its weights: hosts serve it, no API sales")
     sells_api: bool = param(True, doc="sells tokens on the API market")
     api_appeal: float = param(
-        1.0, 0.0, 100.0, "API buyers' preference for its platform at equal price per unit of "
-        "quality (enterprise agreements, tooling, trust); scales its share of buyers")
+        1.0,
+        0.0,
+        100.0,
+        "API buyers' preference for its platform at equal price per unit of "
+        "quality (enterprise agreements, tooling, trust); scales its share of buyers",
+    )
     serves_open_model: bool = param(False, doc="serves the best open-weights model (hosts)")
     app_segments: dict[str, float] = field(
         default_factory=dict,
-        metadata={"lo": 0.0,
-                  "doc": "segments its own apps sell in → starting price per seat a quarter"})
+        metadata={
+            "lo": 0.0,
+            "doc": "segments its own apps sell in → starting price per seat a quarter",
+        },
+    )
     app_bonus: float = param(1.1, 0.1, 5.0, "users' preference for the lab's own app")
     free_users_share: float = param(
-        0.0, 0.0, 1.0, "share of the consumer segment's free users its app serves")
+        0.0, 0.0, 1.0, "share of the consumer segment's free users its app serves"
+    )
     revenue_share_to: str = field(default="", metadata={"doc": "firm paid a share of revenue"})
     revenue_share: float = param(0.0, 0.0, 0.9, "share of revenue paid to revenue_share_to")
     own_compute_share: float = param(
-        0.0, 0.0, 1.0, "share of its compute it aims to own rather than rent")
+        0.0, 0.0, 1.0, "share of its compute it aims to own rather than rent"
+    )
     sga_usd: float = param(5e8, 0.0, 1e12, "SG&A a quarter")
     opening_cash_usd: float = param(2e10, 0.0, 1e13, "cash at start")
     runway_quarters: float = param(6.0, 0.0, 40.0, "raise money when cash covers fewer quarters")
     parent_funded: bool = param(False, doc="a parent company covers its needs (no rounds)")
     parent_budget_usd: float = param(
-        2.0e10, 0.0, 1e13, "most its parent puts in a quarter (parent-funded labs)")
+        2.0e10, 0.0, 1e13, "most its parent puts in a quarter (parent-funded labs)"
+    )
 
 
-def budget_bids(firm_id: str, spend_usd: float, price: float, elasticity: float,
-                tag: str) -> list[Order]:
+def budget_bids(
+    firm_id: str, spend_usd: float, price: float, elasticity: float, tag: str
+) -> list[Order]:
     """Compute bids spending about ``spend_usd`` at the observed price ``price``, more hours if
     cheaper (a constant-elasticity curve laid around that price)."""
     prices, qty = isoelastic_steps(spend_usd, price, elasticity, price)
-    return [Order(Market.COMPUTE, Side.BID, firm_id, float(pr), float(q), tag=tag)
-            for pr, q in zip(prices, qty, strict=True) if q > 0]
+    return [
+        Order(Market.COMPUTE, Side.BID, firm_id, float(pr), float(q), tag=tag)
+        for pr, q in zip(prices, qty, strict=True)
+        if q > 0
+    ]
 
 
 #: data-centre economics of compute a lab or host owns: those of a cloud's defaults
@@ -109,8 +134,11 @@ class Lab(Firm):
         self.plan_revenue_now = 0.0
         self.last_burn = 0.0
         self.last_revenue = 0.0
-        self.own = (CapacityBook(OWNED_DC.build_lag, OWNED_DC.life_quarters)
-                    if p.own_compute_share > 0 else None)
+        self.own = (
+            CapacityBook(OWNED_DC.build_lag, OWNED_DC.life_quarters)
+            if p.own_compute_share > 0
+            else None
+        )
         self.chips_bought = 0.0
 
     # -- state read by the recorder -------------------------------------------------------------
@@ -142,29 +170,43 @@ class Lab(Firm):
         if sells:
             if self.token_ask is None:
                 self.token_ask = p.markup * cost
-            self.token_ask = self.strategy.reprice(self.token_ask, cost, self.signal,
-                                                   floor=cost)
+            self.token_ask = self.strategy.reprice(self.token_ask, cost, self.signal, floor=cost)
             growth = min(0.6, max(-0.3, obs.token_demand_growth))
-            self.api_expected_q = demand_at(self.signal, self.token_ask,
-                                            self.api_sold_q) * (1.0 + growth)
+            self.api_expected_q = demand_at(self.signal, self.token_ask, self.api_sold_q) * (
+                1.0 + growth
+            )
         else:
             self.api_expected_q = 0.0
         app_m = self.desk.tokens_needed_m(obs)
         self.reserved_app_tokens_m = app_m
-        need = {"inference": (self.api_expected_q / value + app_m) / tph,
-                "training": 0.0, "free_tier": 0.0}
+        need = {
+            "inference": (self.api_expected_q / value + app_m) / tph,
+            "training": 0.0,
+            "free_tier": 0.0,
+        }
         if not p.serves_open_model:
             cash = max(self.cash, 0.0)
-            budget = max(p.min_training_usd, p.training_share * cash,
-                         min(p.training_to_revenue * self.last_revenue, 0.5 * cash))
+            budget = max(
+                p.min_training_usd,
+                p.training_share * cash,
+                min(p.training_to_revenue * self.last_revenue, 0.5 * cash),
+            )
             need["training"] = budget / pc
         free_m = p.free_users_share * obs.segments.free_tokens_m()
         need["free_tier"] = free_m / tph
         own = self._serve_own(obs, need)
         if need["inference"] - own["inference"] > 0:
             earn = (self.token_ask or 0.0) * value * tph
-            out.orders.append(Order(Market.COMPUTE, Side.BID, self.firm_id, max(earn, pc * 1.2),
-                                    need["inference"] - own["inference"], tag="inference"))
+            out.orders.append(
+                Order(
+                    Market.COMPUTE,
+                    Side.BID,
+                    self.firm_id,
+                    max(earn, pc * 1.2),
+                    need["inference"] - own["inference"],
+                    tag="inference",
+                )
+            )
         # both are budgets: dollars fixed, more hours when cheaper (unit-elastic), so no price
         # rise can make them spend without bound
         for use, elasticity in (("training", 1.0), ("free_tier", 1.0)):
@@ -187,19 +229,36 @@ class Lab(Firm):
     def own_chip_orders(self, obs: Observation, need_hours: float) -> list[Order]:
         p: LabParams = self.params
         dc = OWNED_DC
-        target = p.own_compute_share * need_hours * 1.3 / (
-            self.tech.hours_per_quarter * dc.target_utilisation)
+        target = (
+            p.own_compute_share
+            * need_hours
+            * 1.3
+            / (self.tech.hours_per_quarter * dc.target_utilisation)
+        )
         want = max(0.0, target - self.own.installed(obs.quarter) - self.own.in_pipeline())
         # it pays for chips and shells from its cash: at most half of it a quarter
-        want = min(want, 0.5 * max(self.cash, 0.0) / (max(obs.chip_price, 1.0)
-                                                       + dc.dc_capex_usd))
-        value = chip_value(self.tech, obs.quarter, obs.compute_price, dc.build_lag,
-                           dc.life_quarters, dc.target_utilisation, dc.dc_capex_usd,
-                           dc.dc_opex_usd, dc.hurdle_rate, dc.price_outlook)
+        want = min(want, 0.5 * max(self.cash, 0.0) / (max(obs.chip_price, 1.0) + dc.dc_capex_usd))
+        value = chip_value(
+            self.tech,
+            obs.quarter,
+            obs.compute_price,
+            dc.build_lag,
+            dc.life_quarters,
+            dc.target_utilisation,
+            dc.dc_capex_usd,
+            dc.dc_opex_usd,
+            dc.hurdle_rate,
+            dc.price_outlook,
+        )
         if want <= 0 or value <= 0:
             return []
-        return chip_bids(self.firm_id, obs.programs_of_owner(self.firm_id), lambda _: want,
-                         max(obs.chip_price, 1.0), value)
+        return chip_bids(
+            self.firm_id,
+            obs.programs_of_owner(self.firm_id),
+            lambda _: want,
+            max(obs.chip_price, 1.0),
+            value,
+        )
 
     def own_hours_available(self, obs: Observation) -> float:
         if self.own is None:
@@ -216,8 +275,15 @@ class Lab(Firm):
                     effective = fill.qty if fill.market is Market.CHIPS else fill.qty * fill.factor
                     self.chips_bought += effective
                     shell = OWNED_DC.dc_capex_usd * effective
-                    self.own.add(Cohort(obs.quarter, effective, fill.amount + shell,
-                                        OWNED_DC.life_quarters, self.tech.kw(obs.quarter)))
+                    self.own.add(
+                        Cohort(
+                            obs.quarter,
+                            effective,
+                            fill.amount + shell,
+                            OWNED_DC.life_quarters,
+                            self.tech.kw(obs.quarter),
+                        )
+                    )
                 case Market.TOKENS, Side.ASK:
                     self.api_sold_now_q += fill.qty
                     self.api_revenue_now += fill.amount
@@ -237,11 +303,23 @@ class Lab(Firm):
             self.api_offered_q = (produced_m - self.reserved_app_tokens_m) * value
             if self.api_offered_q <= 0:
                 return []
-            return [Order(Market.TOKENS, Side.ASK, self.firm_id, self.token_ask,
-                          self.api_offered_q, factor=value)]
+            return [
+                Order(
+                    Market.TOKENS,
+                    Side.ASK,
+                    self.firm_id,
+                    self.token_ask,
+                    self.api_offered_q,
+                    factor=value,
+                )
+            ]
         if market is Market.PLANS and self.desk.plans:
-            return self.desk.asks(self.firm_id, self.reserved_app_tokens_m, obs,
-                                  obs.segments_quality_factor(self.quality))
+            return self.desk.asks(
+                self.firm_id,
+                self.reserved_app_tokens_m,
+                obs,
+                obs.segments_quality_factor(self.quality),
+            )
         return []
 
     def learn(self, signals: list[DemandSignal], obs: Observation) -> None:
@@ -260,21 +338,27 @@ class Lab(Firm):
         self.api_sold_q, self.api_sold_now_q = self.api_sold_now_q, 0.0
         if self.own is not None:
             self._own_capacity_costs(obs, out)
-        self.stock = tech.training_stock_retention * self.stock + \
-            self.hours["training"] * tech.training_factor(obs.quarter)
+        self.stock = tech.training_stock_retention * self.stock + self.hours[
+            "training"
+        ] * tech.training_factor(obs.quarter)
         if not p.serves_open_model:  # knowledge spills over from the frontier (catch-up)
             frontier = tech.training_stock_retention * obs.frontier_stock
             self.stock += tech.knowledge_diffusion * max(0.0, frontier - self.stock)
         self.quality = tech.quality(self.stock)
         revenue = self.api_revenue_now + self.plan_revenue_now
         if p.revenue_share > 0 and p.revenue_share_to:
-            out.pay(p.revenue_share_to, p.revenue_share * revenue, "revenue_share",
-                    "cost_of_revenue")
+            out.pay(
+                p.revenue_share_to, p.revenue_share * revenue, "revenue_share", "cost_of_revenue"
+            )
         out.pay("world:labour", p.sga_usd, "sga", "sga")
         if p.free_users_share > 0:
-            out.ad_users.update({name: p.free_users_share * view.free_users()
-                                 for name, view in obs.segments.items()
-                                 if view.ads_usd_per_free_user > 0})
+            out.ad_users.update(
+                {
+                    name: p.free_users_share * view.free_users()
+                    for name, view in obs.segments.items()
+                    if view.ads_usd_per_free_user > 0
+                }
+            )
         self.desk.close_quarter()
         self.hours = dict.fromkeys(USES, 0.0)
         self.api_revenue_now = self.plan_revenue_now = 0.0
@@ -288,15 +372,17 @@ class Lab(Firm):
         out.accrue("depreciation", dep)
         out.accrue("cost_of_revenue", dep * (1.0 - rnd))
         out.accrue("rnd", dep * rnd)
-        energy = self.own.energy_usd(self.own_hours_available(obs), obs.quarter,
-                                     self.tech.energy_usd_per_kwh)
+        energy = self.own.energy_usd(
+            self.own_hours_available(obs), obs.quarter, self.tech.energy_usd_per_kwh
+        )
         facilities = self.own.installed(obs.quarter) * OWNED_DC.dc_opex_usd
         for share, line in ((1.0 - rnd, "cost_of_revenue"), (rnd, "rnd")):
             if share > 0:
                 out.pay("world:energy", energy * share, "energy", line)
                 out.pay("world:labour", facilities * share, "facilities", line)
-        out.pay("world:suppliers", self.chips_bought * OWNED_DC.dc_capex_usd,
-                "dc_construction", "capex")
+        out.pay(
+            "world:suppliers", self.chips_bought * OWNED_DC.dc_capex_usd, "dc_construction", "capex"
+        )
         self.chips_bought = 0.0
         self.own_hours = dict.fromkeys(USES, 0.0)
 

@@ -205,4 +205,4 @@ class Observation:
         of the quarter: users judge a model against the frontier on offer, so willingness to pay
         for seats does not grow without bound as every model improves."""
         value = 2.0 ** ((quality - self.frontier_quality) / self.tech.quality_doubling)
-        return value ** self.seat_quality_elasticity
+        return value**self.seat_quality_elasticity

@@ -11,8 +11,18 @@ from agents.supply import ChipDesigner, Foundry
 
 ROLES: dict[str, type[Firm]] = {
     cls.role: cls
-    for cls in (Foundry, ChipDesigner, Cloud, Neocloud, Lab, Host, App, Segment, ChipBuyers,
-                Investors)
+    for cls in (
+        Foundry,
+        ChipDesigner,
+        Cloud,
+        Neocloud,
+        Lab,
+        Host,
+        App,
+        Segment,
+        ChipBuyers,
+        Investors,
+    )
 }
 
 

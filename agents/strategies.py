@@ -52,8 +52,9 @@ def make_strategy(name: str) -> Strategy:
     try:
         return _REGISTRY[name]()
     except KeyError:
-        raise KeyError(f"unknown strategy {name!r}; allowed: {', '.join(strategy_names())}") \
-            from None
+        raise KeyError(
+            f"unknown strategy {name!r}; allowed: {', '.join(strategy_names())}"
+        ) from None
 
 
 def elasticity(signal: DemandSignal) -> float:
@@ -87,11 +88,12 @@ class Strategy:
     speed: ClassVar[float] = 0.5
     max_step: ClassVar[float] = 0.25
 
-    def target(self, price: float, unit_cost: float, signal: DemandSignal,
-               capacity: float | None = None) -> float:
+    def target(
+        self, price: float, unit_cost: float, signal: DemandSignal, capacity: float | None = None
+    ) -> float:
         """The price it aims for, given last quarter's residual demand at ``price``."""
         eps = elasticity(signal)
-        if math.isnan(eps):                      # nobody wanted any near its price: cut
+        if math.isnan(eps):  # nobody wanted any near its price: cut
             return price * (1.0 - self.max_step)
         # inelastic demand (ε ≤ 1): profit rises with the price, so raise it
         goal = lerner_price(unit_cost, eps) if eps > 1.0 + 1e-9 else price * (1 + self.max_step)
@@ -104,8 +106,14 @@ class Strategy:
         # undercut rather than be undercut)
         return min(goal, signal.ceiling * (1.0 - signal.step))
 
-    def reprice(self, price: float, unit_cost: float, signal: DemandSignal | None,
-                capacity: float | None = None, floor: float = 0.0) -> float:
+    def reprice(
+        self,
+        price: float,
+        unit_cost: float,
+        signal: DemandSignal | None,
+        capacity: float | None = None,
+        floor: float = 0.0,
+    ) -> float:
         """This quarter's price: a damped step toward :meth:`target`, never below ``floor``.
 
         Without a signal (nothing was offered last quarter) the price stands.

@@ -19,8 +19,9 @@ from agents.strategies import elasticity
 CURVE_POINTS: tuple[float, ...] = (0.5, 0.65, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0)
 
 
-def local_elasticity(signal: DemandSignal | None, lo: float = 0.3, hi: float = 20.0,
-                     default: float = 1.5) -> float:
+def local_elasticity(
+    signal: DemandSignal | None, lo: float = 0.3, hi: float = 20.0, default: float = 1.5
+) -> float:
     """A seller's demand elasticity for planning quantities: the signal's, kept in [lo, hi]."""
     if signal is None:
         return default
@@ -42,8 +43,16 @@ def demand_at(signal: DemandSignal | None, price: float, fallback: float) -> flo
     return base * (price / signal.price) ** -local_elasticity(signal)
 
 
-def curve_orders(market: Market, firm_id: str, quantity_at, around: float, tag: str,
-                 book: str = "", factor: float = 1.0, cap: float = math.inf) -> list[Order]:
+def curve_orders(
+    market: Market,
+    firm_id: str,
+    quantity_at,
+    around: float,
+    tag: str,
+    book: str = "",
+    factor: float = 1.0,
+    cap: float = math.inf,
+) -> list[Order]:
     """Bids tracing a demand curve: ``quantity_at(price)`` at the :data:`CURVE_POINTS` around a
     price (no bid above ``cap``), as steps whose cumulative quantity at each point is the
     curve's."""
@@ -52,8 +61,9 @@ def curve_orders(market: Market, firm_id: str, quantity_at, around: float, tag: 
     for price in points:
         step = max(0.0, quantity_at(price) - total)
         if step > 0 and price > 0:
-            orders.append(Order(market, Side.BID, firm_id, price, step, book=book, tag=tag,
-                                factor=factor))
+            orders.append(
+                Order(market, Side.BID, firm_id, price, step, book=book, tag=tag, factor=factor)
+            )
             total += step
     return orders
 
@@ -61,18 +71,25 @@ def curve_orders(market: Market, firm_id: str, quantity_at, around: float, tag: 
 @dataclass(frozen=True, slots=True)
 class FoundryParams:
     capacity_h100e: float = param(
-        2.2e6, 0.0, 1e10, "advanced-packaging capacity at start, H100e of accelerators a quarter")
+        2.2e6, 0.0, 1e10, "advanced-packaging capacity at start, H100e of accelerators a quarter"
+    )
     price_usd: float = param(1500.0, 1.0, 1e6, "price per H100e slot at start (then it adjusts)")
     unit_cost_usd: float = param(600.0, 0.0, 1e6, "cost per H100e slot at start (falls with tech)")
     max_growth_per_year: float = param(
-        1.0, 0.0, 10.0, "most the capacity can grow in a year (1.0 = doubling)")
+        1.0, 0.0, 10.0, "most the capacity can grow in a year (1.0 = doubling)"
+    )
     lead_quarters: int = param(4, 1, 16, "quarters from a capacity decision to output")
     capex_usd_per_slot: float = param(
-        3000.0, 0.0, 1e6, "capital cost of one H100e-a-quarter of new capacity")
+        3000.0, 0.0, 1e6, "capital cost of one H100e-a-quarter of new capacity"
+    )
     life_quarters: int = param(24, 4, 80, "depreciation life of packaging capacity")
     cost_decline: float = param(
-        0.10, 0.0, 0.9, "yearly fall in the cost and capex of a slot per H100e of output "
-        "(density gains net of dearer wafers)")
+        0.10,
+        0.0,
+        0.9,
+        "yearly fall in the cost and capex of a slot per H100e of output "
+        "(density gains net of dearer wafers)",
+    )
     fixed_opex_usd: float = param(1.0e9, 0.0, 1e12, "quarterly opex of the AI-accelerator business")
     opening_cash_usd: float = param(5e10, 0.0, 1e13, "cash at start")
 
@@ -112,8 +129,7 @@ class Foundry(Firm):
         out = Intents()
         self.capacity += self.pipeline.popleft()
         cost = self.unit_cost(obs.quarter)
-        self.price = self.strategy.reprice(self.price, cost, self.signal, self.capacity,
-                                           floor=cost)
+        self.price = self.strategy.reprice(self.price, cost, self.signal, self.capacity, floor=cost)
         wanted = demand_at(self.signal, self.price, self.capacity)
         max_add = self.capacity * ((1.0 + p.max_growth_per_year) ** 0.25 - 1.0)
         planned = self.capacity + sum(self.pipeline)
@@ -124,8 +140,9 @@ class Foundry(Firm):
             out.pay("world:suppliers", capex, "capex", "capex")
             self.cohorts.append((obs.quarter, capex / p.life_quarters))
         if self.capacity > 0:
-            out.orders.append(Order(Market.FOUNDRY, Side.ASK, self.firm_id, self.price,
-                                    self.capacity))
+            out.orders.append(
+                Order(Market.FOUNDRY, Side.ASK, self.firm_id, self.price, self.capacity)
+            )
         return out
 
     def receive(self, fills: list[Fill], obs: Observation) -> None:
@@ -137,8 +154,12 @@ class Foundry(Firm):
     def close(self, obs: Observation) -> Intents:
         p: FoundryParams = self.params
         out = Intents()
-        out.pay("world:suppliers", self.sold * self.unit_cost(obs.quarter), "materials",
-                "cost_of_revenue")
+        out.pay(
+            "world:suppliers",
+            self.sold * self.unit_cost(obs.quarter),
+            "materials",
+            "cost_of_revenue",
+        )
         life = p.life_quarters
         self.cohorts = [(q, d) for q, d in self.cohorts if obs.quarter - q < life]
         dep = math.fsum(d for _, d in self.cohorts)
@@ -161,22 +182,28 @@ class Foundry(Firm):
 @dataclass(frozen=True, slots=True)
 class ChipDesignerParams:
     list_price_usd: float = param(
-        25000.0, 1.0, 1e7, "list price per accelerator (H100e) at start; then it adjusts")
+        25000.0, 1.0, 1e7, "list price per accelerator (H100e) at start; then it adjusts"
+    )
     component_cost_usd: float = param(
-        4000.0, 0.0, 1e6, "memory, substrate, board and system parts per H100e at start")
+        4000.0, 0.0, 1e6, "memory, substrate, board and system parts per H100e at start"
+    )
     effective_perf: float = param(
-        1.0, 0.01, 10.0, "useful H100e per H100e of silicon (software ecosystem, networking)")
+        1.0, 0.01, 10.0, "useful H100e per H100e of silicon (software ecosystem, networking)"
+    )
     sales_h100e: float = param(1.5e6, 0.0, 1e10, "accelerators sold in the quarter before start")
     merchant: bool = param(True, doc="sells on the open chip market (false: custom chips only)")
     max_output_growth: float = param(
-        1.0, 0.0, 20.0, "most its output can grow in a year (supply chain, allocation)")
+        1.0, 0.0, 20.0, "most its output can grow in a year (supply chain, allocation)"
+    )
     production_buffer: float = param(
-        0.15, 0.0, 2.0, "slots ordered beyond the demand forecast (upside cover)")
+        0.15, 0.0, 2.0, "slots ordered beyond the demand forecast (upside cover)"
+    )
     rnd_usd: float = param(3.0e9, 0.0, 1e12, "R&D a quarter at start")
     rnd_share_of_revenue: float = param(0.08, 0.0, 1.0, "R&D grows to this share of revenue")
     sga_usd: float = param(0.6e9, 0.0, 1e12, "SG&A a quarter")
     custom_price_usd: float = param(
-        9000.0, 1.0, 1e7, "price per custom accelerator (H100e) at start, for partner programmes")
+        9000.0, 1.0, 1e7, "price per custom accelerator (H100e) at start, for partner programmes"
+    )
     opening_cash_usd: float = param(4e10, 0.0, 1e13, "cash at start")
 
 
@@ -235,8 +262,11 @@ class ChipDesigner(Firm):
             self._plan_merchant(obs, cost)
         for program in obs.programs_of_partner(self.firm_id):
             self._plan_program(program.name, cost)
-        self.custom_price = {name: price for name, price in self.custom_price.items()
-                             if name in {pr.name for pr in obs.programs_of_partner(self.firm_id)}}
+        self.custom_price = {
+            name: price
+            for name, price in self.custom_price.items()
+            if name in {pr.name for pr in obs.programs_of_partner(self.firm_id)}
+        }
         out = Intents()
         total = math.fsum(self.slot_orders.values())
         if total > 0:
@@ -252,8 +282,7 @@ class ChipDesigner(Firm):
         ask = self.strategy.reprice(ask, cost / perf, signal, offered, floor=cost / perf)
         self.price = ask * perf
         wanted = demand_at(signal, ask, p.sales_h100e * perf) / perf
-        want = max(0.0, wanted * (1.0 + self.growth) * (1.0 + p.production_buffer)
-                   - self.inventory)
+        want = max(0.0, wanted * (1.0 + self.growth) * (1.0 + p.production_buffer) - self.inventory)
         cap = self.last_output * (1.0 + p.max_output_growth) ** 0.25
         self.slot_orders[""] = min(want, cap)
 
@@ -261,8 +290,9 @@ class ChipDesigner(Firm):
         signal = self.signals.get(name)
         price = self.custom_price.get(name, self.params.custom_price_usd)
         stock = self.custom_stock.get(name, 0.0)
-        price = self.strategy.reprice(price, cost, signal, stock + self.slot_orders.get(name, 0),
-                                      floor=cost)
+        price = self.strategy.reprice(
+            price, cost, signal, stock + self.slot_orders.get(name, 0), floor=cost
+        )
         self.custom_price[name] = price
         wanted = demand_at(signal, price, 0.0)
         self.slot_orders[name] = max(0.0, wanted * 1.1 - stock)
@@ -278,19 +308,36 @@ class ChipDesigner(Firm):
         def quantity(slot_price: float) -> float:
             return total * ((slot_price + parts) / base_cost) ** -eps
 
-        return curve_orders(Market.FOUNDRY, self.firm_id, quantity, obs.foundry_price,
-                            "inventory", cap=max(top, 0.0))
+        return curve_orders(
+            Market.FOUNDRY,
+            self.firm_id,
+            quantity,
+            obs.foundry_price,
+            "inventory",
+            cap=max(top, 0.0),
+        )
 
     def asks(self, market: Market, obs: Observation) -> list[Order]:
         p: ChipDesignerParams = self.params
         if market is Market.CHIPS and p.merchant and self.inventory > 0:
-            return [Order(Market.CHIPS, Side.ASK, self.firm_id, self.price / p.effective_perf,
-                          self.inventory * p.effective_perf, factor=p.effective_perf)]
+            return [
+                Order(
+                    Market.CHIPS,
+                    Side.ASK,
+                    self.firm_id,
+                    self.price / p.effective_perf,
+                    self.inventory * p.effective_perf,
+                    factor=p.effective_perf,
+                )
+            ]
         if market is Market.CUSTOM:
-            return [Order(Market.CUSTOM, Side.ASK, self.firm_id, self.custom_price[name], stock,
-                          book=name)
-                    for name, stock in sorted(self.custom_stock.items())
-                    if stock > 0 and name in self.custom_price]
+            return [
+                Order(
+                    Market.CUSTOM, Side.ASK, self.firm_id, self.custom_price[name], stock, book=name
+                )
+                for name, stock in sorted(self.custom_stock.items())
+                if stock > 0 and name in self.custom_price
+            ]
         return []
 
     # -- results ---------------------------------------------------------------------------------
@@ -311,8 +358,9 @@ class ChipDesigner(Firm):
         parts = qty * self.parts_cost(obs.quarter)
         self.parts_now += parts
         wanted = math.fsum(self.slot_orders.values())
-        self.last_output = max(self.last_output * 0.5,
-                               self.slot_orders.get("", 0.0) * qty / max(wanted, 1e-12))
+        self.last_output = max(
+            self.last_output * 0.5, self.slot_orders.get("", 0.0) * qty / max(wanted, 1e-12)
+        )
         for name, want in self.slot_orders.items():
             share = qty * want / wanted if wanted > 0 else 0.0
             if name == "":
@@ -345,8 +393,9 @@ class ChipDesigner(Firm):
                 # growth of demand at a given price: last quarter's moved to this one's price
                 eps = local_elasticity(merchant)
                 before = self.last_wanted * (merchant.price / self.last_price) ** -eps
-                self.growth = min(0.25, max(-0.5, 0.5 * self.growth
-                                            + 0.5 * (wanted / max(before, 1.0) - 1.0)))
+                self.growth = min(
+                    0.25, max(-0.5, 0.5 * self.growth + 0.5 * (wanted / max(before, 1.0) - 1.0))
+                )
             self.last_wanted, self.last_price = wanted, merchant.price
 
     def close(self, obs: Observation) -> Intents:

@@ -19,26 +19,38 @@ from agents.params import param
 class Technology:
     hours_per_quarter: float = param(2190.0, 2000.0, 2200.0, "hours in a quarter")
     chip_cost_decline: float = param(
-        0.30, 0.0, 0.9, "yearly fall in the cost of building one H100e of accelerator")
+        0.30, 0.0, 0.9, "yearly fall in the cost of building one H100e of accelerator"
+    )
     energy_efficiency_gain: float = param(
-        0.40, 0.0, 3.0, "yearly gain in H100e per kW (power per H100e falls by 1/(1+x))")
+        0.40, 0.0, 3.0, "yearly gain in H100e per kW (power per H100e falls by 1/(1+x))"
+    )
     kw_per_h100e: float = param(1.3, 0.1, 5.0, "kW per H100e incl. cooling and overhead, at start")
     energy_usd_per_kwh: float = param(0.08, 0.0, 1.0, "electricity price")
     inference_efficiency_gain: float = param(
-        2.5, 1.0, 20.0, "yearly multiple of tokens served per H100e-hour (algorithms + hardware)")
+        2.5, 1.0, 20.0, "yearly multiple of tokens served per H100e-hour (algorithms + hardware)"
+    )
     training_efficiency_gain: float = param(
-        2.0, 1.0, 20.0, "yearly multiple of effective training compute per H100e-hour")
+        2.0, 1.0, 20.0, "yearly multiple of effective training compute per H100e-hour"
+    )
     quality_per_decade: float = param(
-        10.0, 0.1, 15.0, "quality points per tenfold effective training compute")
+        10.0, 0.1, 15.0, "quality points per tenfold effective training compute"
+    )
     quality_doubling: float = param(
-        5.0, 1.0, 100.0, "quality points that double what a buyer pays per token")
+        5.0, 1.0, 100.0, "quality points that double what a buyer pays per token"
+    )
     reference_quality: float = param(
-        90.0, 0.0, 300.0, "quality whose tokens are worth one quality-adjusted token")
+        90.0, 0.0, 300.0, "quality whose tokens are worth one quality-adjusted token"
+    )
     knowledge_diffusion: float = param(
-        0.05, 0.0, 1.0, "share of its gap to the frontier's training stock a lab closes each "
-        "quarter without paying for it (distillation, papers, people moving)")
+        0.05,
+        0.0,
+        1.0,
+        "share of its gap to the frontier's training stock a lab closes each "
+        "quarter without paying for it (distillation, papers, people moving)",
+    )
     training_stock_retention: float = param(
-        0.85, 0.0, 1.0, "share of the effective training stock that stays relevant each quarter")
+        0.85, 0.0, 1.0, "share of the effective training stock that stays relevant each quarter"
+    )
 
     def cost_factor(self, quarter: int) -> float:
         """Cost of building an H100e relative to the start."""

@@ -15,36 +15,96 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Markets:
-    compute_price_usd: float = field(default=2.2, metadata={
-        "lo": 0.01, "hi": 1000.0, "doc": "compute price per H100e-hour the quarter before start "
-        "(also the reference price of direct compute demand)"})
-    token_price_usd: float = field(default=1.5, metadata={
-        "lo": 1e-6, "hi": 1e4, "doc": "price per M quality-adjusted tokens the quarter before "
-        "start (also the reference price of direct API demand)"})
-    uniform_k: float = field(default=0.5, metadata={
-        "lo": 0.0, "hi": 1.0, "doc": "where in the clearing interval uniform prices fall"})
-    token_choice_elasticity: float = field(default=4.0, metadata={
-        "lo": 0.0, "hi": 50.0, "doc": "how strongly API buyers favour the seller cheaper per "
-        "unit of quality (share ∝ ask^-x; large: the cheapest takes all)"})
-    choice_set: int = field(default=12, metadata={
-        "lo": 1, "hi": 1000, "doc": "sellers a buyer considers in a differentiated market (the "
-        "most attractive ones; the rest sell only what is left over)"})
-    plan_choice_elasticity: float = field(default=5.0, metadata={
-        "lo": 0.0, "hi": 50.0, "doc": "how strongly users favour the plan cheaper per unit of "
-        "value (share ∝ ask^-x; large: the cheapest takes all)"})
+    compute_price_usd: float = field(
+        default=2.2,
+        metadata={
+            "lo": 0.01,
+            "hi": 1000.0,
+            "doc": "compute price per H100e-hour the quarter before start "
+            "(also the reference price of direct compute demand)",
+        },
+    )
+    token_price_usd: float = field(
+        default=1.5,
+        metadata={
+            "lo": 1e-6,
+            "hi": 1e4,
+            "doc": "price per M quality-adjusted tokens the quarter before "
+            "start (also the reference price of direct API demand)",
+        },
+    )
+    uniform_k: float = field(
+        default=0.5,
+        metadata={
+            "lo": 0.0,
+            "hi": 1.0,
+            "doc": "where in the clearing interval uniform prices fall",
+        },
+    )
+    token_choice_elasticity: float = field(
+        default=4.0,
+        metadata={
+            "lo": 0.0,
+            "hi": 50.0,
+            "doc": "how strongly API buyers favour the seller cheaper per "
+            "unit of quality (share ∝ ask^-x; large: the cheapest takes all)",
+        },
+    )
+    choice_set: int = field(
+        default=12,
+        metadata={
+            "lo": 1,
+            "hi": 1000,
+            "doc": "sellers a buyer considers in a differentiated market (the "
+            "most attractive ones; the rest sell only what is left over)",
+        },
+    )
+    plan_choice_elasticity: float = field(
+        default=5.0,
+        metadata={
+            "lo": 0.0,
+            "hi": 50.0,
+            "doc": "how strongly users favour the plan cheaper per unit of "
+            "value (share ∝ ask^-x; large: the cheapest takes all)",
+        },
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class Demand:
-    multiplier: float = field(default=1.0, metadata={
-        "lo": 0.0, "hi": 5.0, "doc": "scales every segment's growth rates (demand growth)"})
-    seat_quality_elasticity: float = field(default=0.5, metadata={
-        "lo": 0.0, "hi": 5.0, "doc": "how seat value scales with the token value of a model"})
-    growth_half_life_years: float = field(default=3.0, metadata={
-        "lo": 0.25, "hi": 1000.0, "doc": "years in which every demand growth rate halves "
-        "(adoption slows as markets mature; 1000: no fading)"})
-    noise: float = field(default=0.05, metadata={
-        "lo": 0.0, "hi": 1.0, "doc": "standard deviation of quarterly demand shocks (log)"})
+    multiplier: float = field(
+        default=1.0,
+        metadata={
+            "lo": 0.0,
+            "hi": 5.0,
+            "doc": "scales every segment's growth rates (demand growth)",
+        },
+    )
+    seat_quality_elasticity: float = field(
+        default=0.5,
+        metadata={
+            "lo": 0.0,
+            "hi": 5.0,
+            "doc": "how seat value scales with the token value of a model",
+        },
+    )
+    growth_half_life_years: float = field(
+        default=3.0,
+        metadata={
+            "lo": 0.25,
+            "hi": 1000.0,
+            "doc": "years in which every demand growth rate halves "
+            "(adoption slows as markets mature; 1000: no fading)",
+        },
+    )
+    noise: float = field(
+        default=0.05,
+        metadata={
+            "lo": 0.0,
+            "hi": 1.0,
+            "doc": "standard deviation of quarterly demand shocks (log)",
+        },
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,16 +118,23 @@ class Program:
     name: str = field(metadata={"derived": True})
     owner: str = field(metadata={"doc": "firm that buys the chips"})
     partner: str = field(metadata={"doc": "chip designer that builds them"})
-    start: str = field(default="", metadata={
-        "period": True, "doc": "first quarter; empty for the run's start"})
-    end: str = field(default="", metadata={"period": True, "doc": "quarter it stops; empty for "
-                                           "never"})
-    effective_perf: float = field(default=1.0, metadata={
-        "lo": 0.01, "hi": 10.0, "doc": "useful H100e per custom chip"})
-    max_share: float = field(default=0.3, metadata={
-        "lo": 0.0, "hi": 1.0, "doc": "share of the owner's new chips it covers"})
-    nre_usd: float = field(default=0.0, metadata={
-        "lo": 0.0, "hi": 1e12, "doc": "one-off design cost paid to the partner at start"})
+    start: str = field(
+        default="", metadata={"period": True, "doc": "first quarter; empty for the run's start"}
+    )
+    end: str = field(
+        default="", metadata={"period": True, "doc": "quarter it stops; empty for never"}
+    )
+    effective_perf: float = field(
+        default=1.0, metadata={"lo": 0.01, "hi": 10.0, "doc": "useful H100e per custom chip"}
+    )
+    max_share: float = field(
+        default=0.3,
+        metadata={"lo": 0.0, "hi": 1.0, "doc": "share of the owner's new chips it covers"},
+    )
+    nre_usd: float = field(
+        default=0.0,
+        metadata={"lo": 0.0, "hi": 1e12, "doc": "one-off design cost paid to the partner at start"},
+    )
     text: str = field(default="", metadata={"doc": "plain-words description for the event log"})
     start_quarter: int = field(default=0, metadata={"derived": True})
     end_quarter: int = field(default=10**6, metadata={"derived": True})
@@ -92,14 +159,24 @@ class Event:
     """A scripted change in one quarter (``[[events]]``)."""
 
     period: str = field(metadata={"period": True, "doc": "the quarter it happens"})
-    kind: str = field(metadata={"allowed": tuple(EVENT_KINDS), "noun": "an event kind",
-                                "doc": "what happens: " + "; ".join(
-                                    f"{k}: {v}" for k, v in EVENT_KINDS.items())})
+    kind: str = field(
+        metadata={
+            "allowed": tuple(EVENT_KINDS),
+            "noun": "an event kind",
+            "doc": "what happens: " + "; ".join(f"{k}: {v}" for k, v in EVENT_KINDS.items()),
+        }
+    )
     firm: str = field(default="", metadata={"doc": "the firm it concerns (set, launch_app)"})
     key: str = field(default="", metadata={"doc": "the parameter it sets (set)"})
-    value: Any = field(default=None, metadata={
-        "lo": 0.0, "hi": 1e6, "doc": "the new value: of the parameter's type and range for set, "
-        "else a number in this range"})
+    value: Any = field(
+        default=None,
+        metadata={
+            "lo": 0.0,
+            "hi": 1e6,
+            "doc": "the new value: of the parameter's type and range for set, "
+            "else a number in this range",
+        },
+    )
     segment: str = field(default="", metadata={"doc": "the segment of the app (launch_app)"})
     text: str = field(default="", metadata={"doc": "plain-words description for the event log"})
 
@@ -108,11 +185,13 @@ class Event:
 class FirmSpec:
     """A firm of the scenario (``[firms.<id>]``): these keys, then its role's ``Params``."""
 
-    role: str = field(default="", metadata={
-        "doc": "what the firm does (a role of agents.registry)"})
+    role: str = field(
+        default="", metadata={"doc": "what the firm does (a role of agents.registry)"}
+    )
     name: str = field(default="", metadata={"doc": "display name; empty for its id"})
-    strategy: str = field(default="profit_seeking", metadata={
-        "doc": "pricing strategy (a name of agents.strategies)"})
+    strategy: str = field(
+        default="profit_seeking", metadata={"doc": "pricing strategy (a name of agents.strategies)"}
+    )
     parent: str = field(default="", metadata={"doc": "group it belongs to; empty for none"})
     params: Any = field(default=None, metadata={"derived": True})
 

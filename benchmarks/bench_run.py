@@ -54,17 +54,18 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="2 repeats, 1 for 100x")
     args = parser.parse_args()
-    print(f"python {platform.python_version()} on {platform.machine()}, "
-          f"{args.quarters} quarters")
+    print(f"python {platform.python_version()} on {platform.machine()}, {args.quarters} quarters")
     for factor in (1, 10, 100):
         scenario = scaled(factor)
         repeats = 2 if args.quick else args.repeats
         if factor == 100:
             repeats = 1 if args.quick else max(1, repeats // 2)
         times = time_runs(scenario, args.quarters, repeats)
-        print(f"{factor:>4}x  firms={len(scenario.firms):>5}  "
-              f"median={statistics.median(times) * 1e3:9.1f} ms  "
-              f"best={min(times) * 1e3:9.1f} ms  runs={len(times)}")
+        print(
+            f"{factor:>4}x  firms={len(scenario.firms):>5}  "
+            f"median={statistics.median(times) * 1e3:9.1f} ms  "
+            f"best={min(times) * 1e3:9.1f} ms  runs={len(times)}"
+        )
 
 
 if __name__ == "__main__":

@@ -64,37 +64,55 @@ def main() -> None:
     parser.add_argument("--quarters", type=int, default=40)
     parser.add_argument("--no-dask", action="store_true", help="skip the Dask measurement")
     args = parser.parse_args()
-    spec = {"sweep": {"name": "bench", "scenario": "baseline", "quarters": args.quarters,
-                      "replications": args.runs, "seed": 0}}
+    spec = {
+        "sweep": {
+            "name": "bench",
+            "scenario": "baseline",
+            "quarters": args.quarters,
+            "replications": args.runs,
+            "seed": 0,
+        }
+    }
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"{args.runs} baseline runs of {args.quarters} quarters; {default_workers()} CPUs "
-          f"({cpu_model()}), Python {platform.python_version()}, load average {load:.2f}")
+    print(
+        f"{args.runs} baseline runs of {args.quarters} quarters; {default_workers()} CPUs "
+        f"({cpu_model()}), Python {platform.python_version()}, load average {load:.2f}"
+    )
     root = Path(tempfile.mkdtemp(prefix="bench-sweep-"))
 
     serial = timed("serial", spec, root / "serial", workers=1)
     cold = timed("2 workers", spec, root / "cold", workers=2)
 
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(2, mp_context=context, initializer=worker_init,
-                             initargs=(os.getpid(),)) as pool:
+    with ProcessPoolExecutor(
+        2, mp_context=context, initializer=worker_init, initargs=(os.getpid(),)
+    ) as pool:
         wait([pool.submit(importlib.import_module, "economy.model") for _ in range(4)])
         warm = timed("2 workers, warm", spec, root / "warm", executor=pool, workers=2)
 
-    print(f"speed-up with 2 workers: {serial / cold:.2f}× (including worker start-up), "
-          f"{serial / warm:.2f}× (warm)")
+    print(
+        f"speed-up with 2 workers: {serial / cold:.2f}× (including worker start-up), "
+        f"{serial / warm:.2f}× (warm)"
+    )
     print(f"worker start-up: {cold - warm:.1f} s")
     paths = [root / "cold", root / "warm"]
 
     if not args.no_dask:
         from distributed import Client, LocalCluster
 
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                          dashboard_address=None) as cluster, Client(cluster) as client:
+        with (
+            LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
+            Client(cluster) as client,
+        ):
             client.run(importlib.import_module, "economy.model")
             dask = timed("Dask, 2 workers, warm", spec, root / "dask", executor=client)
         overhead = (dask - warm) / args.runs
-        print(f"Dask overhead per run: {1000 * overhead:.1f} ms "
-              f"({100 * (dask - warm) / warm:+.1f}% against the warm local pool)")
+        print(
+            f"Dask overhead per run: {1000 * overhead:.1f} ms "
+            f"({100 * (dask - warm) / warm:+.1f}% against the warm local pool)"
+        )
         paths.append(root / "dask")
     identical = all(same(root / "serial", p) for p in paths)
     print(f"identical results on every path: {'yes' if identical else 'NO'}")

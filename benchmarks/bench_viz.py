@@ -37,9 +37,11 @@ def time_specs(quarters: int) -> list[float]:
         charts.margins_spec(snap)
         charts.profit_pool_spec(snap)
         charts.markets_spec(snap)
-        found = views.inspect(snap, snap.quarters - 1,
-                              views.pick_book(views.book_choices(snap, snap.quarters - 1),
-                                              "compute"))
+        found = views.inspect(
+            snap,
+            snap.quarters - 1,
+            views.pick_book(views.book_choices(snap, snap.quarters - 1), "compute"),
+        )
         if found is not None:
             charts.inspector_spec(found)
         charts.firm_spec(snap, "openai")
@@ -70,8 +72,10 @@ def time_page(quarters: int) -> list[float]:
 def summary(name: str, times: list[float]) -> str:
     ms = sorted(t * 1e3 for t in times)
     p90 = ms[int(0.9 * (len(ms) - 1))]
-    return (f"{name:<6} quarters={len(ms):>4}  median={statistics.median(ms):7.1f} ms  "
-            f"p90={p90:7.1f} ms  worst={ms[-1]:7.1f} ms")
+    return (
+        f"{name:<6} quarters={len(ms):>4}  median={statistics.median(ms):7.1f} ms  "
+        f"p90={p90:7.1f} ms  worst={ms[-1]:7.1f} ms"
+    )
 
 
 def main() -> None:
@@ -81,8 +85,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one run of each")
     args = parser.parse_args()
     runs = 1 if args.quick else args.runs
-    print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores, "
-          f"baseline, {args.quarters} quarters a run, {runs} run(s)")
+    print(
+        f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores, "
+        f"baseline, {args.quarters} quarters a run, {runs} run(s)"
+    )
     from viz.app import settle_imports
 
     time_specs(2)  # build the chart templates once, as the app does on its first quarter

@@ -1,7 +1,7 @@
 """Print the baseline's 2025–2026 levels over several seeds (the figures of docs/calibration.md).
 
-    ./dev python benchmarks/calibration_table.py            # seeds 0-4
-    ./dev python benchmarks/calibration_table.py 0 1 2 3 4 5 6 7
+./dev python benchmarks/calibration_table.py            # seeds 0-4
+./dev python benchmarks/calibration_table.py 0 1 2 3 4 5 6 7
 """
 
 import sys
@@ -16,7 +16,8 @@ WINDOW = ("2025", "2026")
 def _margins(frame: pl.DataFrame, key: str) -> dict[str, tuple[float, float]]:
     agg = frame.group_by(key).agg(
         (pl.col("gross_profit_usd").sum() / pl.col("revenue_usd").sum()).alias("gm"),
-        (pl.col("operating_income_usd").sum() / pl.col("revenue_usd").sum()).alias("om"))
+        (pl.col("operating_income_usd").sum() / pl.col("revenue_usd").sum()).alias("om"),
+    )
     return {row[0]: (row[1], row[2]) for row in agg.iter_rows()}
 
 
@@ -24,13 +25,17 @@ def levels(seed: int) -> dict[str, float]:
     result = run("baseline", seed=seed)
     firms = result.firms.filter(pl.col("period").str.slice(0, 4).is_in(WINDOW))
     layer, firm = _margins(firms, "layer"), _margins(firms, "firm")
-    chips = firms.filter(pl.col("layer") == "chips").group_by("firm").agg(
-        pl.col("revenue_usd").sum())
+    chips = (
+        firms.filter(pl.col("layer") == "chips").group_by("firm").agg(pl.col("revenue_usd").sum())
+    )
     nvidia = chips.filter(pl.col("firm") == "nvidia")["revenue_usd"].sum()
-    markets = result.markets.filter(pl.col("period").str.slice(0, 4).is_in(WINDOW)
-                                    & (pl.col("book") == ""))
-    price = {m: markets.filter(pl.col("market") == m)["price_usd"].mean()
-             for m in ("compute", "tokens", "chips")}
+    markets = result.markets.filter(
+        pl.col("period").str.slice(0, 4).is_in(WINDOW) & (pl.col("book") == "")
+    )
+    price = {
+        m: markets.filter(pl.col("market") == m)["price_usd"].mean()
+        for m in ("compute", "tokens", "chips")
+    }
     return {
         "Nvidia gross margin": firm["nvidia"][0],
         "AMD gross margin": firm["amd"][0],
@@ -51,14 +56,17 @@ def levels(seed: int) -> dict[str, float]:
 def main() -> None:
     seeds = [int(s) for s in sys.argv[1:]] or [0, 1, 2, 3, 4]
     rows = [levels(s) for s in seeds]
-    print(f"baseline, {WINDOW[0]}–{WINDOW[-1]}, seeds {', '.join(map(str, seeds))}: "
-          "mean [min, max]")
+    print(
+        f"baseline, {WINDOW[0]}–{WINDOW[-1]}, seeds {', '.join(map(str, seeds))}: mean [min, max]"
+    )
     for key in rows[0]:
         values = [r[key] for r in rows]
         pct = "margin" in key or "share" in key
         fmt = (lambda v: f"{100 * v:7.1f}%") if pct else (lambda v: f"{v:8.2f}")
-        print(f"  {key:48s} {fmt(sum(values) / len(values))}  "
-              f"[{fmt(min(values)).strip()}, {fmt(max(values)).strip()}]")
+        print(
+            f"  {key:48s} {fmt(sum(values) / len(values))}  "
+            f"[{fmt(min(values)).strip()}, {fmt(max(values)).strip()}]"
+        )
 
 
 if __name__ == "__main__":

@@ -23,5 +23,3 @@ def console() -> Console:
     if not console.is_terminal:  # piped or captured: print tables whole rather than truncated
         console.width = max(console.width, 160)
     return console
-
-

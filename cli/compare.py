@@ -1,7 +1,7 @@
 """``margins compare``: scenarios against the baseline, registered by :func:`register`.
 
-    margins compare funding-dries-up monetization --seeds 8 --out out/compare
-    margins compare --all                # every scenario of the library (docs/findings.md)
+margins compare funding-dries-up monetization --seeds 8 --out out/compare
+margins compare --all                # every scenario of the library (docs/findings.md)
 """
 
 from __future__ import annotations
@@ -20,31 +20,69 @@ def register(app: typer.Typer) -> None:
 
 
 def compare_command(
-    scenarios: Annotated[list[str] | None, typer.Argument(
-        metavar="SCENARIO...",
-        help="Scenarios of the library (see `margins scenarios`) or TOML files; the baseline "
-        "is always run too.", show_default=False)] = None,
-    all_: Annotated[bool, typer.Option(
-        "--all", help="Compare every scenario of the library.")] = False,
-    seeds: Annotated[int, typer.Option(
-        "--seeds", "-n", metavar="N", help="Seeds per scenario, 2 to 1000 (the same N seeds "
-        "for every scenario, so differences are paired).")] = 8,
-    out: Annotated[Path | None, typer.Option(
-        "--out", "-o", metavar="DIR",
-        help="Directory for report.md, the PNG charts and the runs (the sweep machinery's "
-        "layout); running the same comparison again finishes only what is missing "
-        "(default: out/compare/SCENARIOS-Nseeds, e.g. out/compare/all-8seeds).",
-        show_default=False)] = None,
-    workers: Annotated[int | None, typer.Option(
-        "--workers", "-w", metavar="N",
-        help="Local worker processes (default: one per CPU; 1 runs in this process).",
-        show_default=False)] = None,
-    executor: Annotated[str, typer.Option(
-        "--executor", "-e", metavar="local|dask://HOST:PORT",
-        help="Where runs execute: a local process pool or a Dask scheduler.")] = "local",
-    quarters: Annotated[int | None, typer.Option(
-        "--quarters", "-q", metavar="N",
-        help="Quarters per run (default: the scenarios' own, 40).", show_default=False)] = None,
+    scenarios: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="SCENARIO...",
+            help="Scenarios of the library (see `margins scenarios`) or TOML files; the baseline "
+            "is always run too.",
+            show_default=False,
+        ),
+    ] = None,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Compare every scenario of the library.")
+    ] = False,
+    seeds: Annotated[
+        int,
+        typer.Option(
+            "--seeds",
+            "-n",
+            metavar="N",
+            help="Seeds per scenario, 2 to 1000 (the same N seeds "
+            "for every scenario, so differences are paired).",
+        ),
+    ] = 8,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            metavar="DIR",
+            help="Directory for report.md, the PNG charts and the runs (the sweep machinery's "
+            "layout); running the same comparison again finishes only what is missing "
+            "(default: out/compare/SCENARIOS-Nseeds, e.g. out/compare/all-8seeds).",
+            show_default=False,
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            "-w",
+            metavar="N",
+            help="Local worker processes (default: one per CPU; 1 runs in this process).",
+            show_default=False,
+        ),
+    ] = None,
+    executor: Annotated[
+        str,
+        typer.Option(
+            "--executor",
+            "-e",
+            metavar="local|dask://HOST:PORT",
+            help="Where runs execute: a local process pool or a Dask scheduler.",
+        ),
+    ] = "local",
+    quarters: Annotated[
+        int | None,
+        typer.Option(
+            "--quarters",
+            "-q",
+            metavar="N",
+            help="Quarters per run (default: the scenarios' own, 40).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run scenarios and the baseline on the same seeds and report who captures the money.
 
@@ -62,8 +100,10 @@ def compare_command(
 
     names = scenario_list(scenarios or [], everything=all_)
     if len(names) < 2:
-        fail("name at least one scenario to compare with the baseline, or --all "
-             "(see: margins scenarios)")
+        fail(
+            "name at least one scenario to compare with the baseline, or --all "
+            "(see: margins scenarios)"
+        )
     if not 2 <= seeds <= 1000:
         fail(f"--seeds: must be between 2 and 1000, got {seeds}")
     if workers is not None and workers < 1:
@@ -74,16 +114,21 @@ def compare_command(
         out = default_out(names, seeds, everything=all_)
     try:
         parse_executor(executor)
-        result = compare(names[1:], seeds=seeds, out=out, workers=workers, executor=executor,
-                         quarters=quarters)
+        result = compare(
+            names[1:], seeds=seeds, out=out, workers=workers, executor=executor, quarters=quarters
+        )
     except (ScenarioError, SweepError) as exc:
         fail(str(exc))
     except KeyboardInterrupt:
         typer.echo("interrupted: run the same command again to finish the rest", err=True)
         raise typer.Exit(130) from None
     console = _console()
-    table = Table(title=f"Claims against the baseline ({seeds} seeds)", title_justify="left",
-                  box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(
+        title=f"Claims against the baseline ({seeds} seeds)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
     for column in ("scenario", "claim", "verdict"):
         table.add_column(column)
     for row in result.claims.iter_rows(named=True):

@@ -78,22 +78,45 @@ app = typer.Typer(
 # ---------------------------------------------------------------------------------------------
 @app.command()
 def run(
-    scenario: Annotated[str, typer.Argument(
-        help="A scenario of the library (see `margins scenarios`) or a path to a TOML file.",
-        show_default=True)] = "baseline",
-    quarters: Annotated[int | None, typer.Option(
-        "--quarters", "-q", metavar="N",
-        help=f"Quarters to simulate, 1 to {MAX_QUARTERS} (default: the scenario's own).",
-        show_default=False)] = None,
-    seed: Annotated[int | None, typer.Option(
-        "--seed", "-s", metavar="S",
-        help="Random seed, a whole number ≥ 0 (default: the scenario's own).",
-        show_default=False)] = None,
-    out: Annotated[Path | None, typer.Option(
-        "--out", "-o", metavar="DIR",
-        help="Directory to write manifest.json, scenario.toml and the five Parquet frames "
-        "(firms, markets, flows, models, events) into; created if missing "
-        "(default: out/SCENARIO-seedS, e.g. out/baseline-seed0).", show_default=False)] = None,
+    scenario: Annotated[
+        str,
+        typer.Argument(
+            help="A scenario of the library (see `margins scenarios`) or a path to a TOML file.",
+            show_default=True,
+        ),
+    ] = "baseline",
+    quarters: Annotated[
+        int | None,
+        typer.Option(
+            "--quarters",
+            "-q",
+            metavar="N",
+            help=f"Quarters to simulate, 1 to {MAX_QUARTERS} (default: the scenario's own).",
+            show_default=False,
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed",
+            "-s",
+            metavar="S",
+            help="Random seed, a whole number ≥ 0 (default: the scenario's own).",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            metavar="DIR",
+            help="Directory to write manifest.json, scenario.toml and the five Parquet frames "
+            "(firms, markets, flows, models, events) into; created if missing "
+            "(default: out/SCENARIO-seedS, e.g. out/baseline-seed0).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run a scenario, write its frames to a directory and print the margins it produced.
 
@@ -131,15 +154,19 @@ def run(
     console = _console()
     periods = firms["period"].unique().sort()
     span = f"{periods[0]}–{periods[-1]}" if len(periods) else "no quarters"
-    console.print(Text.assemble((scenario, "bold"),
-                                f" · seed {seed} · {quarters} quarters ({span})"))
+    console.print(
+        Text.assemble((scenario, "bold"), f" · seed {seed} · {quarters} quarters ({span})")
+    )
     years = report_years(firms)
     if years:
         console.print(layer_table(firms, years))
         console.print(firm_table(firms, years, leading_firms(firms, LEADING_FIRMS)))
         partial = _partial_years(firms, years)
-        console.print("gross, op: gross and operating margin over the calendar year, % of revenue"
-                      + ("; * partial year" if partial else ""), soft_wrap=True)
+        console.print(
+            "gross, op: gross and operating margin over the calendar year, % of revenue"
+            + ("; * partial year" if partial else ""),
+            soft_wrap=True,
+        )
     console.print(f"wrote {out}", soft_wrap=True)
 
 
@@ -163,15 +190,26 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.0f}%"
 
 
-def _margin_table(title: str, first: str, rows: list[tuple[str, list[float | None]]],
-                  years: list[int], partial: set[int]) -> Table:
+def _margin_table(
+    title: str,
+    first: str,
+    rows: list[tuple[str, list[float | None]]],
+    years: list[int],
+    partial: set[int],
+) -> Table:
     """Rows of (label, [gross, operating] per year) as a table with two columns a year."""
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
-                  collapse_padding=True)
+    table = Table(
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
     table.add_column(first, no_wrap=True)
     for year in years:
-        table.add_column(f"{year}{'*' if year in partial else ''}\ngross", justify="right",
-                         no_wrap=True)
+        table.add_column(
+            f"{year}{'*' if year in partial else ''}\ngross", justify="right", no_wrap=True
+        )
         table.add_column("\nop", justify="right", no_wrap=True)
     for label, values in rows:
         table.add_row(label, *(_pct(v) for v in values))
@@ -200,8 +238,13 @@ def firm_table(firms: pl.DataFrame, years: list[int], select: list[str]) -> Tabl
 
     frame = wide(firm_margins(firms, by="year", select=select), "firm", years)
     rows = [(f"{row[1]} ({row[2]})", list(row[3:])) for row in frame.iter_rows()]
-    return _margin_table(f"Leading firms by revenue (top {len(select)})", "firm", rows, years,
-                         _partial_years(firms, years))
+    return _margin_table(
+        f"Leading firms by revenue (top {len(select)})",
+        "firm",
+        rows,
+        years,
+        _partial_years(firms, years),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -221,8 +264,7 @@ def scenarios() -> None:
         except ScenarioError as exc:
             broken.append(str(exc))
             continue
-        console.print(Text.assemble((name.ljust(width), "bold"), "  ", description),
-                      soft_wrap=True)
+        console.print(Text.assemble((name.ljust(width), "bold"), "  ", description), soft_wrap=True)
     if not names:
         fail(f"no scenarios in {LIBRARY}")
     for message in broken:
@@ -233,8 +275,12 @@ def scenarios() -> None:
 
 @app.command()
 def validate(
-    scenario: Annotated[str, typer.Argument(
-        help="A scenario of the library or a path to a TOML file.", show_default=False)],
+    scenario: Annotated[
+        str,
+        typer.Argument(
+            help="A scenario of the library or a path to a TOML file.", show_default=False
+        ),
+    ],
 ) -> None:
     """Check a scenario (with what it extends): print OK and a summary, or the first error.
 
@@ -249,7 +295,8 @@ def validate(
     _console().print(
         f"OK {source}: {loaded.name} — {len(loaded.firms)} firms, {len(loaded.programs)} "
         f"programs, {len(loaded.events)} events, {loaded.quarters} quarters from {loaded.start}",
-        soft_wrap=True)
+        soft_wrap=True,
+    )
 
 
 def _register_more_commands() -> None:

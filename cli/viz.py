@@ -53,17 +53,34 @@ def check_bind(host: str, port: int) -> str | None:
 
 
 def viz(
-    port: Annotated[int, typer.Option(
-        "--port", "-p", metavar="P",
-        help=f"Port to serve on, 1 to 65535, or 0 for any free port (default {DEFAULT_PORT}).",
-        show_default=False)] = DEFAULT_PORT,
-    host: Annotated[str, typer.Option(
-        "--host", metavar="H",
-        help=f"Address to listen on (default {DEFAULT_HOST}: this computer only). Use 0.0.0.0 "
-        "to let other computers on the network open it.", show_default=False)] = DEFAULT_HOST,
-    open_browser: Annotated[bool, typer.Option(
-        "--open/--no-open", help="Open the page in the default web browser once it is up.",
-        show_default=True)] = False,
+    port: Annotated[
+        int,
+        typer.Option(
+            "--port",
+            "-p",
+            metavar="P",
+            help=f"Port to serve on, 1 to 65535, or 0 for any free port (default {DEFAULT_PORT}).",
+            show_default=False,
+        ),
+    ] = DEFAULT_PORT,
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host",
+            metavar="H",
+            help=f"Address to listen on (default {DEFAULT_HOST}: this computer only). Use 0.0.0.0 "
+            "to let other computers on the network open it.",
+            show_default=False,
+        ),
+    ] = DEFAULT_HOST,
+    open_browser: Annotated[
+        bool,
+        typer.Option(
+            "--open/--no-open",
+            help="Open the page in the default web browser once it is up.",
+            show_default=True,
+        ),
+    ] = False,
 ) -> None:
     """Serve the live app: watch the value chain run quarter by quarter in a web browser.
 
@@ -88,8 +105,9 @@ def viz(
         fail(problem)
 
     # the page's libraries on this machine (fetched once), so that it works offline
-    fetched = subprocess.run([sys.executable, "-m", "viz.assets"], capture_output=True,
-                             text=True, check=False)
+    fetched = subprocess.run(
+        [sys.executable, "-m", "viz.assets"], capture_output=True, text=True, check=False
+    )
     for line in fetched.stderr.splitlines():
         if line.startswith("missing: "):
             typer.echo(f"warning: {line[9:]}: the page will fetch it from the internet", err=True)
@@ -106,11 +124,23 @@ def viz(
     from solara.__main__ import run as solara_run
 
     try:
-        solara_run.main(args=[str(app_file()), "--host", host, "--port", str(port),
-                              "--open" if open_browser else "--no-open", "--production",
-                              "--no-check-version", "--theme-loader", "plain",
-                              "--log-level-uvicorn", "warning"],
-                        standalone_mode=False)
+        solara_run.main(
+            args=[
+                str(app_file()),
+                "--host",
+                host,
+                "--port",
+                str(port),
+                "--open" if open_browser else "--no-open",
+                "--production",
+                "--no-check-version",
+                "--theme-loader",
+                "plain",
+                "--log-level-uvicorn",
+                "warning",
+            ],
+            standalone_mode=False,
+        )
     except KeyboardInterrupt:
         pass
     except OSError as exc:

@@ -47,8 +47,10 @@ class DemandCurve:
     """The cumulative quantity bid at or above a price, continuous between the bids' prices."""
 
     def __init__(self, bids: Sequence[Order], weights: Sequence[float] | None = None) -> None:
-        qty = [b.qty * (1.0 if weights is None else w) for b, w in
-               zip(bids, weights or [1.0] * len(bids), strict=True)]
+        qty = [
+            b.qty * (1.0 if weights is None else w)
+            for b, w in zip(bids, weights or [1.0] * len(bids), strict=True)
+        ]
         points: dict[float, float] = {}
         for bid, q in zip(bids, qty, strict=True):
             if q > 0 and bid.price > 0:
@@ -86,8 +88,7 @@ class DemandCurve:
         return math.exp((1.0 - w) * math.log(q_hi) + w * math.log(q_lo))
 
 
-def homogeneous_residual(curve: DemandCurve, asks: Sequence[Order], j: int,
-                         price: float) -> float:
+def homogeneous_residual(curve: DemandCurve, asks: Sequence[Order], j: int, price: float) -> float:
     """What seller ``j`` would sell at ``price`` if it had capacity for all of it: the demand
     at that price less the capacity of rivals asking less, rivals asking the same sharing it."""
     cheaper = math.fsum(a.qty for k, a in enumerate(asks) if k != j and a.price < price)
@@ -100,13 +101,19 @@ def homogeneous_residual(curve: DemandCurve, asks: Sequence[Order], j: int,
     return left
 
 
-def homogeneous_signals(market: Market, book: str, bids: Sequence[Order],
-                        asks: Sequence[Order], sold: Sequence[float],
-                        clearing_price: float) -> list[tuple[str, DemandSignal]]:
+def homogeneous_signals(
+    market: Market,
+    book: str,
+    bids: Sequence[Order],
+    asks: Sequence[Order],
+    sold: Sequence[float],
+    clearing_price: float,
+) -> list[tuple[str, DemandSignal]]:
     """Each seller's residual demand in a homogeneous book."""
     curve = DemandCurve(bids)
     out = []
     for j, ask in enumerate(asks):
+
         def at(p: float, j: int = j) -> float:
             return homogeneous_residual(curve, asks, j, p)
 
@@ -117,33 +124,61 @@ def homogeneous_signals(market: Market, book: str, bids: Sequence[Order],
     return out
 
 
-def _signal(market: Market, book: str, ask: Order, sold: float, at: Callable[[float], float],
-            clearing_price: float, ceiling: float = math.inf) -> DemandSignal:
+def _signal(
+    market: Market,
+    book: str,
+    ask: Order,
+    sold: float,
+    at: Callable[[float], float],
+    clearing_price: float,
+    ceiling: float = math.inf,
+) -> DemandSignal:
     p = ask.price
-    return DemandSignal(market, book, p, ask.qty, sold, at(p), at(p * (1.0 - STEP)),
-                        at(p * (1.0 + STEP)), STEP, clearing_price, ceiling)
+    return DemandSignal(
+        market,
+        book,
+        p,
+        ask.qty,
+        sold,
+        at(p),
+        at(p * (1.0 - STEP)),
+        at(p * (1.0 + STEP)),
+        STEP,
+        clearing_price,
+        ceiling,
+    )
 
 
-def logit_weights(appeal: Sequence[float], prices: Sequence[float],
-                  elasticity: float) -> list[float]:
+def logit_weights(
+    appeal: Sequence[float], prices: Sequence[float], elasticity: float
+) -> list[float]:
     """Buyers' logit / CES weights ``appeal · price^−x``, relative to the cheapest price so that
     a steep elasticity underflows to 0 rather than overflowing (the shares are the same); 0 for a
     seller asking nothing."""
     cheapest = min((p for p in prices if p > 0), default=1.0)
-    return [a * math.pow(p / cheapest, -elasticity) if p > 0 else 0.0
-            for a, p in zip(appeal, prices, strict=True)]
+    return [
+        a * math.pow(p / cheapest, -elasticity) if p > 0 else 0.0
+        for a, p in zip(appeal, prices, strict=True)
+    ]
 
 
-def differentiated_signals(market: Market, book: str, bids: Sequence[Order],
-                           asks: Sequence[Order], appeal: Sequence[float], sold: Sequence[float],
-                           elasticity: float, clearing_price: float
-                           ) -> list[tuple[str, DemandSignal]]:
+def differentiated_signals(
+    market: Market,
+    book: str,
+    bids: Sequence[Order],
+    asks: Sequence[Order],
+    appeal: Sequence[float],
+    sold: Sequence[float],
+    elasticity: float,
+    clearing_price: float,
+) -> list[tuple[str, DemandSignal]]:
     """Each seller's residual demand in a differentiated market: its logit share, at its price
     against its rivals' prices, of the demand at its price."""
     curve = DemandCurve(bids)
     prices = [a.price for a in asks]
     out = []
     for j, ask in enumerate(asks):
+
         def at(p: float, j: int = j) -> float:
             trial = list(prices)
             trial[j] = p
@@ -160,38 +195,61 @@ class Clearer:
     """Clears books with one rule per market and keeps each book's :class:`Clearing` (for the
     recorder and the app)."""
 
-    def __init__(self, rules: dict[Market, str], k: float, choice_set: int,
-                 record: Callable[..., None]) -> None:
+    def __init__(
+        self, rules: dict[Market, str], k: float, choice_set: int, record: Callable[..., None]
+    ) -> None:
         self.rules = rules
         self.k = k
         self.choice_set = choice_set
         self.record = record
         self.books: dict[tuple[str, str], Clearing] = {}
 
-    def book(self, market: Market, book: str, bids: Sequence[Order], asks: Sequence[Order],
-             bid_qty: Sequence[float] | None = None,
-             ask_qty: Sequence[float] | None = None) -> tuple[Clearing, list[Trade]]:
+    def book(
+        self,
+        market: Market,
+        book: str,
+        bids: Sequence[Order],
+        asks: Sequence[Order],
+        bid_qty: Sequence[float] | None = None,
+        ask_qty: Sequence[float] | None = None,
+    ) -> tuple[Clearing, list[Trade]]:
         """Clear one book; ``bid_qty``/``ask_qty`` replace the orders' quantities (sub-books)."""
         bq = [o.qty for o in bids] if bid_qty is None else list(bid_qty)
         aq = [o.qty for o in asks] if ask_qty is None else list(ask_qty)
-        res = clear([o.price for o in bids], bq, [o.price for o in asks], aq,
-                    rule=self.rules[market], k=self.k)
+        res = clear(
+            [o.price for o in bids],
+            bq,
+            [o.price for o in asks],
+            aq,
+            rule=self.rules[market],
+            k=self.k,
+        )
         self.books[(market.value, book)] = res
         self.record(market, book, res, bids, asks, bq, aq)
-        trades = [Trade(bids[i], asks[j], float(q), float(p)) for i, j, q, p in
-                  zip(res.trade_bid, res.trade_ask, res.trade_qty, res.trade_price, strict=True)]
+        trades = [
+            Trade(bids[i], asks[j], float(q), float(p))
+            for i, j, q, p in zip(
+                res.trade_bid, res.trade_ask, res.trade_qty, res.trade_price, strict=True
+            )
+        ]
         return res, trades
 
-    def homogeneous(self, market: Market, book: str, bids: Sequence[Order],
-                    asks: Sequence[Order]) -> tuple[list[Trade], list[tuple[str, DemandSignal]]]:
+    def homogeneous(
+        self, market: Market, book: str, bids: Sequence[Order], asks: Sequence[Order]
+    ) -> tuple[list[Trade], list[tuple[str, DemandSignal]]]:
         res, trades = self.book(market, book, bids, asks)
-        signals = homogeneous_signals(market, book, bids, asks, res.ask_fill.tolist(),
-                                      res.price)
+        signals = homogeneous_signals(market, book, bids, asks, res.ask_fill.tolist(), res.price)
         return trades, signals
 
-    def differentiated(self, market: Market, book: str, bids: Sequence[Order],
-                       asks: Sequence[Order], appeal: Sequence[float], elasticity: float
-                       ) -> tuple[list[Trade], list[tuple[str, DemandSignal]], float, float]:
+    def differentiated(
+        self,
+        market: Market,
+        book: str,
+        bids: Sequence[Order],
+        asks: Sequence[Order],
+        appeal: Sequence[float],
+        elasticity: float,
+    ) -> tuple[list[Trade], list[tuple[str, DemandSignal]], float, float]:
         """Clear a market of differentiated sellers; return the trades, each seller's signal,
         and the market's volume-weighted price and volume.
 
@@ -208,9 +266,10 @@ class Clearer:
         sold = [0.0] * len(asks)
         live = [j for j, a in enumerate(asks) if a.qty > 0 and a.price > 0]
         if live and bids:
-            weight = np.array(logit_weights([appeal[j] for j in live],
-                                            [asks[j].price for j in live], elasticity))
-            keep = np.sort(np.argsort(-weight, kind="stable")[:self.choice_set])
+            weight = np.array(
+                logit_weights([appeal[j] for j in live], [asks[j].price for j in live], elasticity)
+            )
+            keep = np.sort(np.argsort(-weight, kind="stable")[: self.choice_set])
             live = [live[i] for i in keep]
             weight = weight[keep]
             shares = weight / math.fsum(weight.tolist())
@@ -225,16 +284,18 @@ class Clearer:
         spill_bids = [i for i, q in enumerate(left_bid) if q > 1e-9]
         spill_asks = [j for j, q in enumerate(left_ask) if q > 1e-9]
         if spill_bids and spill_asks:
-            res, sub = self.book(market, f"{book}/spillover" if book else "spillover",
-                                 [bids[i] for i in spill_bids], [asks[j] for j in spill_asks],
-                                 bid_qty=[float(left_bid[i]) for i in spill_bids],
-                                 ask_qty=[left_ask[j] for j in spill_asks])
+            res, sub = self.book(
+                market,
+                f"{book}/spillover" if book else "spillover",
+                [bids[i] for i in spill_bids],
+                [asks[j] for j in spill_asks],
+                bid_qty=[float(left_bid[i]) for i in spill_bids],
+                ask_qty=[left_ask[j] for j in spill_asks],
+            )
             for j, trade in zip(res.trade_ask, sub, strict=True):
                 trades.append(trade)
                 sold[spill_asks[j]] += trade.qty
         volume = math.fsum(t.qty for t in trades)
-        price = (math.fsum(t.qty * t.price for t in trades) / volume if volume > 0
-                 else math.nan)
-        signals = differentiated_signals(market, book, bids, asks, appeal, sold, elasticity,
-                                         price)
+        price = math.fsum(t.qty * t.price for t in trades) / volume if volume > 0 else math.nan
+        signals = differentiated_signals(market, book, bids, asks, appeal, sold, elasticity, price)
         return trades, signals, price, volume

@@ -45,8 +45,12 @@ if TYPE_CHECKING:
 
 #: the flow kind of a payment for each market's trades
 TRADE_KIND: dict[Market, str] = {
-    Market.FOUNDRY: "foundry_slots", Market.CHIPS: "chip_sale", Market.CUSTOM: "chip_sale",
-    Market.COMPUTE: "compute_rental", Market.TOKENS: "token_sale", Market.PLANS: "subscription",
+    Market.FOUNDRY: "foundry_slots",
+    Market.CHIPS: "chip_sale",
+    Market.CUSTOM: "chip_sale",
+    Market.COMPUTE: "compute_rental",
+    Market.TOKENS: "token_sale",
+    Market.PLANS: "subscription",
 }
 
 
@@ -85,13 +89,18 @@ class Economy(mesa.Model):
             self._events_by_quarter[quarter_of(scenario.start, event.period)].append(event)
         self._build_firms()
         self.settlement = Settlement(
-            self.ledger, {f: self.account_of(firm) for f, firm in self.firms.items()},
-            [f for f, firm in self.firms.items() if firm.layer in PRODUCING_LAYERS])
+            self.ledger,
+            {f: self.account_of(firm) for f, firm in self.firms.items()},
+            [f for f, firm in self.firms.items() if firm.layer in PRODUCING_LAYERS],
+        )
         m = scenario.markets
         self.clearer = Clearer(RULE, m.uniform_k, m.choice_set, self.recorder.market)
-        self.prices = {Market.COMPUTE: m.compute_price_usd, Market.TOKENS: m.token_price_usd,
-                       Market.CHIPS: self._merchant_list_price(),
-                       Market.FOUNDRY: self._foundry_price()}
+        self.prices = {
+            Market.COMPUTE: m.compute_price_usd,
+            Market.TOKENS: m.token_price_usd,
+            Market.CHIPS: self._merchant_list_price(),
+            Market.FOUNDRY: self._foundry_price(),
+        }
         self.token_demand_growth = 0.1
         self.last_token_volume = 0.0
         self.last_revenue = 0.0
@@ -111,8 +120,17 @@ class Economy(mesa.Model):
             cls = role_class(spec.role)
             rng = np.random.default_rng(firm_seed(self.seed, firm_id))
             opening = getattr(spec.params, "opening_cash_usd", 0.0)
-            firm = cls(self, firm_id, spec.name, spec.params, make_strategy(spec.strategy),
-                       spec.parent, self.tech, rng, opening)
+            firm = cls(
+                self,
+                firm_id,
+                spec.name,
+                spec.params,
+                make_strategy(spec.strategy),
+                spec.parent,
+                self.tech,
+                rng,
+                opening,
+            )
             self.firms[firm_id] = firm
             if firm.layer in PRODUCING_LAYERS:
                 self.ledger.open_account(firm_id, opening)
@@ -121,8 +139,11 @@ class Economy(mesa.Model):
                 self.investors = firm
 
     def _merchant_list_price(self) -> float:
-        prices = [f.price / f.params.effective_perf for f in self.firms.values()
-                  if isinstance(f, ChipDesigner) and f.params.merchant]
+        prices = [
+            f.price / f.params.effective_perf
+            for f in self.firms.values()
+            if isinstance(f, ChipDesigner) and f.params.merchant
+        ]
         return min(prices) if prices else 25000.0
 
     def _foundry_price(self) -> float:
@@ -140,8 +161,11 @@ class Economy(mesa.Model):
 
     def active(self, kind: type | None = None) -> list[Firm]:
         """Firms still in business (of ``kind``), in sorted order of their ids."""
-        return [f for f in self.firms.values()
-                if not f.defaulted and (kind is None or isinstance(f, kind))]
+        return [
+            f
+            for f in self.firms.values()
+            if not f.defaulted and (kind is None or isinstance(f, kind))
+        ]
 
     def log_event(self, firm: Firm | None, text: str, kind: str = "decision") -> None:
         self.recorder.event(self.quarter, firm.firm_id if firm else "", kind, text)
@@ -151,22 +175,22 @@ class Economy(mesa.Model):
     def step(self) -> None:
         """One quarter, in the order of the protocol (docs/model.md §2)."""
         self.settlement.begin_quarter(self.quarter)
-        obs = self.publish()                                          # 1
-        decided = self.decide(obs)                                    # 2
+        obs = self.publish()  # 1
+        decided = self.decide(obs)  # 2
         trades: dict[Market, list[Trade]] = {}
         signals: dict[str, list[DemandSignal]] = defaultdict(list)
         orders = self.orders_by_market(decided)
-        self.clear_homogeneous(obs, Market.FOUNDRY, orders, trades, signals)   # 3a
-        self.clear_chips(obs, orders, trades, signals)                # 3b
-        self.clear_homogeneous(obs, Market.COMPUTE, orders, trades, signals)   # 4
-        self.clear_tokens(obs, orders, trades, signals)               # 5–6
-        self.clear_plans(obs, orders, trades, signals)                # 7
+        self.clear_homogeneous(obs, Market.FOUNDRY, orders, trades, signals)  # 3a
+        self.clear_chips(obs, orders, trades, signals)  # 3b
+        self.clear_homogeneous(obs, Market.COMPUTE, orders, trades, signals)  # 4
+        self.clear_tokens(obs, orders, trades, signals)  # 5–6
+        self.clear_plans(obs, orders, trades, signals)  # 7
         self.learn(obs, signals)
-        closing = {f.firm_id: f.close(obs) for f in self.active()}    # 8
-        self.settle(obs, decided, closing, trades)                    # 9
-        self.fund(obs)                                                # 10
-        self.exit_defaulted()                                         # 11
-        self.recorder.record(obs, self.settlement.books)              # 12
+        closing = {f.firm_id: f.close(obs) for f in self.active()}  # 8
+        self.settle(obs, decided, closing, trades)  # 9
+        self.fund(obs)  # 10
+        self.exit_defaulted()  # 11
+        self.recorder.record(obs, self.settlement.books)  # 12
         self.quarter += 1
 
     # 1 -------------------------------------------------------------------------------------------
@@ -177,8 +201,9 @@ class Economy(mesa.Model):
         segments = SegmentsView()
         for firm in self.active():
             if isinstance(firm, Segment | ChipBuyers):
-                firm.begin_quarter(self.quarter, self.demand_multiplier,
-                                   demand.growth_half_life_years)
+                firm.begin_quarter(
+                    self.quarter, self.demand_multiplier, demand.growth_half_life_years
+                )
             if isinstance(firm, Segment):
                 users = firm.users()
                 segments[firm.firm_id] = SegmentView(
@@ -194,10 +219,13 @@ class Economy(mesa.Model):
         open_q = [f.quality for f in labs if f.params.open_weights]
         ref = self.tech.reference_quality
         return Observation(
-            quarter=self.quarter, period=period_of(self.config.start, self.quarter),
+            quarter=self.quarter,
+            period=period_of(self.config.start, self.quarter),
             tech=self.tech,
-            foundry_price=self.prices[Market.FOUNDRY], chip_price=self.prices[Market.CHIPS],
-            compute_price=self.prices[Market.COMPUTE], token_price=self.prices[Market.TOKENS],
+            foundry_price=self.prices[Market.FOUNDRY],
+            chip_price=self.prices[Market.CHIPS],
+            compute_price=self.prices[Market.COMPUTE],
+            token_price=self.prices[Market.TOKENS],
             reference_compute_price=self.config.markets.compute_price_usd,
             reference_token_price=self.token_reference_price(api_q + open_q),
             token_demand_growth=self.token_demand_growth,
@@ -209,7 +237,8 @@ class Economy(mesa.Model):
             demand_multiplier=self.demand_multiplier,
             growth_half_life_years=demand.growth_half_life_years,
             demand_noise=demand.noise,
-            segments=segments, programs=tuple(self.live_programs()),
+            segments=segments,
+            programs=tuple(self.live_programs()),
         )
 
     def live_programs(self) -> list[Program]:
@@ -222,8 +251,12 @@ class Economy(mesa.Model):
             if owner is None or partner is None or owner.defaulted or partner.defaulted:
                 self.ended_programs.add(program.name)
                 gone = partner if partner is not None and partner.defaulted else owner
-                self.log_event(owner, f"{program.text or program.name} ends: "
-                               f"{gone.name if gone else 'a party'} has defaulted", "scripted")
+                self.log_event(
+                    owner,
+                    f"{program.text or program.name} ends: "
+                    f"{gone.name if gone else 'a party'} has defaulted",
+                    "scripted",
+                )
                 continue
             out.append(program)
         return out
@@ -239,8 +272,12 @@ class Economy(mesa.Model):
         value = self.tech.token_value(max(qualities, default=self.tech.reference_quality))
         if self.frontier_value_start is None:
             self.frontier_value_start = value
-        return (self.config.markets.token_price_usd * self.frontier_value_start / value
-                / self.tech.inference_factor(self.quarter))
+        return (
+            self.config.markets.token_price_usd
+            * self.frontier_value_start
+            / value
+            / self.tech.inference_factor(self.quarter)
+        )
 
     def apply_event(self, event: Any) -> None:
         """Scripted events: data from the scenario, applied at the start of their quarter."""
@@ -264,11 +301,15 @@ class Economy(mesa.Model):
             if program.quarter_started(self.quarter):
                 owner = self.firms[program.owner]
                 if program.nre_usd > 0:
-                    decided[owner.firm_id].pay(program.partner, program.nre_usd,
-                                               "custom_chip_nre", "other_opex")
-                self.log_event(owner, f"{program.text or program.name} starts: "
-                               f"{program.owner} buys custom chips from {program.partner}",
-                               "scripted")
+                    decided[owner.firm_id].pay(
+                        program.partner, program.nre_usd, "custom_chip_nre", "other_opex"
+                    )
+                self.log_event(
+                    owner,
+                    f"{program.text or program.name} starts: "
+                    f"{program.owner} buys custom chips from {program.partner}",
+                    "scripted",
+                )
         self._collect_notes()
         return decided
 
@@ -291,20 +332,50 @@ class Economy(mesa.Model):
         """Tell every firm its fills in ``market``."""
         fills: dict[str, list[Fill]] = defaultdict(list)
         for t in market_trades:
-            fills[t.bid.firm].append(Fill(market, t.bid.book, Side.BID, t.qty, t.price,
-                                          t.bid.tag, t.bid.factor, t.ask.factor))
-            fills[t.ask.firm].append(Fill(market, t.ask.book, Side.ASK, t.qty, t.price,
-                                          t.ask.tag, t.ask.factor, t.bid.factor))
+            fills[t.bid.firm].append(
+                Fill(
+                    market,
+                    t.bid.book,
+                    Side.BID,
+                    t.qty,
+                    t.price,
+                    t.bid.tag,
+                    t.bid.factor,
+                    t.ask.factor,
+                )
+            )
+            fills[t.ask.firm].append(
+                Fill(
+                    market,
+                    t.ask.book,
+                    Side.ASK,
+                    t.qty,
+                    t.price,
+                    t.ask.tag,
+                    t.ask.factor,
+                    t.bid.factor,
+                )
+            )
         for firm_id in sorted(fills):
             self.firms[firm_id].receive(fills[firm_id], obs)
 
     def _asks(self, market: Market, obs: Observation) -> list[Order]:
-        return [o for f in self.active() for o in f.asks(market, obs)
-                if o.qty > 0 and math.isfinite(o.price)]
+        return [
+            o
+            for f in self.active()
+            for o in f.asks(market, obs)
+            if o.qty > 0 and math.isfinite(o.price)
+        ]
 
-    def clear_homogeneous(self, obs: Observation, market: Market,
-                          orders: dict[Market, list[Order]], trades: dict[Market, list[Trade]],
-                          signals: dict[str, list[DemandSignal]], book: str = "") -> None:
+    def clear_homogeneous(
+        self,
+        obs: Observation,
+        market: Market,
+        orders: dict[Market, list[Order]],
+        trades: dict[Market, list[Trade]],
+        signals: dict[str, list[DemandSignal]],
+        book: str = "",
+    ) -> None:
         bids = [o for o in orders[market] if o.side is Side.BID and o.book == book]
         asks = [o for o in orders[market] if o.side is Side.ASK and o.book == book]
         market_trades, book_signals = self.clearer.homogeneous(market, book, bids, asks)
@@ -316,24 +387,33 @@ class Economy(mesa.Model):
         if volume > 0 and market in self.prices and not book:
             self.prices[market] = math.fsum(t.qty * t.price for t in market_trades) / volume
 
-    def clear_chips(self, obs: Observation, orders: dict[Market, list[Order]],
-                    trades: dict[Market, list[Trade]],
-                    signals: dict[str, list[DemandSignal]]) -> None:
+    def clear_chips(
+        self,
+        obs: Observation,
+        orders: dict[Market, list[Order]],
+        trades: dict[Market, list[Trade]],
+        signals: dict[str, list[DemandSignal]],
+    ) -> None:
         for market in (Market.CHIPS, Market.CUSTOM):
             orders[market] += [o for o in self._asks(market, obs)]
         self.clear_homogeneous(obs, Market.CHIPS, orders, trades, signals)
         for program in obs.programs:
             self.clear_homogeneous(obs, Market.CUSTOM, orders, trades, signals, program.name)
 
-    def clear_tokens(self, obs: Observation, orders: dict[Market, list[Order]],
-                     trades: dict[Market, list[Trade]],
-                     signals: dict[str, list[DemandSignal]]) -> None:
+    def clear_tokens(
+        self,
+        obs: Observation,
+        orders: dict[Market, list[Order]],
+        trades: dict[Market, list[Trade]],
+        signals: dict[str, list[DemandSignal]],
+    ) -> None:
         bids = orders[Market.TOKENS]
         asks = self._asks(Market.TOKENS, obs)
         appeal = [getattr(self.firms[a.firm].params, "api_appeal", 1.0) for a in asks]
         elasticity = self.config.markets.token_choice_elasticity
         market_trades, book_signals, price, volume = self.clearer.differentiated(
-            Market.TOKENS, "", bids, asks, appeal, elasticity)
+            Market.TOKENS, "", bids, asks, appeal, elasticity
+        )
         self.recorder.market_total(self.quarter, Market.TOKENS, "", price, volume, bids, asks)
         trades[Market.TOKENS] = market_trades
         for firm_id, signal in book_signals:
@@ -346,9 +426,13 @@ class Economy(mesa.Model):
             self.token_demand_growth = 0.5 * self.token_demand_growth + 0.5 * g
         self.last_token_volume = volume
 
-    def clear_plans(self, obs: Observation, orders: dict[Market, list[Order]],
-                    trades: dict[Market, list[Trade]],
-                    signals: dict[str, list[DemandSignal]]) -> None:
+    def clear_plans(
+        self,
+        obs: Observation,
+        orders: dict[Market, list[Order]],
+        trades: dict[Market, list[Trade]],
+        signals: dict[str, list[DemandSignal]],
+    ) -> None:
         asks = self._asks(Market.PLANS, obs)
         elasticity = self.config.markets.plan_choice_elasticity
         trades[Market.PLANS] = []
@@ -359,9 +443,11 @@ class Economy(mesa.Model):
             if not seg_bids and not seg_asks:
                 continue
             market_trades, book_signals, price, volume = self.clearer.differentiated(
-                Market.PLANS, segment, seg_bids, seg_asks, [1.0] * len(seg_asks), elasticity)
-            self.recorder.market_total(self.quarter, Market.PLANS, segment, price, volume,
-                                       seg_bids, seg_asks)
+                Market.PLANS, segment, seg_bids, seg_asks, [1.0] * len(seg_asks), elasticity
+            )
+            self.recorder.market_total(
+                self.quarter, Market.PLANS, segment, price, volume, seg_bids, seg_asks
+            )
             trades[Market.PLANS] += market_trades
             for firm_id, signal in book_signals:
                 signals[firm_id].append(signal)
@@ -373,8 +459,13 @@ class Economy(mesa.Model):
             firm.learn(signals.get(firm.firm_id, []), obs)
 
     # 8–9 -----------------------------------------------------------------------------------------
-    def settle(self, obs: Observation, decided: dict[str, Intents],
-               closing: dict[str, Intents], trades: dict[Market, list[Trade]]) -> None:
+    def settle(
+        self,
+        obs: Observation,
+        decided: dict[str, Intents],
+        closing: dict[str, Intents],
+        trades: dict[Market, list[Trade]],
+    ) -> None:
         """The one phase that writes money: trades, then each firm's payments and accruals,
         then advertising; then every firm is told its books and cash."""
         for market in Market:
@@ -402,8 +493,7 @@ class Economy(mesa.Model):
         burn = math.fsum(max(0.0, -books[f.firm_id].operating_income) for f in producing)
         if self.investors is not None:
             growth = revenue / self.last_revenue - 1.0 if self.last_revenue > 0 else 0.0
-            self.investors.update(growth * 4.0 if growth < 0.5 else 2.0,
-                                  burn / max(revenue, 1.0))
+            self.investors.update(growth * 4.0 if growth < 0.5 else 2.0, burn / max(revenue, 1.0))
         self.last_revenue = revenue
 
     def _grant(self, firm: Firm, request: FundingRequest) -> None:
@@ -417,8 +507,11 @@ class Economy(mesa.Model):
                 granted = investors.lend(request.amount_usd) if investors else request.amount_usd
             case _:
                 revenue = self.settlement.books[firm.firm_id].revenue
-                granted = (investors.grant(request.amount_usd, revenue) if investors
-                           else request.amount_usd)
+                granted = (
+                    investors.grant(request.amount_usd, revenue)
+                    if investors
+                    else request.amount_usd
+                )
         paid = self.settlement.fund(firm.firm_id, request.kind, granted)
         if paid > 0:
             firm.funded(request.kind, paid, self.settlement.cash_usd(firm.firm_id))
@@ -434,7 +527,9 @@ class Economy(mesa.Model):
             self.settlement.write_off(firm.firm_id)
             written_off = firm.on_default()
             firm.cash = 0.0
-            self.log_event(firm, f"{firm.name} cannot pay and cannot raise funding: it defaults"
-                           + (f"; {written_off:,.0f} H100e of capacity is written off"
-                              if written_off else ""), "default")
-
+            self.log_event(
+                firm,
+                f"{firm.name} cannot pay and cannot raise funding: it defaults"
+                + (f"; {written_off:,.0f} H100e of capacity is written off" if written_off else ""),
+                "default",
+            )

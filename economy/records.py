@@ -22,34 +22,76 @@ if TYPE_CHECKING:
     from market.auction import Clearing
 
 FIRM_SCHEMA: dict[str, pl.DataType] = {
-    "quarter": pl.Int32, "period": pl.String, "firm": pl.String, "name": pl.String,
-    "layer": pl.String, "role": pl.String, "parent": pl.String,
-    "revenue_usd": pl.Float64, "cost_of_revenue_usd": pl.Float64, "gross_profit_usd": pl.Float64,
-    "gross_margin": pl.Float64, "rnd_usd": pl.Float64, "sga_usd": pl.Float64,
-    "other_opex_usd": pl.Float64, "operating_income_usd": pl.Float64,
-    "operating_margin": pl.Float64, "interest_usd": pl.Float64, "depreciation_usd": pl.Float64,
-    "capex_usd": pl.Float64, "funding_usd": pl.Float64, "borrowing_usd": pl.Float64,
-    "debt_usd": pl.Float64, "cash_cents": pl.Int64, "capacity_h100e": pl.Float64,
-    "price_usd": pl.Float64, "quality": pl.Float64, "defaulted": pl.Boolean,
+    "quarter": pl.Int32,
+    "period": pl.String,
+    "firm": pl.String,
+    "name": pl.String,
+    "layer": pl.String,
+    "role": pl.String,
+    "parent": pl.String,
+    "revenue_usd": pl.Float64,
+    "cost_of_revenue_usd": pl.Float64,
+    "gross_profit_usd": pl.Float64,
+    "gross_margin": pl.Float64,
+    "rnd_usd": pl.Float64,
+    "sga_usd": pl.Float64,
+    "other_opex_usd": pl.Float64,
+    "operating_income_usd": pl.Float64,
+    "operating_margin": pl.Float64,
+    "interest_usd": pl.Float64,
+    "depreciation_usd": pl.Float64,
+    "capex_usd": pl.Float64,
+    "funding_usd": pl.Float64,
+    "borrowing_usd": pl.Float64,
+    "debt_usd": pl.Float64,
+    "cash_cents": pl.Int64,
+    "capacity_h100e": pl.Float64,
+    "price_usd": pl.Float64,
+    "quality": pl.Float64,
+    "defaulted": pl.Boolean,
 }
 MARKET_SCHEMA: dict[str, pl.DataType] = {
-    "quarter": pl.Int32, "period": pl.String, "market": pl.String, "book": pl.String,
-    "rule": pl.String, "price_usd": pl.Float64, "volume": pl.Float64, "demand": pl.Float64,
-    "supply": pl.Float64, "unmet": pl.Float64, "unit": pl.String, "buyers": pl.Int32,
+    "quarter": pl.Int32,
+    "period": pl.String,
+    "market": pl.String,
+    "book": pl.String,
+    "rule": pl.String,
+    "price_usd": pl.Float64,
+    "volume": pl.Float64,
+    "demand": pl.Float64,
+    "supply": pl.Float64,
+    "unmet": pl.Float64,
+    "unit": pl.String,
+    "buyers": pl.Int32,
     "sellers": pl.Int32,
 }
 MODEL_SCHEMA: dict[str, pl.DataType] = {
-    "quarter": pl.Int32, "period": pl.String, "model": pl.String, "owner": pl.String,
-    "quality": pl.Float64, "token_value": pl.Float64, "price_usd_per_mtok": pl.Float64,
-    "tokens_m": pl.Float64, "open_weights": pl.Boolean,
+    "quarter": pl.Int32,
+    "period": pl.String,
+    "model": pl.String,
+    "owner": pl.String,
+    "quality": pl.Float64,
+    "token_value": pl.Float64,
+    "price_usd_per_mtok": pl.Float64,
+    "tokens_m": pl.Float64,
+    "open_weights": pl.Boolean,
 }
 EVENT_SCHEMA: dict[str, pl.DataType] = {
-    "quarter": pl.Int32, "period": pl.String, "firm": pl.String, "kind": pl.String,
+    "quarter": pl.Int32,
+    "period": pl.String,
+    "firm": pl.String,
+    "kind": pl.String,
     "text": pl.String,
 }
 ORDER_SCHEMA: dict[str, pl.DataType] = {
-    "quarter": pl.Int32, "market": pl.String, "book": pl.String, "side": pl.String,
-    "firm": pl.String, "price": pl.Float64, "qty": pl.Float64, "fill": pl.Float64,
+    "quarter": pl.Int32,
+    "market": pl.String,
+    "book": pl.String,
+    "side": pl.String,
+    "firm": pl.String,
+    "price": pl.Float64,
+    "qty": pl.Float64,
+    "fill": pl.Float64,
     "tag": pl.String,
 }
 
@@ -76,34 +118,90 @@ class Recorder:
     def event(self, quarter: int, firm: str, kind: str, text: str) -> None:
         self.event_rows.append((quarter, self.period(quarter), firm, kind, text))
 
-    def market(self, market: Market, book: str, res: Clearing, bids: list[Order],
-               asks: list[Order], bid_qty: list[float], ask_qty: list[float]) -> None:
+    def market(
+        self,
+        market: Market,
+        book: str,
+        res: Clearing,
+        bids: list[Order],
+        asks: list[Order],
+        bid_qty: list[float],
+        ask_qty: list[float],
+    ) -> None:
         """One book's row (and its orders with ``keep_orders``); ``bid_qty``/``ask_qty`` are
         the quantities the book cleared (they differ from the orders' in sub-books)."""
         quarter = self.economy.quarter
         demand = res.demand_at_price if not math.isnan(res.price) else math.fsum(bid_qty)
         supply = res.supply_at_price if not math.isnan(res.price) else math.fsum(ask_qty)
-        self.market_rows.append((
-            quarter, self.period(quarter), market.value, book, RULE[market], res.price,
-            res.volume, demand, supply, max(0.0, demand - res.volume), UNIT[market],
-            len(bids), len(asks)))
+        self.market_rows.append(
+            (
+                quarter,
+                self.period(quarter),
+                market.value,
+                book,
+                RULE[market],
+                res.price,
+                res.volume,
+                demand,
+                supply,
+                max(0.0, demand - res.volume),
+                UNIT[market],
+                len(bids),
+                len(asks),
+            )
+        )
         if self.keep_orders:
-            for side, orders, qty, fills in (("bid", bids, bid_qty, res.bid_fill),
-                                             ("ask", asks, ask_qty, res.ask_fill)):
+            for side, orders, qty, fills in (
+                ("bid", bids, bid_qty, res.bid_fill),
+                ("ask", asks, ask_qty, res.ask_fill),
+            ):
                 for order, q, fill in zip(orders, qty, fills, strict=True):
-                    self.order_rows.append((quarter, market.value, book, side, order.firm,
-                                            order.price, float(q), float(fill), order.tag))
+                    self.order_rows.append(
+                        (
+                            quarter,
+                            market.value,
+                            book,
+                            side,
+                            order.firm,
+                            order.price,
+                            float(q),
+                            float(fill),
+                            order.tag,
+                        )
+                    )
 
-    def market_total(self, quarter: int, market: Market, book: str, price: float,
-                     volume: float, bids: list[Order], asks: list[Order]) -> None:
+    def market_total(
+        self,
+        quarter: int,
+        market: Market,
+        book: str,
+        price: float,
+        volume: float,
+        bids: list[Order],
+        asks: list[Order],
+    ) -> None:
         """A row summing the sub-books of one market: the volume-weighted price, the volume,
         what was bid at or above that price and offered at or below it."""
         traded = not math.isnan(price)
         demand = math.fsum(b.qty for b in bids if not traded or b.price >= price)
         supply = math.fsum(a.qty for a in asks if not traded or a.price <= price)
-        self.market_rows.append((
-            quarter, self.period(quarter), market.value, book, "total", price, volume, demand,
-            supply, max(0.0, demand - volume), UNIT[market], len(bids), len(asks)))
+        self.market_rows.append(
+            (
+                quarter,
+                self.period(quarter),
+                market.value,
+                book,
+                "total",
+                price,
+                volume,
+                demand,
+                supply,
+                max(0.0, demand - volume),
+                UNIT[market],
+                len(bids),
+                len(asks),
+            )
+        )
 
     def record(self, obs: Observation, books: dict[str, Books]) -> None:
         econ = self.economy
@@ -134,14 +232,37 @@ class Recorder:
                     quality = firm.quality
                     plans = list(firm.desk.plans.values())
                     price = plans[0].price if plans else math.nan
-            self.firm_rows.append((
-                obs.quarter, obs.period, firm.firm_id, firm.name, firm.layer.value, firm.role,
-                firm.parent, b.revenue, b.cost_of_revenue, b.gross_profit,
-                _ratio(b.gross_profit, b.revenue), b.rnd, b.sga, b.other_opex,
-                b.operating_income, _ratio(b.operating_income, b.revenue), b.interest,
-                b.depreciation, b.capex, b.funding, b.borrowing, firm.debt,
-                econ.ledger.balance_cents(firm.firm_id), capacity, price, quality,
-                firm.defaulted))
+            self.firm_rows.append(
+                (
+                    obs.quarter,
+                    obs.period,
+                    firm.firm_id,
+                    firm.name,
+                    firm.layer.value,
+                    firm.role,
+                    firm.parent,
+                    b.revenue,
+                    b.cost_of_revenue,
+                    b.gross_profit,
+                    _ratio(b.gross_profit, b.revenue),
+                    b.rnd,
+                    b.sga,
+                    b.other_opex,
+                    b.operating_income,
+                    _ratio(b.operating_income, b.revenue),
+                    b.interest,
+                    b.depreciation,
+                    b.capex,
+                    b.funding,
+                    b.borrowing,
+                    firm.debt,
+                    econ.ledger.balance_cents(firm.firm_id),
+                    capacity,
+                    price,
+                    quality,
+                    firm.defaulted,
+                )
+            )
             if isinstance(firm, Lab):
                 self._model_row(firm, obs)
 
@@ -153,22 +274,37 @@ class Recorder:
         tokens_m = sold_q / value + lab.reserved_app_tokens_m
         price = self.economy.prices[Market.TOKENS] * value
         name = f"{lab.name} {'open model' if lab.params.serves_open_model else 'frontier'}"
-        self.model_rows.append((obs.quarter, obs.period, name, lab.firm_id, quality, value,
-                                price, tokens_m, bool(lab.params.serves_open_model)))
+        self.model_rows.append(
+            (
+                obs.quarter,
+                obs.period,
+                name,
+                lab.firm_id,
+                quality,
+                value,
+                price,
+                tokens_m,
+                bool(lab.params.serves_open_model),
+            )
+        )
 
     def frames(self) -> dict[str, pl.DataFrame]:
         econ = self.economy
         flows = econ.ledger.flows()
         # one period label per distinct quarter, joined on: no per-row Python
         periods = pl.DataFrame(
-            {"quarter": (qs := flows["quarter"].unique().sort()),
-             "period": [self.period(q) for q in qs]},
-            schema={"quarter": pl.Int32, "period": pl.String})
+            {
+                "quarter": (qs := flows["quarter"].unique().sort()),
+                "period": [self.period(q) for q in qs],
+            },
+            schema={"quarter": pl.Int32, "period": pl.String},
+        )
         return {
             "firms": pl.DataFrame(self.firm_rows, schema=FIRM_SCHEMA, orient="row"),
             "markets": pl.DataFrame(self.market_rows, schema=MARKET_SCHEMA, orient="row"),
-            "flows": flows.join(periods, on="quarter", how="left", maintain_order="left")
-            .select("quarter", "period", "payer", "payee", "kind", "amount_cents"),
+            "flows": flows.join(periods, on="quarter", how="left", maintain_order="left").select(
+                "quarter", "period", "payer", "payee", "kind", "amount_cents"
+            ),
             "models": pl.DataFrame(self.model_rows, schema=MODEL_SCHEMA, orient="row"),
             "events": pl.DataFrame(self.event_rows, schema=EVENT_SCHEMA, orient="row"),
         }

@@ -18,13 +18,23 @@ from market.ledger import Ledger
 
 #: the buyer's income-statement line for each purpose of a purchase (the order's tag)
 TAG_LINE: dict[str, str | None] = {
-    "capex": "capex", "inventory": None, "training": "rnd", "inference": "cost_of_revenue",
-    "free_tier": "cost_of_revenue", "api": None, "compute": None, "plan": None,
+    "capex": "capex",
+    "inventory": None,
+    "training": "rnd",
+    "inference": "cost_of_revenue",
+    "free_tier": "cost_of_revenue",
+    "api": None,
+    "compute": None,
+    "plan": None,
 }
 #: what a firm that is paid books, by the kind of the payment (other kinds go to the world)
 PAYEE_LINE: dict[str, str] = {
-    "revenue_share": "revenue", "custom_chip_nre": "revenue", "advertising": "revenue",
-    "equity_funding": "funding", "parent_funding": "funding", "loan": "borrowing",
+    "revenue_share": "revenue",
+    "custom_chip_nre": "revenue",
+    "advertising": "revenue",
+    "equity_funding": "funding",
+    "parent_funding": "funding",
+    "loan": "borrowing",
 }
 #: the outside-world account each kind of funding comes from
 FUNDING_SOURCE: dict[str, tuple[str, str]] = {
@@ -44,8 +54,9 @@ class Settlement:
         producing: ids of the firms whose income statements are kept.
     """
 
-    def __init__(self, ledger: Ledger, accounts: Mapping[str, str],
-                 producing: Iterable[str]) -> None:
+    def __init__(
+        self, ledger: Ledger, accounts: Mapping[str, str], producing: Iterable[str]
+    ) -> None:
         self.ledger = ledger
         self.accounts = dict(accounts)
         self.producing = set(producing)
@@ -58,13 +69,19 @@ class Settlement:
     def _account(self, party: str) -> str:
         return self.accounts.get(party, party)
 
-    def transfer(self, payer: str, payee: str, amount_usd: float, kind: str,
-                 payer_line: str | None, payee_line: str | None) -> int:
+    def transfer(
+        self,
+        payer: str,
+        payee: str,
+        amount_usd: float,
+        kind: str,
+        payer_line: str | None,
+        payee_line: str | None,
+    ) -> int:
         """Book one payment in the ledger and on both income statements; return the cents."""
         if not amount_usd > 0:
             return 0
-        cents = self.ledger.transfer(self._account(payer), self._account(payee), amount_usd,
-                                     kind)
+        cents = self.ledger.transfer(self._account(payer), self._account(payee), amount_usd, kind)
         usd = cents / 100.0
         if payer_line and payer in self.books:
             self.books[payer].add(payer_line, usd)
@@ -88,8 +105,14 @@ class Settlement:
             self.accrue(firm, accrual)
 
     def pay(self, firm: str, payment: Payment) -> None:
-        self.transfer(firm, payment.payee, payment.amount_usd, payment.kind, payment.line,
-                      PAYEE_LINE.get(payment.kind))
+        self.transfer(
+            firm,
+            payment.payee,
+            payment.amount_usd,
+            payment.kind,
+            payment.line,
+            PAYEE_LINE.get(payment.kind),
+        )
 
     def accrue(self, firm: str, accrual: Accrual) -> None:
         """A non-cash line of the firm's own income statement."""
@@ -108,8 +131,9 @@ class Settlement:
         """A defaulted firm's negative cash is written off by its lenders; return the cents."""
         deficit = -self.ledger.balance_cents(self._account(firm))
         if deficit > 0:
-            self.ledger.transfer_cents("world:lenders", self._account(firm), deficit,
-                                       "default_write_off")
+            self.ledger.transfer_cents(
+                "world:lenders", self._account(firm), deficit, "default_write_off"
+            )
         return max(deficit, 0)
 
     def cash_usd(self, firm: str) -> float:

@@ -113,7 +113,8 @@ def _as_orders(price: ArrayLike, qty: ArrayLike, name: str) -> tuple[NDArray, ND
     q = np.asarray(qty, dtype=np.float64).reshape(-1)
     if p.shape != q.shape:
         raise ValueError(
-            f"{name}: price and quantity arrays differ in length ({p.size} vs {q.size})")
+            f"{name}: price and quantity arrays differ in length ({p.size} vs {q.size})"
+        )
     if not (np.all(np.isfinite(p)) and np.all(np.isfinite(q))):
         raise ValueError(f"{name}: prices and quantities must be finite")
     if np.any(q < 0):
@@ -170,8 +171,9 @@ def clear(
         case "uniform":
             return _clear_uniform(bp, bq, ap, aq, bid_order, ask_order, k, demand, supply)
         case "posted" | "posted_proportional":
-            return _clear_posted(bp, bq, ap, aq, bid_order, ask_order, demand, supply,
-                                 priority=rule == "posted")
+            return _clear_posted(
+                bp, bq, ap, aq, bid_order, ask_order, demand, supply, priority=rule == "posted"
+            )
         case _:
             raise ValueError(f"unknown rule {rule!r}; allowed: {', '.join(RULES)}")
 
@@ -216,8 +218,9 @@ def _clear_uniform(bp, bq, ap, aq, bid_order, ask_order, k, demand, supply) -> C
     if ia < len(ask_idx):  # cheapest ask still unsold must not be priced below p
         hi = min(hi, ap[ask_idx[ia]])
     price = float(lo + k * (hi - lo))
-    return _result(price, bid_fill, ask_fill, trades_b, trades_a, trades_q, price, demand, supply,
-                   "uniform")
+    return _result(
+        price, bid_fill, ask_fill, trades_b, trades_a, trades_q, price, demand, supply, "uniform"
+    )
 
 
 def _clear_posted(bp, bq, ap, aq, bid_order, ask_order, demand, supply, priority) -> Clearing:
@@ -255,10 +258,23 @@ def _clear_posted(bp, bq, ap, aq, bid_order, ask_order, demand, supply, priority
                 trades_q.append(q)
                 trades_p.append(float(ap[j]))
     volume = math.fsum(trades_q)
-    price = (math.fsum(q * p for q, p in zip(trades_q, trades_p, strict=True)) / volume
-             if volume > 0 else np.nan)
-    return _result(price, bid_fill, ask_fill, trades_b, trades_a, trades_q, trades_p, demand,
-                   supply, "posted" if priority else "posted_proportional")
+    price = (
+        math.fsum(q * p for q, p in zip(trades_q, trades_p, strict=True)) / volume
+        if volume > 0
+        else np.nan
+    )
+    return _result(
+        price,
+        bid_fill,
+        ask_fill,
+        trades_b,
+        trades_a,
+        trades_q,
+        trades_p,
+        demand,
+        supply,
+        "posted" if priority else "posted_proportional",
+    )
 
 
 def _price_groups(indices: NDArray, price: NDArray) -> list[NDArray]:
@@ -271,8 +287,11 @@ def _price_groups(indices: NDArray, price: NDArray) -> list[NDArray]:
 
 def _result(price, bid_fill, ask_fill, tb, ta, tq, tp, demand, supply, rule) -> Clearing:
     tq_arr = np.asarray(tq, dtype=np.float64)
-    tp_arr = (np.full(tq_arr.size, tp, dtype=np.float64) if np.isscalar(tp)
-              else np.asarray(tp, dtype=np.float64))
+    tp_arr = (
+        np.full(tq_arr.size, tp, dtype=np.float64)
+        if np.isscalar(tp)
+        else np.asarray(tp, dtype=np.float64)
+    )
     return Clearing(
         price=float(price),
         volume=math.fsum(tq_arr.tolist()),

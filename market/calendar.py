@@ -30,14 +30,21 @@ LAST_YEAR = 2200
 MAX_QUARTERS = 400
 MAX_SEED = 2**63 - 1
 PERIOD_HELP = f"a period like 2025Q1 (years {FIRST_YEAR} to {LAST_YEAR})"
-WINDOW_HELP = ("a window: all, a year (2026), a quarter (2026Q3) or a range "
-               "(2025-2027, 2025Q1-2026Q4)")
+WINDOW_HELP = (
+    "a window: all, a year (2026), a quarter (2026Q3) or a range (2025-2027, 2025Q1-2026Q4)"
+)
 
 
 def is_period(text: object) -> bool:
     """True for a string ``YYYYQn`` with a year in range and ``n`` in 1..4."""
-    return (isinstance(text, str) and len(text) == 6 and text[:4].isdigit() and text[4] == "Q"
-            and text[5] in "1234" and FIRST_YEAR <= int(text[:4]) <= LAST_YEAR)
+    return (
+        isinstance(text, str)
+        and len(text) == 6
+        and text[:4].isdigit()
+        and text[4] == "Q"
+        and text[5] in "1234"
+        and FIRST_YEAR <= int(text[:4]) <= LAST_YEAR
+    )
 
 
 def period_index(period: str) -> int:
@@ -120,15 +127,17 @@ class Window:
     def overlaps(self, first: str, last: str) -> bool:
         if self.first is None or self.last is None:
             return True
-        return (period_index(self.first) <= period_index(last)
-                and period_index(first) <= period_index(self.last))
+        return period_index(self.first) <= period_index(last) and period_index(
+            first
+        ) <= period_index(self.last)
 
     def within(self, first: str, last: str) -> bool:
         """True when the whole window lies inside ``first``..``last``."""
         if self.first is None or self.last is None:
             return True
-        return (period_index(first) <= period_index(self.first)
-                and period_index(self.last) <= period_index(last))
+        return period_index(first) <= period_index(self.first) and period_index(
+            self.last
+        ) <= period_index(last)
 
 
 ALL = Window("all")

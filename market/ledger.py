@@ -19,13 +19,13 @@ import polars as pl
 
 #: outside-world accounts; every firm id must differ from these
 WORLD_ACCOUNTS: tuple[str, ...] = (
-    "world:opening",     # opening balances at the start of the run
-    "world:suppliers",   # materials, components, equipment, construction
-    "world:energy",      # electricity
-    "world:labour",      # wages and other operating spending
-    "world:customers",   # end users' wallets and advertisers
-    "world:investors",   # equity investors and parent companies
-    "world:lenders",     # debt holders
+    "world:opening",  # opening balances at the start of the run
+    "world:suppliers",  # materials, components, equipment, construction
+    "world:energy",  # electricity
+    "world:labour",  # wages and other operating spending
+    "world:customers",  # end users' wallets and advertisers
+    "world:investors",  # equity investors and parent companies
+    "world:lenders",  # debt holders
 )
 
 

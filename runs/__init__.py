@@ -1,9 +1,9 @@
 """Scenarios, runs, sweeps and the command line.
 
-    >>> from runs import run
-    >>> result = run("baseline", quarters=4, seed=1)
-    >>> result.firms.columns[:4]
-    ['quarter', 'period', 'firm', 'name']
+>>> from runs import run
+>>> result = run("baseline", quarters=4, seed=1)
+>>> result.firms.columns[:4]
+['quarter', 'period', 'firm', 'name']
 """
 
 from runs.run import RunResult, run

@@ -33,7 +33,8 @@ def claim_value(claim: Claim, firms: pl.DataFrame, markets: pl.DataFrame, start:
     """The figure ``claim`` is about, in one run (NaN when the run has nothing to measure)."""
     if claim.metric == "price":
         m = _window(markets, claim, start).filter(
-            (pl.col("market") == claim.market) & (pl.col("book") == ""))
+            (pl.col("market") == claim.market) & (pl.col("book") == "")
+        )
         prices = m["price_usd"].drop_nulls().drop_nans()
         return float(prices.mean()) if len(prices) else math.nan
     f = _window(firms, claim, start).filter(pl.col("layer").is_in(CLAIM_LAYERS))
@@ -48,8 +49,9 @@ def claim_value(claim: Claim, firms: pl.DataFrame, markets: pl.DataFrame, start:
         case "gross_margin":
             return float(subset["gross_profit_usd"].sum()) / revenue if revenue > 0 else math.nan
         case "operating_margin":
-            return (float(subset["operating_income_usd"].sum()) / revenue if revenue > 0
-                    else math.nan)
+            return (
+                float(subset["operating_income_usd"].sum()) / revenue if revenue > 0 else math.nan
+            )
         case "revenue":
             return revenue
         case "revenue_share":

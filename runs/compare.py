@@ -37,13 +37,27 @@ DEFAULT_SEEDS = 8
 #: the stated windows: the calibrated years, and the medium term
 WINDOWS = ("2025Q1-2026Q4", "2027Q1-2030Q4")
 #: markets whose concentration and leading seller are reported, by the flow that pays sellers
-MARKET_FLOWS = {"foundry": "foundry_slots", "chips": "chip_sale", "compute": "compute_rental",
-                "tokens": "token_sale", "plans": "subscription"}
-LAYER_NAMES = {"foundry": "Foundry", "chips": "Chip designers", "cloud": "Clouds",
-               "neocloud": "Neoclouds", "lab": "Model labs", "host": "Inference hosts",
-               "app": "Apps"}
-FIGURE_NAMES = {"gross_margin": "gross margin", "operating_margin": "operating margin",
-                "profit_share": "profit-pool share"}
+MARKET_FLOWS = {
+    "foundry": "foundry_slots",
+    "chips": "chip_sale",
+    "compute": "compute_rental",
+    "tokens": "token_sale",
+    "plans": "subscription",
+}
+LAYER_NAMES = {
+    "foundry": "Foundry",
+    "chips": "Chip designers",
+    "cloud": "Clouds",
+    "neocloud": "Neoclouds",
+    "lab": "Model labs",
+    "host": "Inference hosts",
+    "app": "Apps",
+}
+FIGURE_NAMES = {
+    "gross_margin": "gross margin",
+    "operating_margin": "operating margin",
+    "profit_share": "profit-pool share",
+}
 
 
 @dataclass
@@ -55,9 +69,9 @@ class Comparison:
     quarters: int
     out: Path
     summary: pl.DataFrame
-    layers: pl.DataFrame            # scenario, window, layer, figure, base, mean, low, high
-    structure: pl.DataFrame         # scenario, window, market, measure, base, mean, low, high
-    claims: pl.DataFrame            # scenario, claim, metric, window, base … high, verdict
+    layers: pl.DataFrame  # scenario, window, layer, figure, base, mean, low, high
+    structure: pl.DataFrame  # scenario, window, market, measure, base, mean, low, high
+    claims: pl.DataFrame  # scenario, claim, metric, window, base … high, verdict
     verdicts: dict[str, str] = field(default_factory=dict)
     failed: int = 0
     windows: list[str] = field(default_factory=list)
@@ -77,37 +91,67 @@ def scenario_list(names: list[str], everything: bool = False) -> list[str]:
     return ["baseline"] + [n for n in dict.fromkeys(chosen) if n != "baseline"]
 
 
-def compare(scenarios: list[str], seeds: int = DEFAULT_SEEDS, out: str | Path = "out/compare",
-            *, workers: int | None = None, executor: Any = "local", quarters: int | None = None,
-            root_seed: int = 0, progress: str | bool = "auto") -> Comparison:
+def compare(
+    scenarios: list[str],
+    seeds: int = DEFAULT_SEEDS,
+    out: str | Path = "out/compare",
+    *,
+    workers: int | None = None,
+    executor: Any = "local",
+    quarters: int | None = None,
+    root_seed: int = 0,
+    progress: str | bool = "auto",
+) -> Comparison:
     """Run the baseline and ``scenarios`` on ``seeds`` common seeds and judge them pairwise."""
     from runs.sweep import sweep
 
     names = scenario_list(scenarios)
     if len(names) < 2:
-        raise ScenarioError("compare", "scenarios", "name at least one scenario besides the "
-                            "baseline; library: " + ", ".join(library_names()))
+        raise ScenarioError(
+            "compare",
+            "scenarios",
+            "name at least one scenario besides the "
+            "baseline; library: " + ", ".join(library_names()),
+        )
     loaded = {name: load_scenario(name) for name in names}  # bad names fail before any run
     quarters = quarters or max(s.quarters for s in loaded.values())
     windows = [w for w in WINDOWS if _fits(w, loaded["baseline"], quarters)]
-    if not windows:   # a short comparison: the whole run is the window
+    if not windows:  # a short comparison: the whole run is the window
         start = loaded["baseline"].start
         windows = [f"{start}-{period_of(start, quarters - 1)}"]
-    spec = {"sweep": {"name": "compare", "quarters": quarters, "replications": seeds,
-                      "seed": root_seed, "seeds": "common", "panels": True,
-                      "windows": windows},
-            "vary": {"scenario": names}}
+    spec = {
+        "sweep": {
+            "name": "compare",
+            "quarters": quarters,
+            "replications": seeds,
+            "seed": root_seed,
+            "seeds": "common",
+            "panels": True,
+            "windows": windows,
+        },
+        "vary": {"scenario": names},
+    }
     out = Path(out)
     summary = sweep(spec, out, workers=workers, executor=executor, progress=progress)
     runs = _read_runs(out, summary)
-    result = Comparison(names, seeds, quarters, out, summary,
-                        _layer_changes(summary, names, spec["sweep"]["windows"]),
-                        _structure(runs, names, loaded, spec["sweep"]["windows"]),
-                        _claims(runs, names, loaded),
-                        failed=int((summary["status"] != "ok").sum()), windows=windows)
+    result = Comparison(
+        names,
+        seeds,
+        quarters,
+        out,
+        summary,
+        _layer_changes(summary, names, spec["sweep"]["windows"]),
+        _structure(runs, names, loaded, spec["sweep"]["windows"]),
+        _claims(runs, names, loaded),
+        failed=int((summary["status"] != "ok").sum()),
+        windows=windows,
+    )
     result.verdicts = {
-        name: scenario_verdict(result.claims.filter(pl.col("scenario") == name)["verdict"]
-                               .to_list()) for name in names[1:]}
+        name: scenario_verdict(
+            result.claims.filter(pl.col("scenario") == name)["verdict"].to_list()
+        )
+        for name in names[1:]
+    }
     write_report(result, loaded)
     return result
 
@@ -129,13 +173,18 @@ class _Run:
 def _read_runs(out: Path, summary: pl.DataFrame) -> dict[tuple[str, int], _Run]:
     runs = {}
     for run_id, scenario, rep, status in summary.select(
-            "run_id", "scenario", "replication", "status").iter_rows():
+        "run_id", "scenario", "replication", "status"
+    ).iter_rows():
         if status != "ok":
             continue
         path = out / "runs" / run_id
-        runs[(scenario, rep)] = _Run(scenario, rep, pl.read_parquet(path / "firms.parquet"),
-                                     pl.read_parquet(path / "markets.parquet"),
-                                     pl.read_parquet(path / "flows.parquet"))
+        runs[(scenario, rep)] = _Run(
+            scenario,
+            rep,
+            pl.read_parquet(path / "firms.parquet"),
+            pl.read_parquet(path / "markets.parquet"),
+            pl.read_parquet(path / "flows.parquet"),
+        )
     return runs
 
 
@@ -163,16 +212,26 @@ def _layer_changes(summary: pl.DataFrame, names: list[str], windows: list[str]) 
                 column = f"{figure}_{layer}_{window}"
                 if column not in ok.columns:
                     continue
-                values = {(s, r): (float(v) if v is not None else float("nan"))
-                          for s, r, v in ok.select("scenario", "replication", column)
-                          .iter_rows()}
+                values = {
+                    (s, r): (float(v) if v is not None else float("nan"))
+                    for s, r, v in ok.select("scenario", "replication", column).iter_rows()
+                }
                 for name in names[1:]:
                     base, diffs = _paired(values, name)
-                    rows.append(_row(name, base, diffs, window=window, layer=layer,
-                                     figure=figure))
-    return pl.DataFrame(rows, schema={
-        "scenario": pl.String, "window": pl.String, "layer": pl.String, "figure": pl.String,
-        "base": pl.Float64, "mean": pl.Float64, "low": pl.Float64, "high": pl.Float64})
+                    rows.append(_row(name, base, diffs, window=window, layer=layer, figure=figure))
+    return pl.DataFrame(
+        rows,
+        schema={
+            "scenario": pl.String,
+            "window": pl.String,
+            "layer": pl.String,
+            "figure": pl.String,
+            "base": pl.Float64,
+            "mean": pl.Float64,
+            "low": pl.Float64,
+            "high": pl.Float64,
+        },
+    )
 
 
 # -- market structure ---------------------------------------------------------------------------
@@ -183,8 +242,12 @@ def market_structure(run: _Run, window: str, start: str) -> dict[tuple[str, str]
     firms = run.firms.filter(pl.col("quarter").is_between(first, last))
     out: dict[tuple[str, str], float] = {}
     for market, kind in MARKET_FLOWS.items():
-        sales = (flows.filter(pl.col("kind") == kind).group_by("payee")
-                 .agg(pl.col("amount_cents").sum().cast(pl.Float64)).sort("payee"))
+        sales = (
+            flows.filter(pl.col("kind") == kind)
+            .group_by("payee")
+            .agg(pl.col("amount_cents").sum().cast(pl.Float64))
+            .sort("payee")
+        )
         total = float(sales["amount_cents"].sum()) if sales.height else 0.0
         if total <= 0:
             out[(market, "hhi")] = float("nan")
@@ -195,13 +258,18 @@ def market_structure(run: _Run, window: str, start: str) -> dict[tuple[str, str]
         leader = sales.sort(["amount_cents", "payee"], descending=[True, False])["payee"][0]
         own = firms.filter(pl.col("firm") == leader)
         revenue = float(own["revenue_usd"].sum())
-        out[(market, "lerner")] = (float(own["gross_profit_usd"].sum()) / revenue
-                                   if revenue > 0 else float("nan"))
+        out[(market, "lerner")] = (
+            float(own["gross_profit_usd"].sum()) / revenue if revenue > 0 else float("nan")
+        )
     return out
 
 
-def _structure(runs: dict[tuple[str, int], _Run], names: list[str],
-               loaded: dict[str, Scenario], windows: list[str]) -> pl.DataFrame:
+def _structure(
+    runs: dict[tuple[str, int], _Run],
+    names: list[str],
+    loaded: dict[str, Scenario],
+    windows: list[str],
+) -> pl.DataFrame:
     rows = []
     start = loaded["baseline"].start
     for window in windows:
@@ -211,16 +279,28 @@ def _structure(runs: dict[tuple[str, int], _Run], names: list[str],
                 values = {key: m[(market, measure)] for key, m in measured.items()}
                 for name in names[1:]:
                     base, diffs = _paired(values, name)
-                    rows.append(_row(name, base, diffs, window=window, market=market,
-                                     measure=measure))
-    return pl.DataFrame(rows, schema={
-        "scenario": pl.String, "window": pl.String, "market": pl.String, "measure": pl.String,
-        "base": pl.Float64, "mean": pl.Float64, "low": pl.Float64, "high": pl.Float64})
+                    rows.append(
+                        _row(name, base, diffs, window=window, market=market, measure=measure)
+                    )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "scenario": pl.String,
+            "window": pl.String,
+            "market": pl.String,
+            "measure": pl.String,
+            "base": pl.Float64,
+            "mean": pl.Float64,
+            "low": pl.Float64,
+            "high": pl.Float64,
+        },
+    )
 
 
 # -- claims -------------------------------------------------------------------------------------
-def _claims(runs: dict[tuple[str, int], _Run], names: list[str],
-            loaded: dict[str, Scenario]) -> pl.DataFrame:
+def _claims(
+    runs: dict[tuple[str, int], _Run], names: list[str], loaded: dict[str, Scenario]
+) -> pl.DataFrame:
     rows = []
     for name in names[1:]:
         scenario = loaded[name]
@@ -230,15 +310,36 @@ def _claims(runs: dict[tuple[str, int], _Run], names: list[str],
                 if s in ("baseline", name):
                     values[(s, r)] = claim_value(claim, run.firms, run.markets, scenario.start)
             base, diffs = _paired(values, name)
-            row = _row(name, base, diffs, claim=claim.text, metric=claim.metric,
-                       direction=claim.direction, window=claim.window)
-            row["verdict"] = (verdict(claim.direction, row["low"], row["high"])
-                              if np.isfinite(row["mean"]) else "untestable")
+            row = _row(
+                name,
+                base,
+                diffs,
+                claim=claim.text,
+                metric=claim.metric,
+                direction=claim.direction,
+                window=claim.window,
+            )
+            row["verdict"] = (
+                verdict(claim.direction, row["low"], row["high"])
+                if np.isfinite(row["mean"])
+                else "untestable"
+            )
             rows.append(row)
-    return pl.DataFrame(rows, schema={
-        "scenario": pl.String, "claim": pl.String, "metric": pl.String, "direction": pl.String,
-        "window": pl.String, "base": pl.Float64, "mean": pl.Float64, "low": pl.Float64,
-        "high": pl.Float64, "verdict": pl.String})
+    return pl.DataFrame(
+        rows,
+        schema={
+            "scenario": pl.String,
+            "claim": pl.String,
+            "metric": pl.String,
+            "direction": pl.String,
+            "window": pl.String,
+            "base": pl.Float64,
+            "mean": pl.Float64,
+            "low": pl.Float64,
+            "high": pl.Float64,
+            "verdict": pl.String,
+        },
+    )
 
 
 # -- the report ---------------------------------------------------------------------------------
@@ -289,26 +390,43 @@ def write_report(result: Comparison, loaded: dict[str, Scenario]) -> Path:
     ]
     if result.failed:
         lines += [f"**{result.failed} runs failed**; they are left out (see runs.parquet).", ""]
-    lines += ["## Verdicts", "",
-              "| scenario | claim | window | baseline | change [95% CI] | verdict |",
-              "|---|---|---|---|---|---|"]
+    lines += [
+        "## Verdicts",
+        "",
+        "| scenario | claim | window | baseline | change [95% CI] | verdict |",
+        "|---|---|---|---|---|---|",
+    ]
     for name in result.scenarios[1:]:
         for row in result.claims.filter(pl.col("scenario") == name).iter_rows(named=True):
-            lines.append(f"| {name} | {row['claim']} | {row['window']} | "
-                         f"{_fmt(row['base'], row['metric'])} | {_change(row, row['metric'])} | "
-                         f"{row['verdict']} |")
+            lines.append(
+                f"| {name} | {row['claim']} | {row['window']} | "
+                f"{_fmt(row['base'], row['metric'])} | {_change(row, row['metric'])} | "
+                f"{row['verdict']} |"
+            )
         lines.append(f"| **{name}** | **overall** | | | | **{result.verdicts[name]}** |")
     lines += [""]
     for name in result.scenarios[1:]:
         scenario = loaded[name]
-        lines += [f"## {name}", "", scenario.description, "",
-                  f"*Claim:* {scenario.claim}", "", f"*Encodes:* {scenario.source}", ""]
+        lines += [
+            f"## {name}",
+            "",
+            scenario.description,
+            "",
+            f"*Claim:* {scenario.claim}",
+            "",
+            f"*Encodes:* {scenario.source}",
+            "",
+        ]
         for window in sorted(result.layers["window"].unique()):
-            frame = result.layers.filter((pl.col("scenario") == name)
-                                         & (pl.col("window") == window))
-            lines += [f"Layers, {window} (baseline level → change):", "",
-                      "| layer | gross margin | operating margin | profit-pool share |",
-                      "|---|---|---|---|"]
+            frame = result.layers.filter(
+                (pl.col("scenario") == name) & (pl.col("window") == window)
+            )
+            lines += [
+                f"Layers, {window} (baseline level → change):",
+                "",
+                "| layer | gross margin | operating margin | profit-pool share |",
+                "|---|---|---|---|",
+            ]
             for layer in CLAIM_LAYERS:
                 cells = []
                 for figure in FIGURE_NAMES:
@@ -321,11 +439,14 @@ def write_report(result: Comparison, loaded: dict[str, Scenario]) -> Path:
                 lines.append(f"| {LAYER_NAMES[layer]} | " + " | ".join(cells) + " |")
             lines.append("")
         window = result.windows[-1]
-        frame = result.structure.filter((pl.col("scenario") == name)
-                                        & (pl.col("window") == window))
-        lines += [f"Market structure, {window}: HHI of sellers' revenue (0–10,000) and the "
-                  "leading seller's Lerner index (its gross margin):", "",
-                  "| market | HHI | Lerner of the leader |", "|---|---|---|"]
+        frame = result.structure.filter((pl.col("scenario") == name) & (pl.col("window") == window))
+        lines += [
+            f"Market structure, {window}: HHI of sellers' revenue (0–10,000) and the "
+            "leading seller's Lerner index (its gross margin):",
+            "",
+            "| market | HHI | Lerner of the leader |",
+            "|---|---|---|",
+        ]
         for market in MARKET_FLOWS:
             cells = []
             for measure in ("hhi", "lerner"):
@@ -347,49 +468,75 @@ def write_charts(result: Comparison) -> list[tuple[str, Path]]:
     import altair as alt
     import vl_convert as vlc
 
-
     window = result.windows[-1]
     domain = [LAYER_LABELS[Layer(layer)] for layer in CLAIM_LAYERS]
     colours = [LAYER_COLOURS[Layer(layer)] for layer in CLAIM_LAYERS]
     scale = alt.Scale(domain=domain, range=colours)
-    frame = (result.layers.filter((pl.col("window") == window)
-                                  & (pl.col("figure") == "operating_margin"))
-             .with_columns(pl.col("layer").replace(
-                 {k: LAYER_LABELS[Layer(k)] for k in CLAIM_LAYERS}).alias("layer_name"),
-                 *[(pl.col(c) * 100).alias(c) for c in ("mean", "low", "high")]))
+    frame = result.layers.filter(
+        (pl.col("window") == window) & (pl.col("figure") == "operating_margin")
+    ).with_columns(
+        pl.col("layer")
+        .replace({k: LAYER_LABELS[Layer(k)] for k in CLAIM_LAYERS})
+        .alias("layer_name"),
+        *[(pl.col(c) * 100).alias(c) for c in ("mean", "low", "high")],
+    )
     base = alt.Chart()
     bars = base.mark_bar().encode(
         x=alt.X("layer_name:N", sort=domain, title=None, axis=alt.Axis(labels=False, ticks=False)),
         y=alt.Y("mean:Q", title="change in operating margin, pp"),
-        color=alt.Color("layer_name:N", scale=scale, title="layer"))
-    rules = base.mark_rule(color="#333").encode(
-        x=alt.X("layer_name:N", sort=domain), y="low:Q", y2="high:Q")
-    margins = (alt.layer(bars, rules, data=alt.Data(values=frame.to_dicts()))
-               .properties(width=150, height=160)
-               .facet(facet=alt.Facet("scenario:N", title=None), columns=3)
-               .properties(title=f"Operating margin by layer, change against the baseline, "
-                           f"{window} (mean and 95% interval over seeds)"))
-    pool = (result.summary.filter(pl.col("status") == "ok")
-            .group_by("scenario").agg([pl.col(f"profit_share_{layer}_{window}").mean()
-                                       for layer in CLAIM_LAYERS])
-            .unpivot(index="scenario", variable_name="column", value_name="share")
-            .with_columns(pl.col("column").str.extract(r"profit_share_([a-z]+)_", 1)
-                          .replace({k: LAYER_LABELS[Layer(k)] for k in CLAIM_LAYERS})
-                          .alias("layer_name"), (pl.col("share") * 100).alias("share"),
-                          pl.col("column").str.extract(r"profit_share_([a-z]+)_", 1)
-                          .replace({k: str(i) for i, k in enumerate(CLAIM_LAYERS)})
-                          .cast(pl.Int32).alias("rank")))
-    order = result.scenarios
-    shares = (alt.Chart(alt.Data(values=pool.to_dicts())).mark_bar().encode(
-        y=alt.Y("scenario:N", sort=order, title=None),
-        x=alt.X("share:Q", title="share of the industry's gross profit, %"),
         color=alt.Color("layer_name:N", scale=scale, title="layer"),
-        order=alt.Order("rank:Q"))
-        .properties(width=520, height=22 * len(order),
-                    title=f"The profit pool by scenario, {window} (mean over seeds)"))
+    )
+    rules = base.mark_rule(color="#333").encode(
+        x=alt.X("layer_name:N", sort=domain), y="low:Q", y2="high:Q"
+    )
+    margins = (
+        alt.layer(bars, rules, data=alt.Data(values=frame.to_dicts()))
+        .properties(width=150, height=160)
+        .facet(facet=alt.Facet("scenario:N", title=None), columns=3)
+        .properties(
+            title=f"Operating margin by layer, change against the baseline, "
+            f"{window} (mean and 95% interval over seeds)"
+        )
+    )
+    pool = (
+        result.summary.filter(pl.col("status") == "ok")
+        .group_by("scenario")
+        .agg([pl.col(f"profit_share_{layer}_{window}").mean() for layer in CLAIM_LAYERS])
+        .unpivot(index="scenario", variable_name="column", value_name="share")
+        .with_columns(
+            pl.col("column")
+            .str.extract(r"profit_share_([a-z]+)_", 1)
+            .replace({k: LAYER_LABELS[Layer(k)] for k in CLAIM_LAYERS})
+            .alias("layer_name"),
+            (pl.col("share") * 100).alias("share"),
+            pl.col("column")
+            .str.extract(r"profit_share_([a-z]+)_", 1)
+            .replace({k: str(i) for i, k in enumerate(CLAIM_LAYERS)})
+            .cast(pl.Int32)
+            .alias("rank"),
+        )
+    )
+    order = result.scenarios
+    shares = (
+        alt.Chart(alt.Data(values=pool.to_dicts()))
+        .mark_bar()
+        .encode(
+            y=alt.Y("scenario:N", sort=order, title=None),
+            x=alt.X("share:Q", title="share of the industry's gross profit, %"),
+            color=alt.Color("layer_name:N", scale=scale, title="layer"),
+            order=alt.Order("rank:Q"),
+        )
+        .properties(
+            width=520,
+            height=22 * len(order),
+            title=f"The profit pool by scenario, {window} (mean over seeds)",
+        )
+    )
     out = []
-    for name, chart, title in (("margins.png", margins, "Operating margin by layer"),
-                               ("profit_pool.png", shares, "The profit pool")):
+    for name, chart, title in (
+        ("margins.png", margins, "Operating margin by layer"),
+        ("profit_pool.png", shares, "The profit pool"),
+    ):
         path = result.out / name
         path.write_bytes(vlc.vegalite_to_png(chart.to_json(), scale=2))
         out.append((title, path))
@@ -402,6 +549,8 @@ def findings_text(report: Path) -> str:
     text = Path(report).read_text()
     for png in ("margins.png", "profit_pool.png"):
         text = text.replace(f"]({png})", f"](findings/{png})")
-    header = ("<!-- Generated by `./dev python scripts/regenerate_findings.py` "
-              "(margins compare --all on the default seeds); do not edit by hand. -->\n\n")
+    header = (
+        "<!-- Generated by `./dev python scripts/regenerate_findings.py` "
+        "(margins compare --all on the default seeds); do not edit by hand. -->\n\n"
+    )
     return header + text

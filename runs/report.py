@@ -43,10 +43,14 @@ def _margins(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
         *(pl.col(c).sum() for c in SUMS),
     )
     return out.with_columns(
-        pl.when(revenue > 0).then(pl.col("gross_profit_usd") / revenue)
-        .otherwise(None).alias("gross_margin"),
-        pl.when(revenue > 0).then(pl.col("operating_income_usd") / revenue)
-        .otherwise(None).alias("operating_margin"),
+        pl.when(revenue > 0)
+        .then(pl.col("gross_profit_usd") / revenue)
+        .otherwise(None)
+        .alias("gross_margin"),
+        pl.when(revenue > 0)
+        .then(pl.col("operating_income_usd") / revenue)
+        .otherwise(None)
+        .alias("operating_margin"),
     )
 
 
@@ -56,13 +60,16 @@ def _by(firms: pl.DataFrame, by: str | None) -> tuple[pl.DataFrame, list[str]]:
     if by == "year":
         return with_year(firms), ["year"]
     if by not in firms.columns:
-        raise ValueError(f"by={by!r}: not a column of the firms frame; use 'year', 'period', "
-                         "'quarter' or None (the whole run)")
+        raise ValueError(
+            f"by={by!r}: not a column of the firms frame; use 'year', 'period', "
+            "'quarter' or None (the whole run)"
+        )
     return firms, [by]
 
 
-def layer_margins(firms: pl.DataFrame, by: str | None = "year",
-                  layers: Sequence[str] = LAYERS) -> pl.DataFrame:
+def layer_margins(
+    firms: pl.DataFrame, by: str | None = "year", layers: Sequence[str] = LAYERS
+) -> pl.DataFrame:
     """Gross and operating margin of each layer, per ``by`` (``"year"``, ``"period"``,
     ``"quarter"``, or ``None`` for the whole run).
 
@@ -81,13 +88,17 @@ def layer_margins(firms: pl.DataFrame, by: str | None = "year",
 
 def leading_firms(firms: pl.DataFrame, n: int = 8) -> list[str]:
     """The ``n`` firms (ids) with the most revenue over the whole frame, largest first."""
-    totals = (firms.group_by("firm").agg(pl.col("revenue_usd").sum())
-              .sort(["revenue_usd", "firm"], descending=[True, False]))
+    totals = (
+        firms.group_by("firm")
+        .agg(pl.col("revenue_usd").sum())
+        .sort(["revenue_usd", "firm"], descending=[True, False])
+    )
     return totals.head(n)["firm"].to_list()
 
 
-def firm_margins(firms: pl.DataFrame, by: str | None = "year",
-                 select: Iterable[str] | None = None) -> pl.DataFrame:
+def firm_margins(
+    firms: pl.DataFrame, by: str | None = "year", select: Iterable[str] | None = None
+) -> pl.DataFrame:
     """Gross and operating margin of each firm, per ``by`` (as :func:`layer_margins`).
 
     ``select``: the firm ids to keep, in the order of the result (default: all firms, ordered by
@@ -126,12 +137,15 @@ def wide(margins: pl.DataFrame, key: str, years: Sequence[int]) -> pl.DataFrame:
     """One row per ``key`` (``layer`` or ``firm``) of a :func:`layer_margins` /
     :func:`firm_margins` result by year, with columns ``gross_<year>`` and ``operating_<year>``
     for each of ``years`` (null where that year has no revenue or is not in the run)."""
-    keep = [c for c in ("firm", "name", "layer") if c in margins.columns and
-            (c == key or key == "firm")]
+    keep = [
+        c for c in ("firm", "name", "layer") if c in margins.columns and (c == key or key == "firm")
+    ]
     rows = margins.select(keep).unique(maintain_order=True)
     for year in years:
         one = margins.filter(pl.col("year") == year).select(
-            key, pl.col("gross_margin").alias(f"gross_{year}"),
-            pl.col("operating_margin").alias(f"operating_{year}"))
+            key,
+            pl.col("gross_margin").alias(f"gross_{year}"),
+            pl.col("operating_margin").alias(f"operating_{year}"),
+        )
         rows = rows.join(one, on=key, how="left", maintain_order="left")
     return rows

@@ -52,9 +52,13 @@ class RunResult:
         return out
 
 
-def run(scenario: str | Path | Scenario = "baseline", quarters: int | None = None,
-        seed: int | None = None, overrides: dict[str, Any] | None = None,
-        economy_hook=None) -> RunResult:
+def run(
+    scenario: str | Path | Scenario = "baseline",
+    quarters: int | None = None,
+    seed: int | None = None,
+    overrides: dict[str, Any] | None = None,
+    economy_hook=None,
+) -> RunResult:
     """Run a scenario and return its frames as polars DataFrames (nothing is written).
 
     Args:
@@ -96,8 +100,9 @@ def manifest(scenario: Scenario, seed: int, quarters: int) -> dict[str, Any]:
         "quarters": quarters,
         "start": scenario.start,
         "frames": [f"{name}.parquet" for name in FRAMES],
-        "versions": {pkg: _version(pkg) for pkg in
-                     ("chasing-margins", "mesa", "numpy", "polars", "networkx")},
+        "versions": {
+            pkg: _version(pkg) for pkg in ("chasing-margins", "mesa", "numpy", "polars", "networkx")
+        },
         "python": platform.python_version(),
         "code_version": _code_version(),
         "machine": machine(),
@@ -134,8 +139,14 @@ def _version(pkg: str) -> str:
 @functools.cache
 def _code_version() -> str:
     try:
-        out = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
-                             text=True, cwd=Path(__file__).parent, timeout=5, check=False)
+        out = subprocess.run(
+            ["git", "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).parent,
+            timeout=5,
+            check=False,
+        )
         return out.stdout.strip() or "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"

@@ -37,8 +37,9 @@ def t975(dof: int) -> float:
     return t_quantile(0.975, dof)
 
 
-def group_mean_interval(frame: pl.DataFrame, by: Sequence[str], columns: Sequence[str],
-                        level: float = LEVEL) -> pl.DataFrame:
+def group_mean_interval(
+    frame: pl.DataFrame, by: Sequence[str], columns: Sequence[str], level: float = LEVEL
+) -> pl.DataFrame:
     """Per group of ``by``: for each column its mean and a ``level`` confidence interval of the
     mean (Student's t: mean ± t(n−1) · sd / √n over the group's non-null values), as
     ``{column}_mean``, ``{column}_lo``, ``{column}_hi``. The interval is null below two values;
@@ -47,7 +48,8 @@ def group_mean_interval(frame: pl.DataFrame, by: Sequence[str], columns: Sequenc
     stats = frame.group_by(list(by), maintain_order=True).agg(
         *(pl.col(c).mean().alias(f"{c}_mean") for c in columns),
         *(pl.col(c).std().alias(f"{c}_sd") for c in columns),
-        *(pl.col(c).count().alias(f"{c}_n") for c in columns))
+        *(pl.col(c).count().alias(f"{c}_n") for c in columns),
+    )
     q = 0.5 + level / 2
     out = []
     for c in columns:
@@ -61,14 +63,18 @@ def group_mean_interval(frame: pl.DataFrame, by: Sequence[str], columns: Sequenc
     return stats.select(*by, *out)
 
 
-def mean_interval(values: Iterable[float | None],
-                  level: float = LEVEL) -> tuple[float, float, float]:
+def mean_interval(
+    values: Iterable[float | None], level: float = LEVEL
+) -> tuple[float, float, float]:
     """Mean and ``level`` t-interval of ``values`` (None, NaN and infinities dropped), by
     :func:`group_mean_interval`; the mean is NaN without values, the interval below two."""
     finite = [float(v) for v in values if v is not None and math.isfinite(v)]
-    frame = pl.DataFrame({"group": [0] * len(finite), "value": finite},
-                         schema={"group": pl.Int64, "value": pl.Float64})
-    row = group_mean_interval(frame, ["group"], ["value"], level).row(0, named=True) \
-        if finite else {}
+    frame = pl.DataFrame(
+        {"group": [0] * len(finite), "value": finite},
+        schema={"group": pl.Int64, "value": pl.Float64},
+    )
+    row = (
+        group_mean_interval(frame, ["group"], ["value"], level).row(0, named=True) if finite else {}
+    )
     mean, low, high = (row.get(f"value_{k}") for k in ("mean", "lo", "hi"))
     return tuple(math.nan if x is None else float(x) for x in (mean, low, high))

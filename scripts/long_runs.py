@@ -43,8 +43,9 @@ def check(args: tuple[str, int, int]) -> tuple[str, int, str, float]:
         bad = firms.filter(pl.col(column) < -1e-6).height
         if bad:
             problems.append(f"firms.{column}: {bad} negative")
-    nan_money = firms.filter(pl.col("revenue_usd").is_nan()
-                             | pl.col("operating_income_usd").is_nan()).height
+    nan_money = firms.filter(
+        pl.col("revenue_usd").is_nan() | pl.col("operating_income_usd").is_nan()
+    ).height
     if nan_money:
         problems.append(f"firms: {nan_money} NaN revenue or operating income")
     markets = result.markets.filter(pl.col("volume") > 0)

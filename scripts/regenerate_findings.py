@@ -24,8 +24,13 @@ def regenerate(out: Path, docs: Path, workers: int | None = None) -> Path:
     """Run the default comparison into ``out`` (emptied first: finished runs of older code must
     not be reused); write ``docs/findings.md`` and its charts."""
     shutil.rmtree(out, ignore_errors=True)
-    result = compare(scenario_list([], everything=True)[1:], seeds=DEFAULT_SEEDS, out=out,
-                     workers=workers, progress=False)
+    result = compare(
+        scenario_list([], everything=True)[1:],
+        seeds=DEFAULT_SEEDS,
+        out=out,
+        workers=workers,
+        progress=False,
+    )
     charts = docs / "findings"
     charts.mkdir(parents=True, exist_ok=True)
     for png in ("margins.png", "profit_pool.png"):

@@ -40,8 +40,11 @@ def golden_record(result: Any) -> dict[str, Any]:
     firms: dict[str, dict[str, list]] = {}
     for row in result.firms.sort("quarter", "firm").iter_rows(named=True):
         firms.setdefault(str(row["quarter"]), {})[row["firm"]] = [
-            _cents(row["revenue_usd"]), _cents(row["gross_profit_usd"]),
-            _cents(row["operating_income_usd"]), int(row["cash_cents"])]
+            _cents(row["revenue_usd"]),
+            _cents(row["gross_profit_usd"]),
+            _cents(row["operating_income_usd"]),
+            int(row["cash_cents"]),
+        ]
     markets: dict[str, dict[str, list]] = {}
     for row in result.markets.sort("quarter", "market", "book").iter_rows(named=True):
         key = f"{row['market']}/{row['book']}" if row["book"] else row["market"]
@@ -51,9 +54,12 @@ def golden_record(result: Any) -> dict[str, Any]:
         book[key] = [_sig6(row["price_usd"]), _sig6(row["volume"])]
     return {
         "meta": {
-            "scenario": SCENARIO, "seed": SEED, "quarters": QUARTERS,
+            "scenario": SCENARIO,
+            "seed": SEED,
+            "quarters": QUARTERS,
             "scenario_sha256_16": result.manifest.get("scenario_sha256_16", ""),
-            "firm_fields": list(FIRM_FIELDS), "market_fields": list(MARKET_FIELDS),
+            "firm_fields": list(FIRM_FIELDS),
+            "market_fields": list(MARKET_FIELDS),
             "regenerate": COMMAND,
         },
         "firms": firms,
@@ -93,8 +99,10 @@ def main() -> int:
     GOLDEN.write_text(text)
     n_firms = sum(len(v) for v in record["firms"].values())
     n_markets = sum(len(v) for v in record["markets"].values())
-    print(f"wrote {GOLDEN.relative_to(ROOT)}: {QUARTERS} quarters, {n_firms} firm rows, "
-          f"{n_markets} market rows")
+    print(
+        f"wrote {GOLDEN.relative_to(ROOT)}: {QUARTERS} quarters, {n_firms} firm rows, "
+        f"{n_markets} market rows"
+    )
     return 0
 
 

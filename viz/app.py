@@ -57,9 +57,15 @@ def first_setup(search: str | None) -> tuple[Setup, Lesson | None]:
 
 
 @solara.component
-def Controls(model: solara.Reactive[LiveEconomy], params: solara.Reactive[dict],
-             play_interval: solara.Reactive[int], error: solara.Reactive[str], on_setup,
-             on_lesson, serial: int = 0):
+def Controls(
+    model: solara.Reactive[LiveEconomy],
+    params: solara.Reactive[dict],
+    play_interval: solara.Reactive[int],
+    error: solara.Reactive[str],
+    on_setup,
+    on_lesson,
+    serial: int = 0,
+):
     """The sidebar: run controls, lesson, scenario, settings and downloads.
 
     ``serial`` is the snapshot's: a new one redraws the run's status and downloads.
@@ -69,8 +75,13 @@ def Controls(model: solara.Reactive[LiveEconomy], params: solara.Reactive[dict],
     use_threads = solara.use_reactive(False)  # step and redraw on one thread, in turn
     with solara.Column(gap="10px", classes=["margins-controls"]):
         with solara.Card("Run", margin=0):
-            ModelController(model, model_parameters=params, play_interval=play_interval,
-                            render_interval=render_interval, use_threads=use_threads)
+            ModelController(
+                model,
+                model_parameters=params,
+                play_interval=play_interval,
+                render_interval=render_interval,
+                use_threads=use_threads,
+            )
             ui.SpeedPicker(play_interval)
             ui.RunStatus(model.value, pending, serial)
         with solara.Card("Lesson", margin=0):
@@ -84,8 +95,7 @@ def Controls(model: solara.Reactive[LiveEconomy], params: solara.Reactive[dict],
 
 
 @solara.component
-def Views(snap: Snapshot, pending: Setup, firm: solara.Reactive[str],
-          book: solara.Reactive[str]):
+def Views(snap: Snapshot, pending: Setup, firm: solara.Reactive[str], book: solara.Reactive[str]):
     """The main column: every view of the current snapshot."""
     item = lesson(pending.lesson) if pending.lesson else None
     with solara.Column(gap="0px", classes=["margins-main"]):

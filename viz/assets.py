@@ -59,8 +59,11 @@ def cache_directory() -> Path:
 
     directory = Path(settings.assets.proxy_cache_dir)
     if not _writable(directory):
-        directory = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) \
-            / "chasing-margins" / "solara-cdn"
+        directory = (
+            Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+            / "chasing-margins"
+            / "solara-cdn"
+        )
         directory.mkdir(parents=True, exist_ok=True)
         settings.assets.proxy_cache_dir = directory
     return directory
@@ -73,8 +76,11 @@ def ensure_vega() -> Path:
     directory = cache_directory()
     stamp = f"vl-convert {vl_convert.__version__}, scoped\n"
     marker = directory / MARKER
-    if marker.exists() and marker.read_text() == stamp and all(
-            (directory / path).exists() for path in FILES.values()):
+    if (
+        marker.exists()
+        and marker.read_text() == stamp
+        and all((directory / path).exists() for path in FILES.values())
+    ):
         return directory
     # in a function, so the bundle's top-level names (``_`` among them) do not replace the
     # page's globals: the chart widget itself uses lodash as ``_``
@@ -113,13 +119,19 @@ def frontend_packages() -> list[tuple[str, str]]:
 def _npm_pack(name: str, version: str, target: Path) -> None:
     """Fetch ``name@version`` from the npm registry with npm and unpack it into ``target``."""
     with tempfile.TemporaryDirectory(prefix="margins-npm-") as tmp:
-        out = subprocess.run(["npm", "pack", f"{name}@{version}", "--silent",
-                              "--pack-destination", tmp], capture_output=True, text=True,
-                             timeout=300, check=False)
+        out = subprocess.run(
+            ["npm", "pack", f"{name}@{version}", "--silent", "--pack-destination", tmp],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         tarballs = list(Path(tmp).glob("*.tgz"))
         if out.returncode != 0 or not tarballs:
-            raise OSError(f"npm pack {name}@{version} failed: "
-                          + (out.stderr.strip().splitlines() or ["no tarball"])[-1])
+            raise OSError(
+                f"npm pack {name}@{version} failed: "
+                + (out.stderr.strip().splitlines() or ["no tarball"])[-1]
+            )
         unpacked = Path(tmp) / "unpacked"
         with tarfile.open(tarballs[0]) as archive:
             archive.extractall(unpacked, filter="data")

@@ -30,40 +30,59 @@ from viz.views import (
 
 FONT = "Roboto, Helvetica, Arial, sans-serif"
 #: money on an axis: $1.2B, $350M, $2.5, $0.83
-MONEY_LABEL = ("abs(datum.value) >= 1000 ? replace(format(datum.value, '$.3~s'), 'G', 'B') "
-               ": format(datum.value, '$.3~r')")
+MONEY_LABEL = (
+    "abs(datum.value) >= 1000 ? replace(format(datum.value, '$.3~s'), 'G', 'B') "
+    ": format(datum.value, '$.3~r')"
+)
 #: money on a log axis: powers of ten only
-LOG_MONEY_LABEL = ("abs(log(datum.value) / LN10 - round(log(datum.value) / LN10)) < 1e-6 ? ("
-                   + MONEY_LABEL + ") : ''")
+LOG_MONEY_LABEL = (
+    "abs(log(datum.value) / LN10 - round(log(datum.value) / LN10)) < 1e-6 ? ("
+    + MONEY_LABEL
+    + ") : ''"
+)
 #: a quantity on an axis: 1.2B, 350M, 2.5k, 0.83
-AMOUNT_LABEL = ("abs(datum.value) >= 1000 ? replace(format(datum.value, '.3~s'), 'G', 'B') "
-                ": format(datum.value, '.3~r')")
+AMOUNT_LABEL = (
+    "abs(datum.value) >= 1000 ? replace(format(datum.value, '.3~s'), 'G', 'B') "
+    ": format(datum.value, '.3~r')"
+)
 #: margins and shares are drawn within ±100%; beyond is drawn at the edge
 CLAMP = [-1.0, 1.0]
 
 
-def with_data(template: dict[str, Any], params: dict[str, Any] | None = None,
-              **datasets: list[dict]) -> dict[str, Any]:
+def with_data(
+    template: dict[str, Any], params: dict[str, Any] | None = None, **datasets: list[dict]
+) -> dict[str, Any]:
     """A copy of ``template`` with its named datasets (and parameter values) filled in."""
     spec = dict(template)
     spec["datasets"] = {name: list(rows) for name, rows in datasets.items()}
     if params:
-        spec["params"] = [{**p, "value": params[p["name"]]} if p["name"] in params else p
-                          for p in template.get("params", [])]
+        spec["params"] = [
+            {**p, "value": params[p["name"]]} if p["name"] in params else p
+            for p in template.get("params", [])
+        ]
     return spec
 
 
 def _finish(chart: alt.TopLevelMixin) -> dict[str, Any]:
     """House style, no action menu, and the spec as a dict (validated once, here)."""
-    styled = (chart.configure(font=FONT, padding={"left": 4, "right": 12, "top": 6, "bottom": 4})
-              .configure_axis(labelFontSize=11, titleFontSize=11, titleFontWeight="normal",
-                              titleColor=MUTED, labelColor=INK, gridColor=GRID,
-                              domainColor="#9e9e9e", tickColor="#9e9e9e")
-              .configure_legend(labelFontSize=11, labelColor=INK, titleFontSize=11,
-                                symbolSize=90, symbolStrokeWidth=2.5)
-              .configure_view(stroke=None)
-              .configure_title(fontSize=12, fontWeight="bold", anchor="start", color=INK,
-                               offset=6))
+    styled = (
+        chart.configure(font=FONT, padding={"left": 4, "right": 12, "top": 6, "bottom": 4})
+        .configure_axis(
+            labelFontSize=11,
+            titleFontSize=11,
+            titleFontWeight="normal",
+            titleColor=MUTED,
+            labelColor=INK,
+            gridColor=GRID,
+            domainColor="#9e9e9e",
+            tickColor="#9e9e9e",
+        )
+        .configure_legend(
+            labelFontSize=11, labelColor=INK, titleFontSize=11, symbolSize=90, symbolStrokeWidth=2.5
+        )
+        .configure_view(stroke=None)
+        .configure_title(fontSize=12, fontWeight="bold", anchor="start", color=INK, offset=6)
+    )
     spec = styled.to_dict()
     spec["usermeta"] = {"embedOptions": {"actions": False}}
     return spec
@@ -71,88 +90,164 @@ def _finish(chart: alt.TopLevelMixin) -> dict[str, Any]:
 
 def _time(domain: tuple[float, float], width: int) -> alt.X:
     """Years on the x axis, whole years only, about one label per 70 pixels."""
-    return alt.X("t:Q", scale=alt.Scale(domain=list(domain), nice=False, zero=False),
-                 axis=alt.Axis(format="d", tickMinStep=1, tickCount=max(2, width // 70),
-                               title=None, labelFlush=True, grid=False))
+    return alt.X(
+        "t:Q",
+        scale=alt.Scale(domain=list(domain), nice=False, zero=False),
+        axis=alt.Axis(
+            format="d",
+            tickMinStep=1,
+            tickCount=max(2, width // 70),
+            title=None,
+            labelFlush=True,
+            grid=False,
+        ),
+    )
 
 
 def _zero(name: str) -> alt.Chart:
-    return alt.Chart(alt.NamedData(name)).mark_rule(color="#9e9e9e", strokeWidth=1).encode(
-        y=alt.datum(0))
+    return (
+        alt.Chart(alt.NamedData(name))
+        .mark_rule(color="#9e9e9e", strokeWidth=1)
+        .encode(y=alt.datum(0))
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 @cache
-def margins_template(domain: tuple[float, float], width: int = 360,
-                     height: int = 190) -> dict[str, Any]:
+def margins_template(
+    domain: tuple[float, float], width: int = 360, height: int = 190
+) -> dict[str, Any]:
     """Gross and operating margin of each layer per quarter, side by side."""
-    def panel(measure: str, title: str) -> alt.LayerChart:
-        line = alt.Chart(alt.NamedData("margins")).transform_filter(
-            f"datum.measure === '{measure}'").mark_line(
-            strokeWidth=2, point=alt.OverlayMarkDef(size=16, filled=True)).encode(
-            x=_time(domain, width),
-            y=alt.Y("margin:Q", scale=alt.Scale(domain=CLAMP, clamp=True),
-                    axis=alt.Axis(format="%", title=None, values=[-1, -0.5, 0, 0.5, 1])),
-            color=alt.Color("label:N", scale=alt.Scale(**label_scale()),
-                            legend=alt.Legend(title=None, orient="bottom", direction="horizontal",
-                                              columns=7, symbolType="stroke")),
-            tooltip=[alt.Tooltip("label:N", title="layer"),
-                     alt.Tooltip("period:N", title="quarter"),
-                     alt.Tooltip("margin_text:N", title=f"{measure} margin")])
-        return alt.layer(_zero("margins"), line).properties(title=title, width=width,
-                                                             height=height)
 
-    return _finish(alt.hconcat(panel("gross", "Gross margin"),
-                               panel("operating", "Operating margin"), spacing=28))
+    def panel(measure: str, title: str) -> alt.LayerChart:
+        line = (
+            alt.Chart(alt.NamedData("margins"))
+            .transform_filter(f"datum.measure === '{measure}'")
+            .mark_line(strokeWidth=2, point=alt.OverlayMarkDef(size=16, filled=True))
+            .encode(
+                x=_time(domain, width),
+                y=alt.Y(
+                    "margin:Q",
+                    scale=alt.Scale(domain=CLAMP, clamp=True),
+                    axis=alt.Axis(format="%", title=None, values=[-1, -0.5, 0, 0.5, 1]),
+                ),
+                color=alt.Color(
+                    "label:N",
+                    scale=alt.Scale(**label_scale()),
+                    legend=alt.Legend(
+                        title=None,
+                        orient="bottom",
+                        direction="horizontal",
+                        columns=7,
+                        symbolType="stroke",
+                    ),
+                ),
+                tooltip=[
+                    alt.Tooltip("label:N", title="layer"),
+                    alt.Tooltip("period:N", title="quarter"),
+                    alt.Tooltip("margin_text:N", title=f"{measure} margin"),
+                ],
+            )
+        )
+        return alt.layer(_zero("margins"), line).properties(title=title, width=width, height=height)
+
+    return _finish(
+        alt.hconcat(
+            panel("gross", "Gross margin"), panel("operating", "Operating margin"), spacing=28
+        )
+    )
 
 
 @cache
-def profit_pool_template(domain: tuple[float, float], width: int = 360,
-                         height: int = 210) -> dict[str, Any]:
+def profit_pool_template(
+    domain: tuple[float, float], width: int = 360, height: int = 210
+) -> dict[str, Any]:
     """Each layer's share of the industry's profit per quarter, stacked; losses below zero."""
-    bars = alt.Chart(alt.NamedData("pool")).mark_rect(stroke="white", strokeWidth=0.3).encode(
-        x=_time(domain, width), x2="t2:Q",
-        y=alt.Y("lo:Q", scale=alt.Scale(domain=CLAMP, clamp=True),
-                axis=alt.Axis(format="%", title=None, values=[-1, -0.5, 0, 0.5, 1])),
-        y2="hi:Q",
-        color=alt.Color("label:N", scale=alt.Scale(**label_scale()),
-                        legend=alt.Legend(title=None, orient="bottom", columns=4)),
-        tooltip=[alt.Tooltip("label:N", title="layer"), alt.Tooltip("period:N", title="quarter"),
-                 alt.Tooltip("share:N", title="share of the pool"),
-                 alt.Tooltip("profit:N", title="profit")])
+    bars = (
+        alt.Chart(alt.NamedData("pool"))
+        .mark_rect(stroke="white", strokeWidth=0.3)
+        .encode(
+            x=_time(domain, width),
+            x2="t2:Q",
+            y=alt.Y(
+                "lo:Q",
+                scale=alt.Scale(domain=CLAMP, clamp=True),
+                axis=alt.Axis(format="%", title=None, values=[-1, -0.5, 0, 0.5, 1]),
+            ),
+            y2="hi:Q",
+            color=alt.Color(
+                "label:N",
+                scale=alt.Scale(**label_scale()),
+                legend=alt.Legend(title=None, orient="bottom", columns=4),
+            ),
+            tooltip=[
+                alt.Tooltip("label:N", title="layer"),
+                alt.Tooltip("period:N", title="quarter"),
+                alt.Tooltip("share:N", title="share of the pool"),
+                alt.Tooltip("profit:N", title="profit"),
+            ],
+        )
+    )
     return _finish(alt.layer(bars, _zero("pool")).properties(width=width, height=height))
 
 
 @cache
-def markets_template(domain: tuple[float, float], multi: tuple[str, ...] = (),
-                     width: int = 122, height: int = 96) -> dict[str, Any]:
+def markets_template(
+    domain: tuple[float, float], multi: tuple[str, ...] = (), width: int = 122, height: int = 96
+) -> dict[str, Any]:
     """Price (top) and volume (bottom) per market over time; ``multi``: panels with books."""
     columns = []
     for panel in MARKETS:
         colour = market_colour(panel)
         order = alt.EncodingSortField(field="rank", op="min")
-        dash = (alt.StrokeDash("book:N", sort=order, legend=alt.Legend(
-                    title=None, orient="bottom", direction="vertical", symbolStrokeColor=colour,
-                    labelLimit=110))
-                if panel in multi else alt.StrokeDash("book:N", sort=order, legend=None))
-        base = alt.Chart(alt.NamedData("markets")).transform_filter(
-            f"datum.panel === '{panel}'").mark_line(strokeWidth=2, color=colour).encode(
-            x=_time(domain, width), strokeDash=dash, detail="book:N")
+        dash = (
+            alt.StrokeDash(
+                "book:N",
+                sort=order,
+                legend=alt.Legend(
+                    title=None,
+                    orient="bottom",
+                    direction="vertical",
+                    symbolStrokeColor=colour,
+                    labelLimit=110,
+                ),
+            )
+            if panel in multi
+            else alt.StrokeDash("book:N", sort=order, legend=None)
+        )
+        base = (
+            alt.Chart(alt.NamedData("markets"))
+            .transform_filter(f"datum.panel === '{panel}'")
+            .mark_line(strokeWidth=2, color=colour)
+            .encode(x=_time(domain, width), strokeDash=dash, detail="book:N")
+        )
         price = base.encode(
-            y=alt.Y("price:Q", scale=alt.Scale(zero=False),
-                    axis=alt.Axis(title=PRICE_AXIS[panel], labelExpr=MONEY_LABEL, tickCount=4)),
-            tooltip=[alt.Tooltip("book:N", title="book"), alt.Tooltip("period:N", title="quarter"),
-                     alt.Tooltip("price_text:N", title="price")],
+            y=alt.Y(
+                "price:Q",
+                scale=alt.Scale(zero=False),
+                axis=alt.Axis(title=PRICE_AXIS[panel], labelExpr=MONEY_LABEL, tickCount=4),
+            ),
+            tooltip=[
+                alt.Tooltip("book:N", title="book"),
+                alt.Tooltip("period:N", title="quarter"),
+                alt.Tooltip("price_text:N", title="price"),
+            ],
         ).properties(title=MARKET_LABELS[panel], width=width, height=height)
         volume = base.encode(
-            y=alt.Y("volume:Q", axis=alt.Axis(title=VOLUME_AXIS[panel], labelExpr=AMOUNT_LABEL,
-                                              tickCount=4)),
-            tooltip=[alt.Tooltip("book:N", title="book"), alt.Tooltip("period:N", title="quarter"),
-                     alt.Tooltip("volume_text:N", title="volume")],
+            y=alt.Y(
+                "volume:Q",
+                axis=alt.Axis(title=VOLUME_AXIS[panel], labelExpr=AMOUNT_LABEL, tickCount=4),
+            ),
+            tooltip=[
+                alt.Tooltip("book:N", title="book"),
+                alt.Tooltip("period:N", title="quarter"),
+                alt.Tooltip("volume_text:N", title="volume"),
+            ],
         ).properties(width=width, height=height)
         columns.append(alt.vconcat(price, volume, spacing=8))
-    chart = alt.hconcat(*columns, spacing=14).resolve_scale(y="independent",
-                                                            strokeDash="independent")
+    chart = alt.hconcat(*columns, spacing=14).resolve_scale(
+        y="independent", strokeDash="independent"
+    )
     return _finish(chart.resolve_legend(strokeDash="independent"))
 
 
@@ -161,86 +256,172 @@ def network_template(width: int = NETWORK_WIDTH, height: int = NETWORK_HEIGHT) -
     """Firms in columns by layer; edges the money paid between them, widths by amount."""
     x = alt.X("x:Q", scale=alt.Scale(domain=[0, width], nice=False, zero=False), axis=None)
     y = alt.Y("y:Q", scale=alt.Scale(domain=[height, 0], nice=False, zero=False), axis=None)
-    edges = alt.Chart(alt.NamedData("edges")).mark_rule(strokeCap="round", opacity=0.45).encode(
-        x=x, y=y, x2="x2:Q", y2="y2:Q",
-        strokeWidth=alt.StrokeWidth("width:Q", scale=None),
-        color=alt.Color("colour:N", scale=None), tooltip=alt.Tooltip("text:N", title="paid"))
-    arrows = alt.Chart(alt.NamedData("edges")).mark_point(
-        shape="triangle-right", filled=True, opacity=0.85).encode(
-        x=alt.X("mx:Q", scale=alt.Scale(domain=[0, width], nice=False, zero=False), axis=None),
-        y=alt.Y("my:Q", scale=alt.Scale(domain=[height, 0], nice=False, zero=False), axis=None),
-        angle=alt.Angle("angle:Q", scale=None), size=alt.Size("arrow:Q", scale=None),
-        color=alt.Color("colour:N", scale=None), tooltip=alt.Tooltip("text:N", title="paid"))
-    nodes = alt.Chart(alt.NamedData("nodes")).mark_circle(stroke="white", strokeWidth=1.5).encode(
-        x=x, y=y, size=alt.Size("size:Q", scale=None), color=alt.Color("colour:N", scale=None),
-        opacity=alt.Opacity("opacity:Q", scale=None), tooltip=alt.Tooltip("text:N", title="firm"))
-    halo = alt.Chart(alt.NamedData("nodes")).mark_text(
-        dy=-15, fontSize=11, stroke="white", strokeWidth=3.5, strokeOpacity=0.9,
-        fill="white").encode(x=x, y=y, text="name:N")
-    labels = alt.Chart(alt.NamedData("nodes")).mark_text(dy=-15, fontSize=11, color=INK).encode(
-        x=x, y=y, text="name:N", opacity=alt.Opacity("opacity:Q", scale=None))
-    headers = alt.Chart(alt.NamedData("headers")).mark_text(
-        fontSize=12, fontWeight="bold", baseline="top").encode(
-        x=x, y=y, text="label:N", color=alt.Color("colour:N", scale=None))
+    edges = (
+        alt.Chart(alt.NamedData("edges"))
+        .mark_rule(strokeCap="round", opacity=0.45)
+        .encode(
+            x=x,
+            y=y,
+            x2="x2:Q",
+            y2="y2:Q",
+            strokeWidth=alt.StrokeWidth("width:Q", scale=None),
+            color=alt.Color("colour:N", scale=None),
+            tooltip=alt.Tooltip("text:N", title="paid"),
+        )
+    )
+    arrows = (
+        alt.Chart(alt.NamedData("edges"))
+        .mark_point(shape="triangle-right", filled=True, opacity=0.85)
+        .encode(
+            x=alt.X("mx:Q", scale=alt.Scale(domain=[0, width], nice=False, zero=False), axis=None),
+            y=alt.Y("my:Q", scale=alt.Scale(domain=[height, 0], nice=False, zero=False), axis=None),
+            angle=alt.Angle("angle:Q", scale=None),
+            size=alt.Size("arrow:Q", scale=None),
+            color=alt.Color("colour:N", scale=None),
+            tooltip=alt.Tooltip("text:N", title="paid"),
+        )
+    )
+    nodes = (
+        alt.Chart(alt.NamedData("nodes"))
+        .mark_circle(stroke="white", strokeWidth=1.5)
+        .encode(
+            x=x,
+            y=y,
+            size=alt.Size("size:Q", scale=None),
+            color=alt.Color("colour:N", scale=None),
+            opacity=alt.Opacity("opacity:Q", scale=None),
+            tooltip=alt.Tooltip("text:N", title="firm"),
+        )
+    )
+    halo = (
+        alt.Chart(alt.NamedData("nodes"))
+        .mark_text(
+            dy=-15, fontSize=11, stroke="white", strokeWidth=3.5, strokeOpacity=0.9, fill="white"
+        )
+        .encode(x=x, y=y, text="name:N")
+    )
+    labels = (
+        alt.Chart(alt.NamedData("nodes"))
+        .mark_text(dy=-15, fontSize=11, color=INK)
+        .encode(x=x, y=y, text="name:N", opacity=alt.Opacity("opacity:Q", scale=None))
+    )
+    headers = (
+        alt.Chart(alt.NamedData("headers"))
+        .mark_text(fontSize=12, fontWeight="bold", baseline="top")
+        .encode(x=x, y=y, text="label:N", color=alt.Color("colour:N", scale=None))
+    )
     chart = alt.layer(edges, arrows, nodes, halo, labels, headers).properties(
-        width=width, height=height)
+        width=width, height=height
+    )
     return _finish(chart)
 
 
 @cache
-def inspector_template(market: str, log_price: bool, price_title: str, volume_title: str,
-                       width: int = 600, height: int = 260) -> dict[str, Any]:
+def inspector_template(
+    market: str,
+    log_price: bool,
+    price_title: str,
+    volume_title: str,
+    width: int = 600,
+    height: int = 260,
+) -> dict[str, Any]:
     """A book's demand and supply step curves, and the clearing point."""
     colour = market_colour(market)
     xscale = alt.Scale(domainMin=0, domainMax=alt.ExprRef("xmax"), nice=False)
     yscale = alt.Scale(type="log") if log_price else alt.Scale(zero=True)
-    x = alt.X("q:Q", scale=xscale, axis=alt.Axis(title=volume_title, labelExpr=AMOUNT_LABEL,
-                                                 tickCount=5))
-    y = alt.Y("p:Q", scale=yscale, axis=alt.Axis(
-        title=price_title, labelExpr=LOG_MONEY_LABEL if log_price else MONEY_LABEL,
-        gridOpacity=0.5 if log_price else 1.0))
-    curves = alt.Chart(alt.NamedData("curves")).mark_line(strokeWidth=2.2, clip=True).encode(
-        x=x, y=y, order="order:Q",
-        color=alt.Color("side:N", scale=alt.Scale(domain=["demand", "supply"],
-                                                  range=[INK, colour]),
-                        legend=alt.Legend(title=None, orient="top-right",
-                                          labelExpr="datum.label === 'demand' ? "
-                                          "'demand (bids)' : 'supply (asks)'")),
-        tooltip=[alt.Tooltip("side:N"), alt.Tooltip("p_text:N", title="price"),
-                 alt.Tooltip("q_text:N", title="cumulative quantity")])
-    across = alt.Chart(alt.NamedData("point")).mark_rule(
-        strokeDash=[4, 3], color=MUTED, clip=True).encode(x="q:Q", x2=alt.datum(0), y="p:Q")
-    down = alt.Chart(alt.NamedData("point")).mark_rule(
-        strokeDash=[4, 3], color=MUTED, clip=True).encode(x="q:Q", y="p:Q", y2=alt.value(height))
-    point = alt.Chart(alt.NamedData("point")).mark_point(
-        size=130, filled=True, fill="white", stroke=INK, strokeWidth=2.5).encode(
-        x="q:Q", y="p:Q", tooltip=[alt.Tooltip("text:N", title="clearing")])
-    label = alt.Chart(alt.NamedData("point")).mark_text(
-        align="left", dx=9, dy=-11, fontSize=12, fontWeight="bold", color=INK).encode(
-        x="q:Q", y="p:Q", text="label:N")
-    chart = alt.layer(curves, across, down, point, label).properties(
-        width=width, height=height).add_params(alt.param(name="xmax", value=1.0))
+    x = alt.X(
+        "q:Q", scale=xscale, axis=alt.Axis(title=volume_title, labelExpr=AMOUNT_LABEL, tickCount=5)
+    )
+    y = alt.Y(
+        "p:Q",
+        scale=yscale,
+        axis=alt.Axis(
+            title=price_title,
+            labelExpr=LOG_MONEY_LABEL if log_price else MONEY_LABEL,
+            gridOpacity=0.5 if log_price else 1.0,
+        ),
+    )
+    curves = (
+        alt.Chart(alt.NamedData("curves"))
+        .mark_line(strokeWidth=2.2, clip=True)
+        .encode(
+            x=x,
+            y=y,
+            order="order:Q",
+            color=alt.Color(
+                "side:N",
+                scale=alt.Scale(domain=["demand", "supply"], range=[INK, colour]),
+                legend=alt.Legend(
+                    title=None,
+                    orient="top-right",
+                    labelExpr="datum.label === 'demand' ? 'demand (bids)' : 'supply (asks)'",
+                ),
+            ),
+            tooltip=[
+                alt.Tooltip("side:N"),
+                alt.Tooltip("p_text:N", title="price"),
+                alt.Tooltip("q_text:N", title="cumulative quantity"),
+            ],
+        )
+    )
+    across = (
+        alt.Chart(alt.NamedData("point"))
+        .mark_rule(strokeDash=[4, 3], color=MUTED, clip=True)
+        .encode(x="q:Q", x2=alt.datum(0), y="p:Q")
+    )
+    down = (
+        alt.Chart(alt.NamedData("point"))
+        .mark_rule(strokeDash=[4, 3], color=MUTED, clip=True)
+        .encode(x="q:Q", y="p:Q", y2=alt.value(height))
+    )
+    point = (
+        alt.Chart(alt.NamedData("point"))
+        .mark_point(size=130, filled=True, fill="white", stroke=INK, strokeWidth=2.5)
+        .encode(x="q:Q", y="p:Q", tooltip=[alt.Tooltip("text:N", title="clearing")])
+    )
+    label = (
+        alt.Chart(alt.NamedData("point"))
+        .mark_text(align="left", dx=9, dy=-11, fontSize=12, fontWeight="bold", color=INK)
+        .encode(x="q:Q", y="p:Q", text="label:N")
+    )
+    chart = (
+        alt.layer(curves, across, down, point, label)
+        .properties(width=width, height=height)
+        .add_params(alt.param(name="xmax", value=1.0))
+    )
     return _finish(chart)
 
 
 @cache
-def firm_template(domain: tuple[float, float], layer: str, width: int = 370,
-                  height: int = 250) -> dict[str, Any]:
+def firm_template(
+    domain: tuple[float, float], layer: str, width: int = 370, height: int = 250
+) -> dict[str, Any]:
     """One firm's income-statement lines per quarter."""
     own = layer_colour(layer if layer else Layer.CUSTOMERS)
-    lines = ["Revenue", "Cost of revenue", "Gross profit", "Operating expenses",
-             "Operating income"]
-    chart = alt.Chart(alt.NamedData("statement")).mark_line(
-        strokeWidth=2.2, point=alt.OverlayMarkDef(size=14, filled=True)).encode(
-        x=_time(domain, width),
-        y=alt.Y("value:Q", axis=alt.Axis(title="USD per quarter", labelExpr=MONEY_LABEL)),
-        color=alt.Color("line:N", scale=alt.Scale(domain=lines, range=[
-            own, "#8a8a8a", own, "#b5b5b5", INK]),
-            legend=alt.Legend(title=None, orient="bottom", columns=3, symbolType="stroke")),
-        strokeDash=alt.StrokeDash("line:N", scale=alt.Scale(domain=lines, range=[
-            [1, 0], [1, 0], [6, 3], [6, 3], [1, 0]]), legend=None),
-        tooltip=[alt.Tooltip("line:N", title="line"), alt.Tooltip("period:N", title="quarter"),
-                 alt.Tooltip("text:N", title="USD")])
+    lines = ["Revenue", "Cost of revenue", "Gross profit", "Operating expenses", "Operating income"]
+    chart = (
+        alt.Chart(alt.NamedData("statement"))
+        .mark_line(strokeWidth=2.2, point=alt.OverlayMarkDef(size=14, filled=True))
+        .encode(
+            x=_time(domain, width),
+            y=alt.Y("value:Q", axis=alt.Axis(title="USD per quarter", labelExpr=MONEY_LABEL)),
+            color=alt.Color(
+                "line:N",
+                scale=alt.Scale(domain=lines, range=[own, "#8a8a8a", own, "#b5b5b5", INK]),
+                legend=alt.Legend(title=None, orient="bottom", columns=3, symbolType="stroke"),
+            ),
+            strokeDash=alt.StrokeDash(
+                "line:N",
+                scale=alt.Scale(domain=lines, range=[[1, 0], [1, 0], [6, 3], [6, 3], [1, 0]]),
+                legend=None,
+            ),
+            tooltip=[
+                alt.Tooltip("line:N", title="line"),
+                alt.Tooltip("period:N", title="quarter"),
+                alt.Tooltip("text:N", title="USD"),
+            ],
+        )
+    )
     return _finish(alt.layer(_zero("statement"), chart).properties(width=width, height=height))
 
 
@@ -252,13 +433,16 @@ def network_spec(snap: Snapshot) -> dict[str, Any]:
 
 
 def margins_spec(snap: Snapshot) -> dict[str, Any]:
-    return with_data(margins_template(tuple(views.time_domain(snap))),
-                     margins=views.margin_rows(snap))
+    return with_data(
+        margins_template(tuple(views.time_domain(snap))), margins=views.margin_rows(snap)
+    )
 
 
 def profit_pool_spec(snap: Snapshot, measure: str = "operating") -> dict[str, Any]:
-    return with_data(profit_pool_template(tuple(views.time_domain(snap))),
-                     pool=views.profit_pool_rows(snap, measure))
+    return with_data(
+        profit_pool_template(tuple(views.time_domain(snap))),
+        pool=views.profit_pool_rows(snap, measure),
+    )
 
 
 def markets_spec(snap: Snapshot) -> dict[str, Any]:
@@ -272,18 +456,29 @@ def markets_spec(snap: Snapshot) -> dict[str, Any]:
 
 def inspector_spec(found: views.Inspection) -> dict[str, Any]:
     price_title = f"Price ({found.price_unit}{', log scale' if found.log_price else ''})"
-    template = inspector_template(found.market, found.log_price, price_title,
-                                  f"Quantity ({found.unit})")
+    template = inspector_template(
+        found.market, found.log_price, price_title, f"Quantity ({found.unit})"
+    )
     point = []
     if found.price is not None and found.volume > 0:
-        text = (f"{views.amount(found.volume)} {found.unit} at "
-                f"{views.usd(found.price, cents=True)}"
-                + (" (average of the posted prices)" if found.rule == "posted" else ""))
-        point = [{"q": found.volume, "p": found.price, "text": text,
-                  "label": views.usd(found.price, cents=True)}]
+        text = (
+            f"{views.amount(found.volume)} {found.unit} at "
+            f"{views.usd(found.price, cents=True)}"
+            + (" (average of the posted prices)" if found.rule == "posted" else "")
+        )
+        point = [
+            {
+                "q": found.volume,
+                "p": found.price,
+                "text": text,
+                "label": views.usd(found.price, cents=True),
+            }
+        ]
     return with_data(template, params={"xmax": found.x_max}, curves=found.curves, point=point)
 
 
 def firm_spec(snap: Snapshot, firm: str) -> dict[str, Any]:
-    return with_data(firm_template(tuple(views.time_domain(snap)), snap.layers.get(firm, "")),
-                     statement=views.firm_rows(snap, firm))
+    return with_data(
+        firm_template(tuple(views.time_domain(snap)), snap.layers.get(firm, "")),
+        statement=views.firm_rows(snap, firm),
+    )

@@ -99,8 +99,9 @@ def VegaChart(spec: Spec):
 
     The spec goes to the widget after rendering, when it changes, not through the renderer.
     """
-    element = solara.widgets.VegaLite.element(on_click=None, listen_to_click=False,
-                                              on_hover=None, listen_to_hover=False)
+    element = solara.widgets.VegaLite.element(
+        on_click=None, listen_to_click=False, on_hover=None, listen_to_hover=False
+    )
 
     def push() -> None:
         widget = solara.get_widget(element)
@@ -115,22 +116,36 @@ def VegaChart(spec: Spec):
 def ViewCard(name: str, title: str, caption: str, children: list = []):  # noqa: B006
     """A view: its title, one line saying what it shows, then the chart and controls."""
     line = solara.HTML(tag="p", unsafe_innerHTML=html.escape(caption), classes=["margins-caption"])
-    return solara.Card(title=title, margin=0, classes=["margins-view", f"margins-view-{name}"],
-                       children=[line, *children])
+    return solara.Card(
+        title=title,
+        margin=0,
+        classes=["margins-view", f"margins-view-{name}"],
+        children=[line, *children],
+    )
 
 
-def _table(header: list[str], rows: list[list[str]], strong: set[int] = frozenset(),
-           wrap: int | None = None) -> str:
+def _table(
+    header: list[str],
+    rows: list[list[str]],
+    strong: set[int] = frozenset(),
+    wrap: int | None = None,
+) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = []
     for n, row in enumerate(rows):
         cells = "".join(
-            f"<td class='margins-wrap'>{cell}</td>" if wrap is not None and k == wrap
-            else f"<td>{cell}</td>" for k, cell in enumerate(row))
-        body.append(f"<tr class='margins-strong'>{cells}</tr>" if n in strong
-                    else f"<tr>{cells}</tr>")
-    return (f"<table class='margins-table'><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table>")
+            f"<td class='margins-wrap'>{cell}</td>"
+            if wrap is not None and k == wrap
+            else f"<td>{cell}</td>"
+            for k, cell in enumerate(row)
+        )
+        body.append(
+            f"<tr class='margins-strong'>{cells}</tr>" if n in strong else f"<tr>{cells}</tr>"
+        )
+    return (
+        f"<table class='margins-table'><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
 
 
 def _dot(colour: str) -> str:
@@ -152,43 +167,66 @@ def Headline(snap: Snapshot):
     cells = "".join(
         f"<div class='margins-stat'><div class='margins-stat-label'>{html.escape(label)}</div>"
         f"<div class='margins-stat-value'>{html.escape(value)}</div></div>"
-        for label, value in stats)
-    solara.HTML(tag="div", unsafe_innerHTML=cells + (
-        "<div class='margins-stat-note'>The quarter just run. *Prices per quality-adjusted "
-        "unit, as the markets clear them.</div>"), classes=["margins-headline"])
+        for label, value in stats
+    )
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=cells
+        + (
+            "<div class='margins-stat-note'>The quarter just run. *Prices per quality-adjusted "
+            "unit, as the markets clear them.</div>"
+        ),
+        classes=["margins-headline"],
+    )
 
 
 @solara.component
 def NetworkView(snap: Snapshot):
     spec = solara.use_memo(lambda: spec_of(lambda: charts.network_spec(snap)), [snap.serial])
     title = "The value chain: who paid whom" + (f" in {snap.period}" if snap.quarters else "")
-    with ViewCard("network", title,
-                  "Money paid between firms in the quarter just run (USD): width by amount, arrow "
-                  "and colour by who was paid; firms in columns by layer, circles sized by "
-                  "revenue."), solara.Div(classes=["margins-scroll"]):
+    with (
+        ViewCard(
+            "network",
+            title,
+            "Money paid between firms in the quarter just run (USD): width by amount, arrow "
+            "and colour by who was paid; firms in columns by layer, circles sized by "
+            "revenue.",
+        ),
+        solara.Div(classes=["margins-scroll"]),
+    ):
         VegaChart(spec)
 
 
 @solara.component
 def MarginsView(snap: Snapshot):
     spec = solara.use_memo(lambda: spec_of(lambda: charts.margins_spec(snap)), [snap.serial])
-    with ViewCard("margins", "Margins by layer",
-                  "Gross and operating margin of each layer per quarter: the profit of its firms "
-                  "together over their revenue, % (beyond ±100% drawn at the edge)."), \
-            solara.Div(classes=["margins-scroll"]):
+    with (
+        ViewCard(
+            "margins",
+            "Margins by layer",
+            "Gross and operating margin of each layer per quarter: the profit of its firms "
+            "together over their revenue, % (beyond ±100% drawn at the edge).",
+        ),
+        solara.Div(classes=["margins-scroll"]),
+    ):
         VegaChart(spec)
 
 
 @solara.component
 def ProfitPoolView(snap: Snapshot):
     measure, set_measure = solara.use_state("operating")
-    spec = solara.use_memo(lambda: spec_of(lambda: charts.profit_pool_spec(snap, measure)),
-                           [snap.serial, measure])
-    with ViewCard("profit-pool", "The profit pool",
-                  f"Each layer's share of the industry's {measure} profit per quarter, %; a layer "
-                  "that lost money is drawn below zero."):
-        solara.ToggleButtonsSingle(value=measure, values=["operating", "gross"],
-                                   on_value=set_measure, dense=True)
+    spec = solara.use_memo(
+        lambda: spec_of(lambda: charts.profit_pool_spec(snap, measure)), [snap.serial, measure]
+    )
+    with ViewCard(
+        "profit-pool",
+        "The profit pool",
+        f"Each layer's share of the industry's {measure} profit per quarter, %; a layer "
+        "that lost money is drawn below zero.",
+    ):
+        solara.ToggleButtonsSingle(
+            value=measure, values=["operating", "gross"], on_value=set_measure, dense=True
+        )
         with solara.Div(classes=["margins-scroll"]):
             VegaChart(spec)
 
@@ -196,10 +234,15 @@ def ProfitPoolView(snap: Snapshot):
 @solara.component
 def MarketsView(snap: Snapshot):
     spec = solara.use_memo(lambda: spec_of(lambda: charts.markets_spec(snap)), [snap.serial])
-    with ViewCard("markets", "Markets",
-                  "Clearing price (top, USD per unit) and volume traded (bottom) per quarter; "
-                  "compute and tokens in quality-adjusted units, plans one line per segment."), \
-            solara.Div(classes=["margins-scroll"]):
+    with (
+        ViewCard(
+            "markets",
+            "Markets",
+            "Clearing price (top, USD per unit) and volume traded (bottom) per quarter; "
+            "compute and tokens in quality-adjusted units, plans one line per segment.",
+        ),
+        solara.Div(classes=["margins-scroll"]),
+    ):
         VegaChart(spec)
 
 
@@ -211,72 +254,116 @@ def InspectorView(snap: Snapshot, book: solara.Reactive[str]):
     quarter = last if follow or chosen > last else chosen
     choices = solara.use_memo(lambda: views.book_choices(snap, quarter), [snap.serial, quarter])
     key = views.pick_book(choices, book.value)
-    found = solara.use_memo(lambda: views.inspect(snap, quarter, key),
-                            [snap.serial, quarter, key])
-    spec = solara.use_memo(lambda: spec_of(lambda: charts.inspector_spec(found) if found
-                                           else None), [found])
+    found = solara.use_memo(lambda: views.inspect(snap, quarter, key), [snap.serial, quarter, key])
+    spec = solara.use_memo(
+        lambda: spec_of(lambda: charts.inspector_spec(found) if found else None), [found]
+    )
     labels = list(choices.values())
     by_label = {label: k for k, label in choices.items()}
-    with ViewCard("inspector", "Quarter inspector",
-                  "One market in one quarter: the supply and demand curves of every ask and bid, "
-                  "the clearing point, and who was served or rationed."):
+    with ViewCard(
+        "inspector",
+        "Quarter inspector",
+        "One market in one quarter: the supply and demand curves of every ask and bid, "
+        "the clearing point, and who was served or rationed.",
+    ):
         if last < 0:
             solara.Text("Run a quarter to inspect its markets.")
             return
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "12px"}):
-            solara.Select("Market", values=labels, value=choices.get(key, None),
-                          on_value=lambda label: book.set(by_label.get(label, key)),
-                          style={"min-width": "260px", "max-width": "320px"})
-            solara.Checkbox(label="Follow the latest quarter", value=follow,
-                            on_value=lambda v: (set_follow(v), set_chosen(last)))
+            solara.Select(
+                "Market",
+                values=labels,
+                value=choices.get(key, None),
+                on_value=lambda label: book.set(by_label.get(label, key)),
+                style={"min-width": "260px", "max-width": "320px"},
+            )
+            solara.Checkbox(
+                label="Follow the latest quarter",
+                value=follow,
+                on_value=lambda v: (set_follow(v), set_chosen(last)),
+            )
             if not follow and last > 0:
-                solara.SliderInt(f"Quarter: {snap.period_of(quarter)}", value=quarter, min=0,
-                                 max=last, on_value=set_chosen, style={"min-width": "220px"})
+                solara.SliderInt(
+                    f"Quarter: {snap.period_of(quarter)}",
+                    value=quarter,
+                    min=0,
+                    max=last,
+                    on_value=set_chosen,
+                    style={"min-width": "220px"},
+                )
         if found is None:
             solara.Text(f"{key or 'This market'} did not clear in {snap.period_of(quarter)}.")
             return
-        rule = ("one uniform price for every trade" if found.rule == "uniform"
-                else "each seller's posted price; buyers rationed when oversubscribed")
-        summary = (f"{found.period}: {views.amount(found.volume)} {found.unit} traded at "
-                   f"{views.usd(found.price, cents=True)} "
-                   f"{'(average) ' if found.rule == 'posted' else ''}— {rule}.")
+        rule = (
+            "one uniform price for every trade"
+            if found.rule == "uniform"
+            else "each seller's posted price; buyers rationed when oversubscribed"
+        )
+        summary = (
+            f"{found.period}: {views.amount(found.volume)} {found.unit} traded at "
+            f"{views.usd(found.price, cents=True)} "
+            f"{'(average) ' if found.rule == 'posted' else ''}— {rule}."
+        )
         solara.HTML(tag="p", unsafe_innerHTML=html.escape(summary), classes=["margins-caption"])
         with solara.Div(classes=["margins-scroll"]):
             VegaChart(spec)
-        rows = [[_dot(p["colour"]) + html.escape(p["name"]),
-                 "buys" if p["side"] == "bid" else "sells", html.escape(p["price"]),
-                 html.escape(p["wanted"]), html.escape(p["got"]), html.escape(p["outcome"])]
-                for p in found.parties]
-        table = _table(["who", "side", "price (USD per unit)", "wanted", "got", "outcome"], rows,
-                       wrap=5)
-        solara.HTML(tag="div", classes=["margins-scroll", "margins-parties"],
-                    unsafe_innerHTML=table)
+        rows = [
+            [
+                _dot(p["colour"]) + html.escape(p["name"]),
+                "buys" if p["side"] == "bid" else "sells",
+                html.escape(p["price"]),
+                html.escape(p["wanted"]),
+                html.escape(p["got"]),
+                html.escape(p["outcome"]),
+            ]
+            for p in found.parties
+        ]
+        table = _table(
+            ["who", "side", "price (USD per unit)", "wanted", "got", "outcome"], rows, wrap=5
+        )
+        solara.HTML(
+            tag="div", classes=["margins-scroll", "margins-parties"], unsafe_innerHTML=table
+        )
 
 
 @solara.component
 def FirmView(snap: Snapshot, firm: solara.Reactive[str]):
     choices = solara.use_memo(lambda: views.firm_choices(snap), [snap.serial])
     key = firm.value if firm.value in choices else next(iter(choices), "")
-    spec = solara.use_memo(lambda: spec_of(lambda: charts.firm_spec(snap, key)),
-                           [snap.serial, key])
+    spec = solara.use_memo(lambda: spec_of(lambda: charts.firm_spec(snap, key)), [snap.serial, key])
     periods, rows = solara.use_memo(lambda: views.statement(snap, key), [snap.serial, key])
     by_label = {label: k for k, label in choices.items()}
-    with ViewCard("firm", "A firm's income statement",
-                  "One firm's revenue, costs and operating income per quarter (USD per "
-                  "quarter); the table shows its last four quarters."):
-        solara.Select("Firm", values=list(choices.values()), value=choices.get(key),
-                      on_value=lambda label: firm.set(by_label.get(label, key)),
-                      style={"max-width": "320px"})
+    with ViewCard(
+        "firm",
+        "A firm's income statement",
+        "One firm's revenue, costs and operating income per quarter (USD per "
+        "quarter); the table shows its last four quarters.",
+    ):
+        solara.Select(
+            "Firm",
+            values=list(choices.values()),
+            value=choices.get(key),
+            on_value=lambda label: firm.set(by_label.get(label, key)),
+            style={"max-width": "320px"},
+        )
         if key in snap.defaulted:
-            solara.Warning(f"{snap.names.get(key, key)} has defaulted: no rows after its last "
-                           "quarter.", dense=True)
+            solara.Warning(
+                f"{snap.names.get(key, key)} has defaulted: no rows after its last quarter.",
+                dense=True,
+            )
         with solara.Columns([1, 1], gutters_dense=True):
             with solara.Div(classes=["margins-scroll"]):
                 VegaChart(spec)
             if periods:
-                solara.HTML(tag="div", classes=["margins-scroll"], unsafe_innerHTML=_table(
-                    ["USD per quarter", *periods], [[html.escape(c) for c in r] for r in rows],
-                    strong={0, 2, 7}))
+                solara.HTML(
+                    tag="div",
+                    classes=["margins-scroll"],
+                    unsafe_innerHTML=_table(
+                        ["USD per quarter", *periods],
+                        [[html.escape(c) for c in r] for r in rows],
+                        strong={0, 2, 7},
+                    ),
+                )
             else:
                 solara.Text("No income statement yet: run a quarter.")
 
@@ -284,13 +371,22 @@ def FirmView(snap: Snapshot, firm: solara.Reactive[str]):
 @solara.component
 def EventLog(snap: Snapshot):
     rows = solara.use_memo(lambda: views.event_rows(snap), [snap.serial])
-    items = "".join(
-        f"<div>{_dot(r['colour'])}<span class='margins-period'>{html.escape(r['period'])}</span>"
-        f": {html.escape(r['text'])} <span class='margins-kind'>({html.escape(r['kind'])})"
-        "</span></div>" for r in rows) or "<div>Nothing has happened yet.</div>"
-    with ViewCard("events", "Event log",
-                  "What happened, newest first, in plain words: scripted events, firms' "
-                  "decisions, funding rounds and defaults."):
+    items = (
+        "".join(
+            f"<div>{_dot(r['colour'])}"
+            f"<span class='margins-period'>{html.escape(r['period'])}</span>"
+            f": {html.escape(r['text'])} <span class='margins-kind'>({html.escape(r['kind'])})"
+            "</span></div>"
+            for r in rows
+        )
+        or "<div>Nothing has happened yet.</div>"
+    )
+    with ViewCard(
+        "events",
+        "Event log",
+        "What happened, newest first, in plain words: scripted events, firms' "
+        "decisions, funding rounds and defaults.",
+    ):
         solara.HTML(tag="div", unsafe_innerHTML=items, classes=["margins-events"])
 
 
@@ -299,13 +395,18 @@ def LessonCard(item: Lesson):
     """The lesson a teacher opened: what it is about, what to change, watch and ask."""
     watch = "".join(f"<li>{html.escape(w)}</li>" for w in item.watch)
     questions = "".join(f"<li>{html.escape(q)}</li>" for q in item.questions)
-    with solara.Card(title=f"Lesson: {item.title}", margin=0,
-                     classes=["margins-view", "margins-lesson"]):
-        solara.HTML(tag="div", unsafe_innerHTML=(
-            f"<p>{html.escape(item.summary)}</p>"
-            f"<p><b>Settings:</b> {html.escape(item.what_changes())}. "
-            f"<b>Then:</b> {html.escape(item.change)}</p>"
-            f"<p><b>Watch</b></p><ul>{watch}</ul>"))
+    with solara.Card(
+        title=f"Lesson: {item.title}", margin=0, classes=["margins-view", "margins-lesson"]
+    ):
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=(
+                f"<p>{html.escape(item.summary)}</p>"
+                f"<p><b>Settings:</b> {html.escape(item.what_changes())}. "
+                f"<b>Then:</b> {html.escape(item.change)}</p>"
+                f"<p><b>Watch</b></p><ul>{watch}</ul>"
+            ),
+        )
         with solara.Details(summary="Questions for students", expand=False):
             solara.HTML(tag="ol", unsafe_innerHTML=questions)
 
@@ -325,22 +426,34 @@ def RunStatus(model: LiveEconomy, pending: Setup, serial: int = 0):
         where = f"{snap.period}: quarter {snap.quarters} of {snap.horizon}."
     else:
         where = f"Ready: {snap.horizon} quarters from {snap.period_of(0)}."
-    solara.HTML(tag="div", classes=["margins-status"], unsafe_innerHTML=(
-        f"<div class='margins-quarter'><b>{html.escape(where)}</b></div>"
-        f"<div>Running: {html.escape(model.setup.describe())}</div>"))
+    solara.HTML(
+        tag="div",
+        classes=["margins-status"],
+        unsafe_innerHTML=(
+            f"<div class='margins-quarter'><b>{html.escape(where)}</b></div>"
+            f"<div>Running: {html.escape(model.setup.describe())}</div>"
+        ),
+    )
     if pending != model.setup:
-        solara.Info(f"Press Reset to apply: {pending.describe()}", dense=True,
-                    classes=["margins-pending"])
+        solara.Info(
+            f"Press Reset to apply: {pending.describe()}", dense=True, classes=["margins-pending"]
+        )
 
 
 @solara.component
 def SpeedPicker(play_interval: solara.Reactive[int]):
     by_ms = {ms: name for name, ms in SPEEDS.items()}
-    solara.HTML(tag="div", classes=["margins-speed-label"],
-                unsafe_innerHTML="Speed (pause between quarters)")
-    solara.ToggleButtonsSingle(value=by_ms.get(play_interval.value, "normal"),
-                               values=list(SPEEDS),
-                               on_value=lambda name: play_interval.set(SPEEDS[name]), dense=True)
+    solara.HTML(
+        tag="div",
+        classes=["margins-speed-label"],
+        unsafe_innerHTML="Speed (pause between quarters)",
+    )
+    solara.ToggleButtonsSingle(
+        value=by_ms.get(play_interval.value, "normal"),
+        values=list(SPEEDS),
+        on_value=lambda name: play_interval.set(SPEEDS[name]),
+        dense=True,
+    )
 
 
 @solara.component
@@ -361,8 +474,7 @@ def TomlPicker(label: str, event_picked: Callable[[dict], None]):
 
 
 @solara.component
-def ScenarioPicker(pending: Setup, on_setup: Callable[[Setup], None],
-                   error: solara.Reactive[str]):
+def ScenarioPicker(pending: Setup, on_setup: Callable[[Setup], None], error: solara.Reactive[str]):
     names = library_names()
     values = names if not pending.opened.from_file else [*names, pending.opened.name]
 
@@ -402,36 +514,76 @@ def SettingsPanel(pending: Setup, on_setup: Callable[[Setup], None]):
     def change(**settings: Any) -> None:
         on_setup(with_settings(pending, **settings))
 
-    solara.InputInt("Seed", value=pending.seed, on_value=lambda v: change(seed=v or 0),
-                    continuous_update=False)
+    solara.InputInt(
+        "Seed", value=pending.seed, on_value=lambda v: change(seed=v or 0), continuous_update=False
+    )
     for key, knob in KNOBS.items():
         value = getattr(pending, key)
         with solara.Div(classes=["margins-knob", f"margins-knob-{key}"]):
-            solara.HTML(tag="div", classes=["margins-knob-label"], unsafe_innerHTML=(
-                f"{html.escape(knob.label)}: <b>{html.escape(knob.text(value))}</b>"))
-            solara.SliderFloat("", value=value, min=knob.lo, max=knob.hi, step=knob.step,
-                               disabled=not available[key], thumb_label=False,
-                               on_value=lambda v, key=key: change(**{key: v}))
-            solara.HTML(tag="div", classes=["margins-help"], unsafe_innerHTML=html.escape(
-                knob.help if available[key] else "This scenario has nothing it acts on."))
+            solara.HTML(
+                tag="div",
+                classes=["margins-knob-label"],
+                unsafe_innerHTML=(
+                    f"{html.escape(knob.label)}: <b>{html.escape(knob.text(value))}</b>"
+                ),
+            )
+            solara.SliderFloat(
+                "",
+                value=value,
+                min=knob.lo,
+                max=knob.hi,
+                step=knob.step,
+                disabled=not available[key],
+                thumb_label=False,
+                on_value=lambda v, key=key: change(**{key: v}),
+            )
+            solara.HTML(
+                tag="div",
+                classes=["margins-help"],
+                unsafe_innerHTML=html.escape(
+                    knob.help if available[key] else "This scenario has nothing it acts on."
+                ),
+            )
     for key, (label, help_text) in SWITCHES.items():
         with solara.Div(classes=["margins-knob", f"margins-knob-{key}"]):
-            solara.Switch(label=label, value=getattr(pending, key), disabled=not available[key],
-                          on_value=lambda v, key=key: change(**{key: v}))
-            solara.HTML(tag="div", classes=["margins-help"], unsafe_innerHTML=html.escape(
-                help_text if available[key] else "This scenario has none."))
-    solara.Button("Scenario's own settings", text=True, color="primary",
-                  on_click=lambda: on_setup(with_settings(defaults(pending.opened),
-                                                          lesson=pending.lesson)))
+            solara.Switch(
+                label=label,
+                value=getattr(pending, key),
+                disabled=not available[key],
+                on_value=lambda v, key=key: change(**{key: v}),
+            )
+            solara.HTML(
+                tag="div",
+                classes=["margins-help"],
+                unsafe_innerHTML=html.escape(
+                    help_text if available[key] else "This scenario has none."
+                ),
+            )
+    solara.Button(
+        "Scenario's own settings",
+        text=True,
+        color="primary",
+        on_click=lambda: on_setup(with_settings(defaults(pending.opened), lesson=pending.lesson)),
+    )
 
 
 @solara.component
 def Downloads(model: LiveEconomy, serial: int = 0):
     """The run so far and its scenario, as files (built when asked for); ``serial`` as above."""
     name = model.archive_name()
-    solara.FileDownload(model.zip_bytes, filename=f"{name}.zip", mime_type="application/zip",
-                        label="Run so far (Parquet files, zip)")
-    solara.FileDownload(model.scenario_toml, filename=f"{model.file_stem()}.toml",
-                        mime_type="application/toml", label="Scenario (TOML)")
-    solara.Text("The same files as margins run: manifest.json, scenario.toml and five Parquet "
-                "frames.", style={"font-size": "0.78rem", "color": "#666"})
+    solara.FileDownload(
+        model.zip_bytes,
+        filename=f"{name}.zip",
+        mime_type="application/zip",
+        label="Run so far (Parquet files, zip)",
+    )
+    solara.FileDownload(
+        model.scenario_toml,
+        filename=f"{model.file_stem()}.toml",
+        mime_type="application/toml",
+        label="Scenario (TOML)",
+    )
+    solara.Text(
+        "The same files as margins run: manifest.json, scenario.toml and five Parquet frames.",
+        style={"font-size": "0.78rem", "color": "#666"},
+    )

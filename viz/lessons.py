@@ -18,8 +18,14 @@ from typing import Any
 from viz.setup import KNOBS, SWITCHES, Setup, defaults, open_library, with_settings
 
 LESSONS_FILE = Path(__file__).with_name("lessons.toml")
-MARKET_WORDS = {"foundry": "foundry slots", "chips": "chips", "custom": "custom chips",
-                "compute": "compute", "tokens": "API tokens", "plans": "plans"}
+MARKET_WORDS = {
+    "foundry": "foundry slots",
+    "chips": "chips",
+    "custom": "custom chips",
+    "compute": "compute",
+    "tokens": "API tokens",
+    "plans": "plans",
+}
 SETTINGS = ("seed", *KNOBS, *SWITCHES)
 
 
@@ -69,10 +75,13 @@ def parse(items: Any) -> tuple[Lesson, ...]:
             raise LessonError(f"lesson {lesson_id}: must be a table")
         unknown = [k for k in item if k not in names]
         if unknown:
-            raise LessonError(f"lesson {lesson_id}: unknown key {unknown[0]!r}; allowed: "
-                              + ", ".join(names))
-        text = {k: item.get(k, "") for k in ("id", "title", "scenario", "summary", "change",
-                                               "firm", "market")}
+            raise LessonError(
+                f"lesson {lesson_id}: unknown key {unknown[0]!r}; allowed: " + ", ".join(names)
+            )
+        text = {
+            k: item.get(k, "")
+            for k in ("id", "title", "scenario", "summary", "change", "firm", "market")
+        }
         for key in ("id", "title", "scenario", "summary", "change"):
             if not isinstance(text[key], str) or not text[key].strip():
                 raise LessonError(f"lesson {lesson_id}: {key} must be a non-empty string")
@@ -81,13 +90,18 @@ def parse(items: Any) -> tuple[Lesson, ...]:
             raise LessonError(f"lesson {lesson_id}: settings must be a table")
         for key in settings:
             if key not in SETTINGS:
-                raise LessonError(f"lesson {lesson_id}: settings.{key}: unknown setting; "
-                                  "allowed: " + ", ".join(SETTINGS))
-        out.append(Lesson(
-            **{k: " ".join(str(v).split()) for k, v in text.items()},
-            watch=_strings(lesson_id, "watch", item.get("watch")),
-            questions=_strings(lesson_id, "questions", item.get("questions")),
-            settings=tuple(settings.items())))
+                raise LessonError(
+                    f"lesson {lesson_id}: settings.{key}: unknown setting; "
+                    "allowed: " + ", ".join(SETTINGS)
+                )
+        out.append(
+            Lesson(
+                **{k: " ".join(str(v).split()) for k, v in text.items()},
+                watch=_strings(lesson_id, "watch", item.get("watch")),
+                questions=_strings(lesson_id, "questions", item.get("questions")),
+                settings=tuple(settings.items()),
+            )
+        )
     ids = [lesson.id for lesson in out]
     for lesson_id in ids:
         if ids.count(lesson_id) > 1:
@@ -149,23 +163,36 @@ def teaching_markdown(items: tuple[Lesson, ...] | None = None) -> str:
     parts = [INTRO, "## Lessons\n"]
     for n, item in enumerate(items, start=1):
         parts.append(f"### {n}. {item.title}\n")
-        parts.append(f"ID `{item.id}` · scenario `{item.scenario}` · settings: "
-                     f"{item.what_changes()}.\n")
+        parts.append(
+            f"ID `{item.id}` · scenario `{item.scenario}` · settings: {item.what_changes()}.\n"
+        )
         parts.append(f"{item.summary}\n")
         firms = item.setup().opened.scenario.firms
         firm = firms[item.firm].name if item.firm in firms else item.firm
         market, *book = item.market.split("/")
-        where = ", ".join([MARKET_WORDS.get(market, market),
-                           *(firms[p].name if p in firms else p for p in book)])
-        focus = [f"the firm view shows **{firm}**" if item.firm else "",
-                 f"the inspector shows **{where}**" if item.market else ""]
-        parts.append("**Open**: choose *" + item.title + "* in the Lesson menu"
-                     + (" (" + " and ".join(f for f in focus if f) + ")" if any(focus) else "")
-                     + ", or go to `/?lesson=" + item.id + "`.\n")
+        where = ", ".join(
+            [MARKET_WORDS.get(market, market), *(firms[p].name if p in firms else p for p in book)]
+        )
+        focus = [
+            f"the firm view shows **{firm}**" if item.firm else "",
+            f"the inspector shows **{where}**" if item.market else "",
+        ]
+        parts.append(
+            "**Open**: choose *"
+            + item.title
+            + "* in the Lesson menu"
+            + (" (" + " and ".join(f for f in focus if f) + ")" if any(focus) else "")
+            + ", or go to `/?lesson="
+            + item.id
+            + "`.\n"
+        )
         parts.append(f"**Change**: {item.change}\n")
         parts.append("**Watch**:\n\n" + "\n".join(f"- {w}" for w in item.watch) + "\n")
-        parts.append("**Questions**:\n\n" + "\n".join(
-            f"{k}. {q}" for k, q in enumerate(item.questions, start=1)) + "\n")
+        parts.append(
+            "**Questions**:\n\n"
+            + "\n".join(f"{k}. {q}" for k, q in enumerate(item.questions, start=1))
+            + "\n"
+        )
     return "\n".join(parts)
 
 

@@ -99,13 +99,20 @@ def first_snapshot(economy: Economy) -> Snapshot:
     config = economy.config
     layers = {f: str(role_class(spec.role).layer) for f, spec in config.firms.items()}
     names = {f: spec.name for f, spec in config.firms.items()}
-    empty_flows = pl.DataFrame(schema={"payer": pl.String, "payee": pl.String,
-                                       "kind": pl.String, "amount_usd": pl.Float64})
+    empty_flows = pl.DataFrame(
+        schema={"payer": pl.String, "payee": pl.String, "kind": pl.String, "amount_usd": pl.Float64}
+    )
     return Snapshot(
-        start=config.start, horizon=config.quarters, quarters=economy.quarter, names=names,
-        layers=layers, firms=pl.DataFrame(schema=FIRM_SCHEMA),
-        markets=pl.DataFrame(schema=MARKET_SCHEMA), events=pl.DataFrame(schema=EVENT_SCHEMA),
-        flows=empty_flows)
+        start=config.start,
+        horizon=config.quarters,
+        quarters=economy.quarter,
+        names=names,
+        layers=layers,
+        firms=pl.DataFrame(schema=FIRM_SCHEMA),
+        markets=pl.DataFrame(schema=MARKET_SCHEMA),
+        events=pl.DataFrame(schema=EVENT_SCHEMA),
+        flows=empty_flows,
+    )
 
 
 def next_snapshot(old: Snapshot, economy: Economy) -> Snapshot:
@@ -114,24 +121,32 @@ def next_snapshot(old: Snapshot, economy: Economy) -> Snapshot:
     n_firms, n_markets, n_events, n_orders = old.counts
     quarter = economy.quarter - 1
     markets_new = _rows(rec.market_rows, n_markets, MARKET_SCHEMA)
-    books = {(m, b): economy.clearings[(m, b)]
-             for m, b in markets_new.select("market", "book").iter_rows()
-             if (m, b) in economy.clearings}
-    flows = (economy.ledger.flows().filter(pl.col("quarter") == quarter)
-             .group_by("payer", "payee", "kind", maintain_order=True)
-             .agg((pl.col("amount_cents").sum() / 100.0).alias("amount_usd")))
+    books = {
+        (m, b): economy.clearings[(m, b)]
+        for m, b in markets_new.select("market", "book").iter_rows()
+        if (m, b) in economy.clearings
+    }
+    flows = (
+        economy.ledger.flows()
+        .filter(pl.col("quarter") == quarter)
+        .group_by("payer", "payee", "kind", maintain_order=True)
+        .agg((pl.col("amount_cents").sum() / 100.0).alias("amount_usd"))
+    )
     return Snapshot(
-        start=old.start, horizon=old.horizon, quarters=economy.quarter, names=old.names,
+        start=old.start,
+        horizon=old.horizon,
+        quarters=economy.quarter,
+        names=old.names,
         layers=old.layers,
         firms=pl.concat([old.firms, _rows(rec.firm_rows, n_firms, FIRM_SCHEMA)], rechunk=False),
         markets=pl.concat([old.markets, markets_new], rechunk=False),
-        events=pl.concat([old.events, _rows(rec.event_rows, n_events, EVENT_SCHEMA)],
-                         rechunk=False),
+        events=pl.concat(
+            [old.events, _rows(rec.event_rows, n_events, EVENT_SCHEMA)], rechunk=False
+        ),
         flows=flows,
         books=(*old.books, QuarterBooks(books, _rows(rec.order_rows, n_orders, ORDER_SCHEMA))),
         defaulted=frozenset(f for f, firm in economy.firms.items() if firm.defaulted),
-        counts=(len(rec.firm_rows), len(rec.market_rows), len(rec.event_rows),
-                len(rec.order_rows)),
+        counts=(len(rec.firm_rows), len(rec.market_rows), len(rec.event_rows), len(rec.order_rows)),
     )
 
 
@@ -169,8 +184,9 @@ class LiveEconomy(Economy):
         with self.lock:
             frames = self.recorder.frames()
             quarters = self.quarter
-        return RunResult(self.config, self.seed, quarters, frames,
-                         manifest(self.config, self.seed, quarters))
+        return RunResult(
+            self.config, self.seed, quarters, frames, manifest(self.config, self.seed, quarters)
+        )
 
     def file_stem(self) -> str:
         """``<scenario>-seed<S>``, safe as a file name whatever the scenario is called."""

@@ -18,8 +18,17 @@ from market.catalogue import (
     layer_label,
 )
 
-__all__ = ["GRID", "INK", "LAYER_COLOURS", "LAYER_LABELS", "MARKET_SELLERS", "MUTED",
-           "label_scale", "layer_colour", "layer_label"]
+__all__ = [
+    "GRID",
+    "INK",
+    "LAYER_COLOURS",
+    "LAYER_LABELS",
+    "MARKET_SELLERS",
+    "MUTED",
+    "label_scale",
+    "layer_colour",
+    "layer_label",
+]
 
 #: text and rule colours shared by the charts
 INK = "#333333"
@@ -27,8 +36,9 @@ MUTED = "#6b6b6b"
 GRID = "#e6e6e6"
 
 
-
 def label_scale(layers: tuple[Layer, ...] = PRODUCING_LAYERS) -> dict[str, list[str]]:
     """The same scale keyed by the layers' display labels (for legends that show labels)."""
-    return {"domain": [LAYER_LABELS[layer] for layer in layers],
-            "range": [LAYER_COLOURS[layer] for layer in layers]}
+    return {
+        "domain": [LAYER_LABELS[layer] for layer in layers],
+        "range": [LAYER_COLOURS[layer] for layer in layers],
+    }

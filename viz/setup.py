@@ -58,26 +58,44 @@ class Knob:
 
 KNOBS: dict[str, Knob] = {
     "demand_growth": Knob(
-        "Demand growth", 0.0, 3.0, 0.05, "x",
+        "Demand growth",
+        0.0,
+        3.0,
+        0.05,
+        "x",
         "Scales every customer segment's growth: users, usage and spending (×1 = the "
-        "scenario's own)."),
+        "scenario's own).",
+    ),
     "sentiment": Knob(
-        "Funding sentiment", 0.0, 3.0, 0.05, "",
+        "Funding sentiment",
+        0.0,
+        3.0,
+        0.05,
+        "",
         "Investors' mood at the start: 1 funds every round asked, below 1 grants less. Its "
-        "long-run level moves in proportion."),
+        "long-run level moves in proportion.",
+    ),
     "packaging_growth": Knob(
-        "Packaging-capacity growth", 0.0, 3.0, 0.05, "%/yr",
-        "The most the foundry's advanced-packaging capacity can grow in a year (100% = "
-        "doubling)."),
+        "Packaging-capacity growth",
+        0.0,
+        3.0,
+        0.05,
+        "%/yr",
+        "The most the foundry's advanced-packaging capacity can grow in a year (100% = doubling).",
+    ),
 }
 
 SWITCHES: dict[str, tuple[str, str]] = {
     "custom_silicon": (
-        "Custom silicon", "Clouds' own chips (TPU, Trainium, Maia): off drops every custom-chip "
-        "programme, so all chips come from the merchant market."),
+        "Custom silicon",
+        "Clouds' own chips (TPU, Trainium, Maia): off drops every custom-chip "
+        "programme, so all chips come from the merchant market.",
+    ),
     "lab_apps": (
-        "Labs launch their own apps", "Off drops the scripted launches of labs' apps (e.g. a "
-        "coding assistant) that compete with the apps reselling their models."),
+        "Labs launch their own apps",
+        "Off drops the scripted launches of labs' apps (e.g. a "
+        "coding assistant) that compete with the apps reselling their models.",
+    ),
 }
 
 
@@ -179,7 +197,8 @@ class Setup:
                 ratio = self.sentiment / params.sentiment if params.sentiment > 0 else 1.0
                 out[f"firms.{firm_id}.sentiment"] = float(self.sentiment)
                 out[f"firms.{firm_id}.long_run_sentiment"] = float(
-                    min(5.0, max(0.0, params.long_run_sentiment * ratio)))
+                    min(5.0, max(0.0, params.long_run_sentiment * ratio))
+                )
         if self.packaging_growth != own.packaging_growth:
             for firm_id in _firms_of_role(sc, "foundry"):
                 out[f"firms.{firm_id}.max_growth_per_year"] = float(self.packaging_growth)
@@ -218,8 +237,9 @@ class Setup:
     def describe(self) -> str:
         """One line: the scenario, its seed and what is changed."""
         changed = [c for c in self.changes() if not c.startswith("seed ")]
-        return (f"{self.opened.name} · seed {self.seed} · "
-                + (", ".join(changed) if changed else "as the scenario defines it"))
+        return f"{self.opened.name} · seed {self.seed} · " + (
+            ", ".join(changed) if changed else "as the scenario defines it"
+        )
 
 
 def defaults(opened: Opened) -> Setup:
@@ -229,8 +249,13 @@ def defaults(opened: Opened) -> Setup:
     foundries = _firms_of_role(sc, "foundry")
     sentiment = sc.firms[investors[0]].params.sentiment if investors else 1.0
     growth = sc.firms[foundries[0]].params.max_growth_per_year if foundries else 1.0
-    return Setup(opened=opened, seed=int(sc.seed), demand_growth=float(sc.demand.multiplier),
-                 sentiment=float(sentiment), packaging_growth=float(growth))
+    return Setup(
+        opened=opened,
+        seed=int(sc.seed),
+        demand_growth=float(sc.demand.multiplier),
+        sentiment=float(sentiment),
+        packaging_growth=float(growth),
+    )
 
 
 def with_settings(setup: Setup, **settings: Any) -> Setup:
@@ -247,8 +272,9 @@ def with_settings(setup: Setup, **settings: Any) -> Setup:
         elif key == "lesson":
             clean[key] = str(value)
         else:
-            raise KeyError(f"unknown setting {key!r}; allowed: seed, lesson, "
-                           + ", ".join([*KNOBS, *SWITCHES]))
+            raise KeyError(
+                f"unknown setting {key!r}; allowed: seed, lesson, " + ", ".join([*KNOBS, *SWITCHES])
+            )
     return replace(setup, **clean)
 
 

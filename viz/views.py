@@ -24,27 +24,42 @@ from viz.palette import MARKET_SELLERS, layer_colour, layer_label
 #: the markets the views show, upstream first; custom books are drawn with the chips
 MARKETS: tuple[str, ...] = ("foundry", "chips", "compute", "tokens", "plans")
 MARKET_LABELS: dict[str, str] = {
-    "foundry": "Foundry slots", "chips": "Chips", "custom": "Custom chips",
-    "compute": "Compute", "tokens": "API tokens", "plans": "Plans",
+    "foundry": "Foundry slots",
+    "chips": "Chips",
+    "custom": "Custom chips",
+    "compute": "Compute",
+    "tokens": "API tokens",
+    "plans": "Plans",
 }
 #: what one unit of each market's price buys
 PRICE_UNITS: dict[str, str] = {
-    "foundry": "USD per H100e slot", "chips": "USD per effective H100e",
-    "custom": "USD per custom H100e", "compute": "USD per quality-adjusted H100e-hour",
-    "tokens": "USD per M quality-adjusted tokens", "plans": "USD per effective seat-quarter",
+    "foundry": "USD per H100e slot",
+    "chips": "USD per effective H100e",
+    "custom": "USD per custom H100e",
+    "compute": "USD per quality-adjusted H100e-hour",
+    "tokens": "USD per M quality-adjusted tokens",
+    "plans": "USD per effective seat-quarter",
 }
 #: short axis titles (the caption and tooltips give the full units)
 PRICE_AXIS: dict[str, str] = {
-    "foundry": "USD / slot", "chips": "USD / H100e", "compute": "USD / H100e-hour",
-    "tokens": "USD / M tokens", "plans": "USD / seat-quarter",
+    "foundry": "USD / slot",
+    "chips": "USD / H100e",
+    "compute": "USD / H100e-hour",
+    "tokens": "USD / M tokens",
+    "plans": "USD / seat-quarter",
 }
 VOLUME_AXIS: dict[str, str] = {
-    "foundry": "H100e slots", "chips": "H100e", "compute": "H100e-hours",
-    "tokens": "M tokens", "plans": "seat-quarters",
+    "foundry": "H100e slots",
+    "chips": "H100e",
+    "compute": "H100e-hours",
+    "tokens": "M tokens",
+    "plans": "seat-quarters",
 }
 INCOME_LINES: tuple[tuple[str, str], ...] = (
-    ("revenue_usd", "Revenue"), ("cost_of_revenue_usd", "Cost of revenue"),
-    ("gross_profit_usd", "Gross profit"), ("opex_usd", "Operating expenses"),
+    ("revenue_usd", "Revenue"),
+    ("cost_of_revenue_usd", "Cost of revenue"),
+    ("gross_profit_usd", "Gross profit"),
+    ("opex_usd", "Operating expenses"),
     ("operating_income_usd", "Operating income"),
 )
 
@@ -98,8 +113,11 @@ def time_domain(snap: Snapshot) -> list[float]:
 
 def _with_time(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(
-        (pl.col("period").str.slice(0, 4).cast(pl.Float64)
-         + (pl.col("period").str.slice(5, 1).cast(pl.Float64) - 1) / 4).alias("t"))
+        (
+            pl.col("period").str.slice(0, 4).cast(pl.Float64)
+            + (pl.col("period").str.slice(5, 1).cast(pl.Float64) - 1) / 4
+        ).alias("t")
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -121,10 +139,18 @@ def headline(snap: Snapshot) -> Headline:
     firms = snap.firms.filter(pl.col("quarter") == last)
     revenue = float(firms["revenue_usd"].sum())
     income = float(firms["operating_income_usd"].sum())
-    prices = dict(snap.markets.filter((pl.col("quarter") == last) & (pl.col("book") == ""))
-                  .select("market", "price_usd").iter_rows())
-    return Headline(snap.period, revenue, income / revenue if revenue > 0 else None,
-                    prices.get("compute"), prices.get("tokens"))
+    prices = dict(
+        snap.markets.filter((pl.col("quarter") == last) & (pl.col("book") == ""))
+        .select("market", "price_usd")
+        .iter_rows()
+    )
+    return Headline(
+        snap.period,
+        revenue,
+        income / revenue if revenue > 0 else None,
+        prices.get("compute"),
+        prices.get("tokens"),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -133,8 +159,10 @@ def layer_quarters(snap: Snapshot) -> pl.DataFrame:
     """Each layer's revenue, profits and margins per quarter (the CLI's aggregation)."""
     frame = layer_margins(snap.firms, by="period")
     return _with_time(frame).with_columns(
-        pl.col("layer").replace_strict({str(x): layer_label(x) for x in PRODUCING_LAYERS},
-                                       default=pl.col("layer")).alias("label"))
+        pl.col("layer")
+        .replace_strict({str(x): layer_label(x) for x in PRODUCING_LAYERS}, default=pl.col("layer"))
+        .alias("label")
+    )
 
 
 def margin_rows(snap: Snapshot) -> list[dict]:
@@ -146,9 +174,17 @@ def margin_rows(snap: Snapshot) -> list[dict]:
         for measure in ("gross", "operating"):
             margin = r[f"{measure}_margin"]
             if margin is not None and math.isfinite(margin):
-                rows.append({"layer": r["layer"], "label": r["label"], "t": r["t"],
-                             "period": r["period"], "measure": measure, "margin": margin,
-                             "margin_text": pct(margin)})
+                rows.append(
+                    {
+                        "layer": r["layer"],
+                        "label": r["label"],
+                        "t": r["t"],
+                        "period": r["period"],
+                        "measure": measure,
+                        "margin": margin,
+                        "margin_text": pct(margin),
+                    }
+                )
     return rows
 
 
@@ -178,9 +214,19 @@ def profit_pool_rows(snap: Snapshot, measure: str = "operating") -> list[dict]:
                 lo, hi, up = up, up + share, up + share
             else:
                 lo, hi, down = down + share, down, down + share
-            rows.append({"layer": layer, "label": label, "t": t, "t2": t + 0.25,
-                         "period": period, "lo": lo, "hi": hi, "share": pct(share),
-                         "profit": usd(profit)})
+            rows.append(
+                {
+                    "layer": layer,
+                    "label": label,
+                    "t": t,
+                    "t2": t + 0.25,
+                    "period": period,
+                    "lo": lo,
+                    "hi": hi,
+                    "share": pct(share),
+                    "profit": usd(profit),
+                }
+            )
     return rows
 
 
@@ -207,8 +253,9 @@ def _drawn_rows(markets: pl.DataFrame) -> pl.DataFrame:
     totals = markets.filter(pl.col("rule") == "total")
     if totals.is_empty():
         return markets
-    rest = markets.join(totals.select("quarter", "market").unique(), on=["quarter", "market"],
-                        how="anti")
+    rest = markets.join(
+        totals.select("quarter", "market").unique(), on=["quarter", "market"], how="anti"
+    )
     return pl.concat([rest, totals]).sort("quarter", maintain_order=True)
 
 
@@ -225,14 +272,19 @@ def market_rows(snap: Snapshot) -> list[dict]:
             continue
         price = r["price_usd"]
         rank = 0 if r["market"] != "custom" else 1
-        rows.append({
-            "panel": panel, "book": book_label(snap, r["market"], r["book"]),
-            "rank": rank * 1000 + segments.get(r["book"].split("/")[0], 0),
-            "t": r["t"], "period": r["period"],
-            "price": price if price is not None and math.isfinite(price) else None,
-            "volume": r["volume"], "price_text": usd(price, cents=True),
-            "volume_text": f"{amount(r['volume'])} {r['unit']}",
-        })
+        rows.append(
+            {
+                "panel": panel,
+                "book": book_label(snap, r["market"], r["book"]),
+                "rank": rank * 1000 + segments.get(r["book"].split("/")[0], 0),
+                "t": r["t"],
+                "period": r["period"],
+                "price": price if price is not None and math.isfinite(price) else None,
+                "volume": r["volume"],
+                "price_text": usd(price, cents=True),
+                "volume_text": f"{amount(r['volume'])} {r['unit']}",
+            }
+        )
     return rows
 
 
@@ -276,8 +328,7 @@ def _positions(nodes: tuple[tuple[str, str], ...]) -> dict[str, tuple[float, flo
     out = {}
     for members in subsets.values():
         for n, firm in enumerate(members):
-            x = _SIDE + (pos[firm][0] - x_lo) / max(x_hi - x_lo, 1e-9) * (
-                NETWORK_WIDTH - 2 * _SIDE)
+            x = _SIDE + (pos[firm][0] - x_lo) / max(x_hi - x_lo, 1e-9) * (NETWORK_WIDTH - 2 * _SIDE)
             y = _TOP + (NETWORK_HEIGHT - _TOP - _BOTTOM) / 2 + (n - (len(members) - 1) / 2) * row
             out[firm] = (round(float(x), 1), round(float(y), 1))
     return out
@@ -289,43 +340,66 @@ def network(snap: Snapshot) -> Network:
     pos = _positions(tuple(nodes))
     last = snap.firms.filter(pl.col("quarter") == snap.quarters - 1)
     revenue = dict(last.select("firm", "revenue_usd").iter_rows())
-    flows = snap.flows.filter(pl.col("payer").is_in(list(pos)) & pl.col("payee").is_in(list(pos))
-                              & (pl.col("payer") != pl.col("payee")))
-    pairs = (flows.group_by("payer", "payee", maintain_order=True)
-             .agg(pl.col("amount_usd").sum(), pl.col("kind").unique(maintain_order=True)))
+    flows = snap.flows.filter(
+        pl.col("payer").is_in(list(pos))
+        & pl.col("payee").is_in(list(pos))
+        & (pl.col("payer") != pl.col("payee"))
+    )
+    pairs = flows.group_by("payer", "payee", maintain_order=True).agg(
+        pl.col("amount_usd").sum(), pl.col("kind").unique(maintain_order=True)
+    )
     top = float(pairs["amount_usd"].max() or 0.0) if pairs.height else 0.0
     edges = []
     for payer, payee, value, kinds in pairs.sort("amount_usd").iter_rows():
         (x1, y1), (x2, y2) = pos[payer], pos[payee]
         width = 0.8 + 13.0 * math.sqrt(value / top) if top > 0 else 1.0
         angle = math.degrees(math.atan2(y2 - y1, x2 - x1))
-        edges.append({
-            "x": x1, "y": y1, "x2": x2, "y2": y2, "mx": x1 + 0.55 * (x2 - x1),
-            "my": y1 + 0.55 * (y2 - y1), "angle": round(angle, 1), "width": round(width, 2),
-            "arrow": round(24 + 3 * width ** 2, 1),
-            "colour": layer_colour(snap.layers.get(payee, Layer.CUSTOMERS)),
-            "text": f"{_node_name(snap, payer)} → {_node_name(snap, payee)}: {usd(value)} "
-                    f"({', '.join(k.replace('_', ' ') for k in kinds)})",
-        })
+        edges.append(
+            {
+                "x": x1,
+                "y": y1,
+                "x2": x2,
+                "y2": y2,
+                "mx": x1 + 0.55 * (x2 - x1),
+                "my": y1 + 0.55 * (y2 - y1),
+                "angle": round(angle, 1),
+                "width": round(width, 2),
+                "arrow": round(24 + 3 * width**2, 1),
+                "colour": layer_colour(snap.layers.get(payee, Layer.CUSTOMERS)),
+                "text": f"{_node_name(snap, payer)} → {_node_name(snap, payee)}: {usd(value)} "
+                f"({', '.join(k.replace('_', ' ') for k in kinds)})",
+            }
+        )
     node_rows = []
     for firm, layer in nodes:
         gone = firm in snap.defaulted
         x, y = pos[firm]
         rev = revenue.get(firm)
-        node_rows.append({
-            "x": x, "y": y, "name": _node_name(snap, firm) + (" (defaulted)" if gone else ""),
-            "layer": layer, "colour": layer_colour(layer), "opacity": 0.35 if gone else 1.0,
-            "size": 90.0 + (260.0 * math.sqrt(rev / max(revenue.values())) if rev and
-                            max(revenue.values()) > 0 else 0.0),
-            "text": f"{_node_name(snap, firm)} ({layer_label(layer)})"
-                    + (f": revenue {usd(rev)} this quarter" if rev is not None else "")
-                    + (" — defaulted" if gone else ""),
-        })
+        node_rows.append(
+            {
+                "x": x,
+                "y": y,
+                "name": _node_name(snap, firm) + (" (defaulted)" if gone else ""),
+                "layer": layer,
+                "colour": layer_colour(layer),
+                "opacity": 0.35 if gone else 1.0,
+                "size": 90.0
+                + (
+                    260.0 * math.sqrt(rev / max(revenue.values()))
+                    if rev and max(revenue.values()) > 0
+                    else 0.0
+                ),
+                "text": f"{_node_name(snap, firm)} ({layer_label(layer)})"
+                + (f": revenue {usd(rev)} this quarter" if rev is not None else "")
+                + (" — defaulted" if gone else ""),
+            }
+        )
     headers = []
     for layer in dict.fromkeys(layer for _, layer in nodes):
         xs = [pos[f][0] for f, lay in nodes if lay == layer]
-        headers.append({"x": xs[0], "y": 14.0, "label": layer_label(layer),
-                        "colour": layer_colour(layer)})
+        headers.append(
+            {"x": xs[0], "y": 14.0, "label": layer_label(layer), "colour": layer_colour(layer)}
+        )
     return Network(node_rows, edges, headers, float(pairs["amount_usd"].sum() or 0.0))
 
 
@@ -361,10 +435,14 @@ def book_choices(snap: Snapshot, quarter: int) -> dict[str, str]:
     for market, book in snap.books[quarter].clearings:
         key = f"{market}/{book}" if book else market
         label = MARKET_LABELS.get(market, market)
-        out[key] = f"{label}: {book_label(snap, market, book)}" if book else (
-            "Chips (merchant)" if market == "chips" else label)
-    order = {m: n for n, m in enumerate(("foundry", "chips", "custom", "compute", "tokens",
-                                         "plans"))}
+        out[key] = (
+            f"{label}: {book_label(snap, market, book)}"
+            if book
+            else ("Chips (merchant)" if market == "chips" else label)
+        )
+    order = {
+        m: n for n, m in enumerate(("foundry", "chips", "custom", "compute", "tokens", "plans"))
+    }
     return dict(sorted(out.items(), key=lambda kv: (order.get(kv[0].split("/")[0], 9), kv[0])))
 
 
@@ -389,10 +467,12 @@ def _steps(price: np.ndarray, quantity: np.ndarray, side: str) -> list[dict]:
     rows, q_prev, order = [], 0.0, 0
     for p, q in zip(price.tolist(), quantity.tolist(), strict=True):
         p_text, q_text = usd(p, cents=True), amount(q)
-        rows.append({"side": side, "q": q_prev, "p": p, "order": order, "p_text": p_text,
-                     "q_text": q_text})
-        rows.append({"side": side, "q": q, "p": p, "order": order + 1, "p_text": p_text,
-                     "q_text": q_text})
+        rows.append(
+            {"side": side, "q": q_prev, "p": p, "order": order, "p_text": p_text, "q_text": q_text}
+        )
+        rows.append(
+            {"side": side, "q": q, "p": p, "order": order + 1, "p_text": p_text, "q_text": q_text}
+        )
         q_prev, order = q, order + 2
     return rows
 
@@ -404,11 +484,17 @@ def _outcome(side: str, wanted: float, got: float, at_price: float) -> str:
     if got <= tol and at_price <= tol:
         return "priced out" if side == "bid" else "priced above every buyer"
     if got >= at_price - tol:
-        return ("served down to the price; lower bids unfilled" if side == "bid"
-                else "sold all it offered at the price; dearer asks unsold")
+        return (
+            "served down to the price; lower bids unfilled"
+            if side == "bid"
+            else "sold all it offered at the price; dearer asks unsold"
+        )
     share = got / at_price if at_price > 0 else 0.0
-    return (f"rationed: got {pct(share)} of what it bid for at the price" if side == "bid"
-            else f"sold {pct(share)} of what it offered at the price")
+    return (
+        f"rationed: got {pct(share)} of what it bid for at the price"
+        if side == "bid"
+        else f"sold {pct(share)} of what it offered at the price"
+    )
 
 
 def inspect(snap: Snapshot, quarter: int, key: str) -> Inspection | None:
@@ -423,7 +509,8 @@ def inspect(snap: Snapshot, quarter: int, key: str) -> Inspection | None:
     orders = books.orders.filter((pl.col("market") == market) & (pl.col("book") == book))
     price = None if math.isnan(res.price) else float(res.price)
     curves = _steps(res.demand.price, res.demand.quantity, "demand") + _steps(
-        res.supply.price, res.supply.quantity, "supply")
+        res.supply.price, res.supply.quantity, "supply"
+    )
     bids = orders.filter(pl.col("side") == "bid")
     asks = orders.filter(pl.col("side") == "ask")
     if res.rule == "uniform" or price is None:
@@ -435,21 +522,32 @@ def inspect(snap: Snapshot, quarter: int, key: str) -> Inspection | None:
     for side, frame, line in (("bid", bids, bid_line), ("ask", asks, ask_line)):
         in_money = (pl.col("price") >= line) if side == "bid" else (pl.col("price") <= line)
         grouped = frame.group_by("firm", maintain_order=True).agg(
-            pl.len().alias("orders"), pl.col("price").min().alias("lo"),
-            pl.col("price").max().alias("hi"), pl.col("qty").sum().alias("wanted"),
+            pl.len().alias("orders"),
+            pl.col("price").min().alias("lo"),
+            pl.col("price").max().alias("hi"),
+            pl.col("qty").sum().alias("wanted"),
             pl.col("fill").sum().alias("got"),
-            pl.col("qty").filter(in_money).sum().alias("at_price"))
+            pl.col("qty").filter(in_money).sum().alias("at_price"),
+        )
         for firm, n, lo, hi, wanted, got, at_price in grouped.sort(
-                "hi" if side == "bid" else "lo", descending=side == "bid").iter_rows():
+            "hi" if side == "bid" else "lo", descending=side == "bid"
+        ).iter_rows():
             layer = snap.layers.get(firm, str(Layer.CUSTOMERS))
-            parties.append({
-                "side": side, "firm": firm, "name": snap.names.get(firm, firm),
-                "colour": layer_colour(layer), "orders": n,
-                "price": usd(lo, cents=True) if math.isclose(lo, hi) else
-                f"{usd(lo, cents=True)}–{usd(hi, cents=True)}",
-                "wanted": amount(wanted), "got": amount(got),
-                "outcome": _outcome(side, wanted, got, at_price),
-            })
+            parties.append(
+                {
+                    "side": side,
+                    "firm": firm,
+                    "name": snap.names.get(firm, firm),
+                    "colour": layer_colour(layer),
+                    "orders": n,
+                    "price": usd(lo, cents=True)
+                    if math.isclose(lo, hi)
+                    else f"{usd(lo, cents=True)}–{usd(hi, cents=True)}",
+                    "wanted": amount(wanted),
+                    "got": amount(got),
+                    "outcome": _outcome(side, wanted, got, at_price),
+                }
+            )
     positive = [r["p"] for r in curves if r["p"] > 0]
     log_price = bool(positive) and max(positive) / min(positive) > 50
     if log_price:
@@ -458,17 +556,27 @@ def inspect(snap: Snapshot, quarter: int, key: str) -> Inspection | None:
     supply_total = float(res.supply.quantity[-1]) if res.supply.quantity.size else 0.0
     reach = max(res.volume, min(demand_total, supply_total))
     x_max = 1.6 * reach if reach > 0 else max(demand_total, supply_total, 1.0)
-    return Inspection(market, book, snap.period_of(quarter), res.rule, price, res.volume,
-                      curves, parties, log_price, x_max, PRICE_UNITS.get(market, "USD"),
-                      UNIT.get(Market(market), ""))
+    return Inspection(
+        market,
+        book,
+        snap.period_of(quarter),
+        res.rule,
+        price,
+        res.volume,
+        curves,
+        parties,
+        log_price,
+        x_max,
+        PRICE_UNITS.get(market, "USD"),
+        UNIT.get(Market(market), ""),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # a firm's income statement
 def firm_choices(snap: Snapshot) -> dict[str, str]:
     """Producing firms, value-chain order: id → "Name (layer)"."""
-    return {f: f"{snap.names[f]} ({layer_label(snap.layers[f]).lower()})"
-            for f in snap.producing()}
+    return {f: f"{snap.names[f]} ({layer_label(snap.layers[f]).lower()})" for f in snap.producing()}
 
 
 def firm_rows(snap: Snapshot, firm: str) -> list[dict]:
@@ -477,21 +585,36 @@ def firm_rows(snap: Snapshot, firm: str) -> list[dict]:
     if frame.is_empty():
         return []
     frame = _with_time(frame).with_columns(
-        (pl.col("rnd_usd") + pl.col("sga_usd") + pl.col("other_opex_usd")).alias("opex_usd"))
+        (pl.col("rnd_usd") + pl.col("sga_usd") + pl.col("other_opex_usd")).alias("opex_usd")
+    )
     rows = []
     for r in frame.iter_rows(named=True):
         for column, label in INCOME_LINES:
-            rows.append({"t": r["t"], "period": r["period"], "line": label,
-                         "value": r[column], "text": usd(r[column])})
+            rows.append(
+                {
+                    "t": r["t"],
+                    "period": r["period"],
+                    "line": label,
+                    "value": r[column],
+                    "text": usd(r[column]),
+                }
+            )
     return rows
 
 
 STATEMENT: tuple[tuple[str, str], ...] = (
-    ("revenue_usd", "Revenue"), ("cost_of_revenue_usd", "Cost of revenue"),
-    ("gross_profit_usd", "Gross profit"), ("gross_margin", "Gross margin"),
-    ("rnd_usd", "R&D (incl. training)"), ("sga_usd", "SG&A"), ("other_opex_usd", "Other opex"),
-    ("operating_income_usd", "Operating income"), ("operating_margin", "Operating margin"),
-    ("interest_usd", "Interest"), ("capex_usd", "Capex"), ("funding_usd", "Funding received"),
+    ("revenue_usd", "Revenue"),
+    ("cost_of_revenue_usd", "Cost of revenue"),
+    ("gross_profit_usd", "Gross profit"),
+    ("gross_margin", "Gross margin"),
+    ("rnd_usd", "R&D (incl. training)"),
+    ("sga_usd", "SG&A"),
+    ("other_opex_usd", "Other opex"),
+    ("operating_income_usd", "Operating income"),
+    ("operating_margin", "Operating margin"),
+    ("interest_usd", "Interest"),
+    ("capex_usd", "Capex"),
+    ("funding_usd", "Funding received"),
     ("cash_cents", "Cash at quarter end"),
 )
 
@@ -518,7 +641,14 @@ def statement(snap: Snapshot, firm: str, quarters: int = 4) -> tuple[list[str], 
 def event_rows(snap: Snapshot, limit: int = 300) -> list[dict]:
     """Newest first: period, kind, firm's layer colour and the text in plain words."""
     frame = snap.events.tail(limit).reverse()
-    return [{"period": period, "kind": kind, "text": text,
-             "colour": layer_colour(snap.layers.get(firm, str(Layer.CUSTOMERS))) if firm
-             else layer_colour(Layer.CUSTOMERS)}
-            for _, period, firm, kind, text in frame.iter_rows()]
+    return [
+        {
+            "period": period,
+            "kind": kind,
+            "text": text,
+            "colour": layer_colour(snap.layers.get(firm, str(Layer.CUSTOMERS)))
+            if firm
+            else layer_colour(Layer.CUSTOMERS),
+        }
+        for _, period, firm, kind, text in frame.iter_rows()
+    ]

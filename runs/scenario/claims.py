@@ -49,18 +49,33 @@ class Claim:
     """
 
     text: str = field(metadata={"doc": "the claim in plain words"})
-    metric: str = field(metadata={"allowed": tuple(CLAIM_METRICS), "noun": "a metric",
-                                  "doc": "what is measured"})
-    direction: str = field(metadata={"allowed": ("up", "down"),
-                                     "doc": "how it moves against the baseline"})
-    layer: str = field(default="", metadata={"allowed": CLAIM_LAYERS, "noun": "a layer",
-                                             "doc": "the layer measured"})
+    metric: str = field(
+        metadata={"allowed": tuple(CLAIM_METRICS), "noun": "a metric", "doc": "what is measured"}
+    )
+    direction: str = field(
+        metadata={"allowed": ("up", "down"), "doc": "how it moves against the baseline"}
+    )
+    layer: str = field(
+        default="",
+        metadata={"allowed": CLAIM_LAYERS, "noun": "a layer", "doc": "the layer measured"},
+    )
     firm: str = field(default="", metadata={"doc": "the firm measured"})
-    market: str = field(default="", metadata={"allowed": CLAIM_MARKETS, "noun": "a market",
-                                              "doc": "the market whose price is measured"})
-    window: str = field(default=DEFAULT_WINDOW, metadata={
-        "check": window_problem, "help": WINDOW_HELP,
-        "doc": "the periods measured, first-last (ends included)"})
+    market: str = field(
+        default="",
+        metadata={
+            "allowed": CLAIM_MARKETS,
+            "noun": "a market",
+            "doc": "the market whose price is measured",
+        },
+    )
+    window: str = field(
+        default=DEFAULT_WINDOW,
+        metadata={
+            "check": window_problem,
+            "help": WINDOW_HELP,
+            "doc": "the periods measured, first-last (ends included)",
+        },
+    )
 
 
 def validate_claims(items: Any, firms: dict[str, FirmSpec], source: str) -> tuple[Claim, ...]:
@@ -74,10 +89,14 @@ def validate_claims(items: Any, firms: dict[str, FirmSpec], source: str) -> tupl
         targets = [k for k in ("layer", "firm", "market") if values.get(k)]
         wanted = ["market"] if metric == "price" else ["layer", "firm"]
         if len(targets) != 1 or targets[0] not in wanted:
-            raise ScenarioError(source, key, f"metric {metric!r} needs exactly one of: "
-                                + ", ".join(wanted))
+            raise ScenarioError(
+                source, key, f"metric {metric!r} needs exactly one of: " + ", ".join(wanted)
+            )
         if values.get("firm") and values["firm"] not in firms:
-            raise ScenarioError(source, f"{key}.firm", f"unknown firm {values['firm']!r}; "
-                                "known: " + ", ".join(firms))
+            raise ScenarioError(
+                source,
+                f"{key}.firm",
+                f"unknown firm {values['firm']!r}; known: " + ", ".join(firms),
+            )
         out.append(Claim(**values))
     return tuple(out)

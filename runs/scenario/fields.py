@@ -94,10 +94,18 @@ def keys(cls: type) -> dict[str, Key]:
         if meta.get("derived"):
             continue
         period = bool(meta.get("period"))
-        out[f.name] = Key(f.name, hints[f.name], _default(f), meta.get("lo"), meta.get("hi"),
-                          tuple(meta.get("allowed", ())), meta.get("noun", "allowed"),
-                          period_problem if period else meta.get("check"),
-                          PERIOD_HELP if period else meta.get("help", ""), meta.get("doc", ""))
+        out[f.name] = Key(
+            f.name,
+            hints[f.name],
+            _default(f),
+            meta.get("lo"),
+            meta.get("hi"),
+            tuple(meta.get("allowed", ())),
+            meta.get("noun", "allowed"),
+            period_problem if period else meta.get("check"),
+            PERIOD_HELP if period else meta.get("help", ""),
+            meta.get("doc", ""),
+        )
     return out
 
 
@@ -107,6 +115,7 @@ def _checked(key: Key) -> Callable[[Any], Any]:
         if problem:
             raise PydanticCustomError("scenario", "{problem}", {"problem": problem})
         return value
+
     return run
 
 
@@ -120,8 +129,10 @@ def annotation(key: Key) -> Any:
     if key.type is str:
         if key.allowed:
             # a choice may be left at its default (e.g. empty: not set)
-            choices = (*key.allowed, *(() if key.required or key.default in key.allowed
-                                       else (key.default,)))
+            choices = (
+                *key.allowed,
+                *(() if key.required or key.default in key.allowed else (key.default,)),
+            )
             return Literal[choices]
         if key.check is not None:
             return Annotated[str, AfterValidator(_checked(key))]
@@ -142,8 +153,7 @@ def model(*classes: type) -> type[pydantic.BaseModel]:
         else:
             info = Field(default=default, description=key.doc)
         fields[key.name] = (annotation(key), info)
-    return pydantic.create_model("_".join(c.__name__ for c in classes), __config__=CONFIG,
-                                 **fields)
+    return pydantic.create_model("_".join(c.__name__ for c in classes), __config__=CONFIG, **fields)
 
 
 def table_keys(*classes: type) -> dict[str, Key]:
@@ -175,8 +185,11 @@ def check_table(source: str, prefix: str, table: Any, *classes: type) -> dict[st
         error = errors[0]
         name = str(error["loc"][0])
         if error["type"] == "extra_forbidden":
-            raise ScenarioError(source, f"{prefix}.{name}", "unknown key; allowed: "
-                                + ", ".join(table_keys(*classes))) from None
+            raise ScenarioError(
+                source,
+                f"{prefix}.{name}",
+                "unknown key; allowed: " + ", ".join(table_keys(*classes)),
+            ) from None
         key = table_keys(*classes)[name]
         raise ScenarioError(source, f"{prefix}.{name}", message(error, key)) from None
     return {k: getattr(checked, k) for k in table}
@@ -194,8 +207,11 @@ def message(error: Any, key: Key) -> str:
     """The project's words for one pydantic error on ``key``."""
     kind, value = error["type"], error.get("input")
     if kind == "missing":
-        return ("is required" + (f" ({key.help})" if key.help else "")
-                + (f"; allowed: {', '.join(key.allowed)}" if key.allowed else ""))
+        return (
+            "is required"
+            + (f" ({key.help})" if key.help else "")
+            + (f"; allowed: {', '.join(key.allowed)}" if key.allowed else "")
+        )
     if kind == "scenario":
         return error["msg"]
     if key.check is not None and kind == "string_type":
@@ -214,7 +230,8 @@ def message(error: Any, key: Key) -> str:
         if key.lo is not None and key.hi is not None:
             return f"{shown!r} is out of range; allowed {key.lo} to {key.hi}"
         return f"{shown!r} is out of range; allowed " + (
-            f"at least {key.lo}" if key.hi is None else f"at most {key.hi}")
+            f"at least {key.lo}" if key.hi is None else f"at most {key.hi}"
+        )
     if kind.endswith("_type") and key.type in TYPE_NAMES:
         return f"must be {TYPE_NAMES[key.type]}, got {value!r}"
     return error["msg"]

@@ -28,8 +28,9 @@ def library_names(folders: bool = True) -> list[str]:
     top = sorted(p.stem for p in LIBRARY.glob("*.toml"))
     if not folders:
         return top
-    return top + sorted(p.relative_to(LIBRARY).with_suffix("").as_posix()
-                        for p in LIBRARY.glob("*/*.toml"))
+    return top + sorted(
+        p.relative_to(LIBRARY).with_suffix("").as_posix() for p in LIBRARY.glob("*/*.toml")
+    )
 
 
 def resolve(name_or_path: str | Path) -> Path:
@@ -40,8 +41,11 @@ def resolve(name_or_path: str | Path) -> Path:
     path = Path(text)
     if path.suffix == ".toml" or path.exists():
         return path
-    raise ScenarioError(text, "", "not a scenario in the library nor a TOML file; library: "
-                        + ", ".join(library_names()))
+    raise ScenarioError(
+        text,
+        "",
+        "not a scenario in the library nor a TOML file; library: " + ", ".join(library_names()),
+    )
 
 
 def load_raw(name_or_path: str | Path, seen: tuple[str, ...] = ()) -> tuple[dict, str]:
@@ -50,9 +54,13 @@ def load_raw(name_or_path: str | Path, seen: tuple[str, ...] = ()) -> tuple[dict
     ``seen`` are the files (resolved paths) that extend this one, to refuse a circle.
     """
     path = resolve(name_or_path)
-    source = (f"{path.stem} ({path.name})" if path.parent == LIBRARY else
-              f"{path.parent.name}/{path.stem} ({path.name})" if path.parent.parent == LIBRARY
-              else str(path))
+    source = (
+        f"{path.stem} ({path.name})"
+        if path.parent == LIBRARY
+        else f"{path.parent.name}/{path.stem} ({path.name})"
+        if path.parent.parent == LIBRARY
+        else str(path)
+    )
     raw = read_toml(path)
     meta = raw.get("scenario", {})
     if not isinstance(meta, dict):
@@ -72,11 +80,16 @@ def load_raw(name_or_path: str | Path, seen: tuple[str, ...] = ()) -> tuple[dict
         parent_path = None
     there = str(parent_path.resolve()) if parent_path is not None else parent
     if there == here or there in seen:
-        raise ScenarioError(source, "scenario.extends", f"circular: {parent} extends, "
-                            f"directly or not, {path.name}")
+        raise ScenarioError(
+            source, "scenario.extends", f"circular: {parent} extends, directly or not, {path.name}"
+        )
     if parent_path is None or not parent_path.is_file():
-        raise ScenarioError(source, "scenario.extends", f"{parent!r} is not a scenario in "
-                            "the library nor a TOML file; library: " + ", ".join(library_names()))
+        raise ScenarioError(
+            source,
+            "scenario.extends",
+            f"{parent!r} is not a scenario in "
+            "the library nor a TOML file; library: " + ", ".join(library_names()),
+        )
     if "events" in raw and not isinstance(raw["events"], list):
         raise ScenarioError(source, "events", "must be an array of tables ([[events]])")
     base, _ = load_raw(parent, (*seen, here))
@@ -86,8 +99,11 @@ def load_raw(name_or_path: str | Path, seen: tuple[str, ...] = ()) -> tuple[dict
             raise ScenarioError(source, key, f"must be an array of {table[:-1]} ids")
         for name in ids:
             if name not in base.get(table, {}):
-                raise ScenarioError(source, key, f"{name!r} is not in {parent}; known: "
-                                    + ", ".join(base.get(table, {})))
+                raise ScenarioError(
+                    source,
+                    key,
+                    f"{name!r} is not in {parent}; known: " + ", ".join(base.get(table, {})),
+                )
     merged = merge(base, raw)
     merged["scenario"].pop("extends", None)
     # a scenario is named by its own file unless it names itself, never by its parent

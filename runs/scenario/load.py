@@ -10,8 +10,9 @@ from runs.scenario.overrides import apply_overrides
 from runs.scenario.schema import Scenario, validate
 
 
-def load_scenario(name_or_path: str | Path = "baseline",
-                  overrides: dict[str, Any] | None = None) -> Scenario:
+def load_scenario(
+    name_or_path: str | Path = "baseline", overrides: dict[str, Any] | None = None
+) -> Scenario:
     """Load, merge, override (dotted paths) and validate a scenario."""
     raw, source = load_raw(name_or_path)
     if overrides:

@@ -14,7 +14,9 @@ from runs.scenario.fields import table_keys
 from runs.scenario.schema import Header
 
 SECTIONS: dict[str, tuple[type, ...]] = {
-    "scenario": (Header,), "technology": (Technology,), "markets": (Markets,),
+    "scenario": (Header,),
+    "technology": (Technology,),
+    "markets": (Markets,),
     "demand": (Demand,),
 }
 
@@ -29,8 +31,9 @@ def apply_overrides(raw: dict, overrides: dict[str, Any], source: str) -> dict:
         for n, part in enumerate(parts[:-1]):
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
-                raise ScenarioError(source, path, f"{'.'.join(parts[:n + 1])} is a value, "
-                                    "not a table")
+                raise ScenarioError(
+                    source, path, f"{'.'.join(parts[: n + 1])} is a value, not a table"
+                )
         node[parts[-1]] = value
     return out
 
@@ -56,13 +59,18 @@ def check_path(raw: dict, path: str, source: str) -> None:
     """Refuse a dotted path that names no key of ``raw``'s tables."""
     parts = path.split(".")
     if len(parts) < 2:
-        raise ScenarioError(source, path, "a parameter path has at least two parts, "
-                            "e.g. technology.chip_cost_decline or firms.nvidia.list_price_usd")
+        raise ScenarioError(
+            source,
+            path,
+            "a parameter path has at least two parts, "
+            "e.g. technology.chip_cost_decline or firms.nvidia.list_price_usd",
+        )
     if parts[0] in ("firms", "programs"):
         table = raw.get(parts[0], {})
         if parts[1] not in table:
-            raise ScenarioError(source, path, f"no {parts[0][:-1]} {parts[1]!r}; known: "
-                                + ", ".join(sorted(table)))
+            raise ScenarioError(
+                source, path, f"no {parts[0][:-1]} {parts[1]!r}; known: " + ", ".join(sorted(table))
+            )
         if len(parts) == 2:
             raise ScenarioError(source, path, "name a parameter of it")
         prefix, leaf = ".".join(parts[:2]), parts[2]
@@ -70,7 +78,11 @@ def check_path(raw: dict, path: str, source: str) -> None:
         prefix, leaf = parts[0], parts[1]
     keys = known_keys(raw, prefix)
     if not keys:
-        raise ScenarioError(source, path, "unknown table; allowed: scenario, technology, "
-                            "markets, demand, firms.<id>, programs.<name>")
+        raise ScenarioError(
+            source,
+            path,
+            "unknown table; allowed: scenario, technology, "
+            "markets, demand, firms.<id>, programs.<name>",
+        )
     if leaf not in keys:
         raise ScenarioError(source, path, "unknown parameter; allowed: " + ", ".join(keys))

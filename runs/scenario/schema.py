@@ -33,16 +33,23 @@ class Header:
     claim: str = field(default="", metadata={"doc": "what it claims, in plain words"})
     source: str = field(default="", metadata={"doc": "where its numbers come from"})
     start: str = field(default="2025Q1", metadata={"period": True, "doc": "the first quarter"})
-    quarters: int = field(default=40, metadata={"lo": 1, "hi": MAX_QUARTERS,
-                                                "doc": "how many quarters a run has"})
+    quarters: int = field(
+        default=40, metadata={"lo": 1, "hi": MAX_QUARTERS, "doc": "how many quarters a run has"}
+    )
     seed: int = field(default=0, metadata={"lo": 0, "hi": MAX_SEED, "doc": "the random seed"})
     extends: str = field(default="", metadata={"doc": "the scenario it starts from"})
 
 
 #: the tables of a scenario and the dataclass declaring each one's keys (firms: by role)
 TABLES: dict[str, type | None] = {
-    "scenario": Header, "technology": Technology, "markets": Markets, "demand": Demand,
-    "firms": None, "programs": Program, "events": Event, "claims": Claim,
+    "scenario": Header,
+    "technology": Technology,
+    "markets": Markets,
+    "demand": Demand,
+    "firms": None,
+    "programs": Program,
+    "events": Event,
+    "claims": Claim,
 }
 
 
@@ -82,8 +89,9 @@ def validate(raw: dict, source: str) -> Scenario:
             raise ScenarioError(source, key, "unknown table; allowed: " + ", ".join(sorted(TABLES)))
     header = Header(**check_table(source, "scenario", raw.get("scenario", {}), Header))
     start = header.start
-    technology = Technology(**check_table(source, "technology", raw.get("technology", {}),
-                                          Technology))
+    technology = Technology(
+        **check_table(source, "technology", raw.get("technology", {}), Technology)
+    )
     markets = Markets(**check_table(source, "markets", raw.get("markets", {}), Markets))
     demand = Demand(**check_table(source, "demand", raw.get("demand", {}), Demand))
     firms = _validate_firms(raw.get("firms", {}), source)
@@ -91,10 +99,22 @@ def validate(raw: dict, source: str) -> Scenario:
     events = _validate_events(raw.get("events", []), firms, source)
     claims = validate_claims(raw.get("claims", []), firms, source)
     return Scenario(
-        name=header.name or Path(source.split(" ")[0]).stem, description=header.description,
-        claim=header.claim, source=header.source, start=start, quarters=header.quarters,
-        seed=header.seed, technology=technology, markets=markets, demand=demand, firms=firms,
-        programs=programs, events=events, raw=raw, claims=claims)
+        name=header.name or Path(source.split(" ")[0]).stem,
+        description=header.description,
+        claim=header.claim,
+        source=header.source,
+        start=start,
+        quarters=header.quarters,
+        seed=header.seed,
+        technology=technology,
+        markets=markets,
+        demand=demand,
+        firms=firms,
+        programs=programs,
+        events=events,
+        raw=raw,
+        claims=claims,
+    )
 
 
 def segments_of(firms: dict[str, FirmSpec]) -> list[str]:
@@ -113,22 +133,32 @@ def _validate_firms(table: Any, source: str) -> dict[str, FirmSpec]:
             raise ScenarioError(source, key, "firm ids may not start with 'world'")
         role = spec.get("role")
         if role is None:
-            raise ScenarioError(source, f"{key}.role", f"{firm_id!r} is not a firm of the "
-                                "scenario it extends; a new firm needs a role (allowed: "
-                                + ", ".join(ROLES) + ")")
+            raise ScenarioError(
+                source,
+                f"{key}.role",
+                f"{firm_id!r} is not a firm of the "
+                "scenario it extends; a new firm needs a role (allowed: " + ", ".join(ROLES) + ")",
+            )
         if not isinstance(role, str) or role not in ROLES:
-            raise ScenarioError(source, f"{key}.role", f"{role!r} is not a role; allowed: "
-                                + ", ".join(ROLES))
+            raise ScenarioError(
+                source, f"{key}.role", f"{role!r} is not a role; allowed: " + ", ".join(ROLES)
+            )
         strategy = spec.get("strategy", keys(FirmSpec)["strategy"].default)
         if strategy not in strategy_names():
-            raise ScenarioError(source, f"{key}.strategy", f"unknown strategy {strategy!r}; "
-                                "allowed: " + ", ".join(strategy_names()))
+            raise ScenarioError(
+                source,
+                f"{key}.strategy",
+                f"unknown strategy {strategy!r}; allowed: " + ", ".join(strategy_names()),
+            )
         Params = role_class(role).Params
         values = check_table(source, key, spec, FirmSpec, Params)
         firms[firm_id] = FirmSpec(
-            role=role, name=values.get("name") or firm_id, strategy=strategy,
+            role=role,
+            name=values.get("name") or firm_id,
+            strategy=strategy,
             parent=values.get("parent", ""),
-            params=Params(**{k: v for k, v in values.items() if k in keys(Params)}))
+            params=Params(**{k: v for k, v in values.items() if k in keys(Params)}),
+        )
     segments = segments_of(firms)
     for firm_id, spec in firms.items():
         if spec.parent and spec.parent not in firms and not spec.parent.isidentifier():
@@ -137,17 +167,24 @@ def _validate_firms(table: Any, source: str) -> dict[str, FirmSpec]:
             value = getattr(spec.params, f.name)
             for segment in value if isinstance(value, dict) else ():
                 if segment not in segments:
-                    raise ScenarioError(source, f"firms.{firm_id}.{f.name}.{segment}",
-                                        "not a segment; known: " + ", ".join(segments))
+                    raise ScenarioError(
+                        source,
+                        f"firms.{firm_id}.{f.name}.{segment}",
+                        "not a segment; known: " + ", ".join(segments),
+                    )
         target = getattr(spec.params, "revenue_share_to", "")
         if target and target not in firms:
-            raise ScenarioError(source, f"firms.{firm_id}.revenue_share_to",
-                                f"unknown firm {target!r}; known: " + ", ".join(firms))
+            raise ScenarioError(
+                source,
+                f"firms.{firm_id}.revenue_share_to",
+                f"unknown firm {target!r}; known: " + ", ".join(firms),
+            )
     return firms
 
 
-def _validate_programs(table: Any, firms: dict[str, FirmSpec], source: str,
-                       start: str) -> dict[str, Program]:
+def _validate_programs(
+    table: Any, firms: dict[str, FirmSpec], source: str, start: str
+) -> dict[str, Program]:
     if not isinstance(table, dict):
         raise ScenarioError(source, "programs", "must be a table")
     out = {}
@@ -156,8 +193,9 @@ def _validate_programs(table: Any, firms: dict[str, FirmSpec], source: str,
         values = check_table(source, key, spec, Program)
         for k in ("owner", "partner"):
             if values[k] not in firms:
-                raise ScenarioError(source, f"{key}.{k}", f"unknown firm {values[k]!r}; "
-                                    "known: " + ", ".join(firms))
+                raise ScenarioError(
+                    source, f"{key}.{k}", f"unknown firm {values[k]!r}; known: " + ", ".join(firms)
+                )
         if firms[values["partner"]].role != "chip_designer":
             raise ScenarioError(source, f"{key}.partner", "must be a chip_designer")
         if firms[values["owner"]].role not in ("cloud", "neocloud", "lab"):
@@ -179,23 +217,28 @@ def _validate_events(items: Any, firms: dict[str, FirmSpec], source: str) -> tup
         values = check_table(source, key, item, Event)
         kind, firm = values["kind"], values.get("firm", "")
         if kind in ("set", "launch_app") and firm not in firms:
-            raise ScenarioError(source, f"{key}.firm", f"unknown firm {firm!r}; known: "
-                                + ", ".join(firms))
+            raise ScenarioError(
+                source, f"{key}.firm", f"unknown firm {firm!r}; known: " + ", ".join(firms)
+            )
         if kind == "set":
             params = keys(type(firms[firm].params))
             pkey = values.get("key", "")
             if pkey not in params:
-                raise ScenarioError(source, f"{key}.key", f"{pkey!r} is not a parameter of "
-                                    f"{firm}; allowed: " + ", ".join(params))
-            values["value"] = check_value(source, f"{key}.value", values.get("value"),
-                                          params[pkey])
+                raise ScenarioError(
+                    source,
+                    f"{key}.key",
+                    f"{pkey!r} is not a parameter of {firm}; allowed: " + ", ".join(params),
+                )
+            values["value"] = check_value(source, f"{key}.value", values.get("value"), params[pkey])
         else:
-            values["value"] = check_value(source, f"{key}.value", values.get("value"),
-                                          EVENT_NUMBER)
+            values["value"] = check_value(source, f"{key}.value", values.get("value"), EVENT_NUMBER)
         if kind == "launch_app" and firms[firm].role not in ("lab", "host"):
             raise ScenarioError(source, f"{key}.firm", "only a lab can launch an app")
         if kind == "launch_app" and values.get("segment", "") not in segments:
-            raise ScenarioError(source, f"{key}.segment", f"{values.get('segment', '')!r} is "
-                                "not a segment; known: " + ", ".join(segments))
+            raise ScenarioError(
+                source,
+                f"{key}.segment",
+                f"{values.get('segment', '')!r} is not a segment; known: " + ", ".join(segments),
+            )
         out.append(Event(**values))
     return tuple(out)

@@ -49,10 +49,16 @@ class SweepReport:
     errors: list[tuple[str, str]] = field(default_factory=list)
 
 
-def sweep(spec: SweepSpec | Plan | str | Path | Mapping[str, Any], out: str | Path | None = None,
-          *, workers: int | None = None, executor: str | Executor | Any = "local",
-          progress: str | bool = "auto", retry_failed: bool = False,
-          report: SweepReport | None = None) -> pl.DataFrame:
+def sweep(
+    spec: SweepSpec | Plan | str | Path | Mapping[str, Any],
+    out: str | Path | None = None,
+    *,
+    workers: int | None = None,
+    executor: str | Executor | Any = "local",
+    progress: str | bool = "auto",
+    retry_failed: bool = False,
+    report: SweepReport | None = None,
+) -> pl.DataFrame:
     """Run every point × replication of a spec and return the summary, one row per run.
 
     Args:
@@ -92,12 +98,18 @@ def sweep(spec: SweepSpec | Plan | str | Path | Mapping[str, Any], out: str | Pa
         report.done_before = len(finished)
         todo = [t for t in _submission_order(plan.tasks) if t.run_id not in finished]
         report.pool = pool.label if todo else "nothing to run"
-        mode = "off" if progress is False or not todo else \
-            ("auto" if progress is True else progress)
+        mode = (
+            "off" if progress is False or not todo else ("auto" if progress is True else progress)
+        )
         started = time.perf_counter()
         try:
-            with Progress(plan.spec.name, len(plan.tasks), len(finished),
-                          sum(s == "failed" for s in finished.values()), mode) as bar:
+            with Progress(
+                plan.spec.name,
+                len(plan.tasks),
+                len(finished),
+                sum(s == "failed" for s in finished.values()),
+                mode,
+            ) as bar:
                 if todo:
                     _execute(plan, todo, pool, store, bar)
         except BaseException:
@@ -127,13 +139,18 @@ def _submission_order(tasks: Sequence[RunTask]) -> list[RunTask]:
 
 def _chunk(plan: Plan, tasks: Sequence[RunTask], out: str | None, pool: Pool) -> Chunk:
     used = {t.scenario for t in tasks}
-    return Chunk(tuple(tasks), {k: v for k, v in plan.bases.items() if k in used},
-                 plan.spec.quarters, plan.spec.panels, plan.windows, out,
-                 os.getpid() if pool.executor is not None and pool.writes else None)
+    return Chunk(
+        tuple(tasks),
+        {k: v for k, v in plan.bases.items() if k in used},
+        plan.spec.quarters,
+        plan.spec.panels,
+        plan.windows,
+        out,
+        os.getpid() if pool.executor is not None and pool.writes else None,
+    )
 
 
-def _execute(plan: Plan, todo: list[RunTask], pool: Pool, store: SweepDir,
-             bar: Progress) -> None:
+def _execute(plan: Plan, todo: list[RunTask], pool: Pool, store: SweepDir, bar: Progress) -> None:
     """Run ``todo`` on ``pool``: chunks of a few runs, at most a few chunks per slot in flight."""
     out = str(store.runs) if pool.writes else None
     size = max(1, min(MAX_CHUNK, math.ceil(len(todo) / (pool.slots * 4))))
@@ -147,10 +164,10 @@ def _execute(plan: Plan, todo: list[RunTask], pool: Pool, store: SweepDir,
 
     if pool.executor is None:
         for start in range(0, len(todo), size):
-            handle(run_chunk(_chunk(plan, todo[start:start + size], out, pool)))
+            handle(run_chunk(_chunk(plan, todo[start : start + size], out, pool)))
         return
 
-    queue: list[list[RunTask]] = [todo[i:i + size] for i in range(0, len(todo), size)]
+    queue: list[list[RunTask]] = [todo[i : i + size] for i in range(0, len(todo), size)]
     queue.reverse()  # pop() takes from the end
     attempts: dict[str, int] = {}
     inflight: dict[Future, list[RunTask]] = {}
@@ -170,20 +187,28 @@ def _execute(plan: Plan, todo: list[RunTask], pool: Pool, store: SweepDir,
                 _recover(tasks, exc, attempts, queue, store, handle)
         if broken:  # a worker process died: the pool is unusable, start a new one
             if pool.restart is None:
-                raise SweepError("the executor's worker pool broke (a worker process died); "
-                                 "run the sweep again to finish it")
+                raise SweepError(
+                    "the executor's worker pool broke (a worker process died); "
+                    "run the sweep again to finish it"
+                )
             for future, tasks in list(inflight.items()):  # lost with the pool
                 inflight.pop(future)
-                _recover(tasks, RuntimeError("the worker pool broke"), attempts, queue, store,
-                         handle)
+                _recover(
+                    tasks, RuntimeError("the worker pool broke"), attempts, queue, store, handle
+                )
             with contextlib.suppress(Exception):
                 pool.executor.shutdown(wait=False, cancel_futures=True)
             pool.executor = pool.restart()
 
 
-def _recover(tasks: list[RunTask], exc: BaseException, attempts: dict[str, int],
-             queue: list[list[RunTask]], store: SweepDir,
-             handle: Callable[[list[Outcome]], None]) -> None:
+def _recover(
+    tasks: list[RunTask],
+    exc: BaseException,
+    attempts: dict[str, int],
+    queue: list[list[RunTask]],
+    store: SweepDir,
+    handle: Callable[[list[Outcome]], None],
+) -> None:
     """A chunk that never came back (its worker died): runs it finished are on disk; the rest
     are tried once more, one per task; a run lost twice is recorded as failed."""
     finished = store.finished_ids([t.run_id for t in tasks])
@@ -197,4 +222,3 @@ def _recover(tasks: list[RunTask], exc: BaseException, attempts: dict[str, int],
             handle([Outcome(task.run_id, "failed")])
         else:
             queue.append([task])
-

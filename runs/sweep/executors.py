@@ -53,11 +53,13 @@ def parse_executor(text: str) -> tuple[str, str | None]:
     if text == "local":
         return "local", None
     if text.startswith("dask://"):
-        host, sep, port = text[len("dask://"):].rpartition(":")
+        host, sep, port = text[len("dask://") :].rpartition(":")
         if sep and host and port.isdigit() and 0 < int(port) < 65536 and "/" not in host:
             return "dask", f"tcp://{host}:{port}"
-    raise SweepError(f"--executor {text}: not an executor; use local or dask://HOST:PORT "
-                     "(the address of a Dask scheduler, e.g. dask://10.0.0.5:8786)")
+    raise SweepError(
+        f"--executor {text}: not an executor; use local or dask://HOST:PORT "
+        "(the address of a Dask scheduler, e.g. dask://10.0.0.5:8786)"
+    )
 
 
 def open_pool(executor: str | Executor | Any = "local", workers: int | None = None) -> Pool:
@@ -67,14 +69,19 @@ def open_pool(executor: str | Executor | Any = "local", workers: int | None = No
     if workers is not None and workers < 1:
         raise SweepError(f"--workers: must be at least 1, got {workers}")
     if isinstance(executor, Executor):  # a process pool shares our disk: its workers write
-        return Pool(executor, workers or default_workers(),
-                    isinstance(executor, ProcessPoolExecutor),
-                    f"the given {type(executor).__name__}")
+        return Pool(
+            executor,
+            workers or default_workers(),
+            isinstance(executor, ProcessPoolExecutor),
+            f"the given {type(executor).__name__}",
+        )
     if hasattr(executor, "get_executor") and hasattr(executor, "nthreads"):  # a Dask Client
         return _dask_pool(executor, workers, owned=False)
     if not isinstance(executor, str):
-        raise SweepError(f"executor: {executor!r} is not an executor; use 'local', "
-                         "'dask://HOST:PORT', a concurrent.futures.Executor or a Dask Client")
+        raise SweepError(
+            f"executor: {executor!r} is not an executor; use 'local', "
+            "'dask://HOST:PORT', a concurrent.futures.Executor or a Dask Client"
+        )
     kind, address = parse_executor(executor)
     if kind == "dask":
         return _connect_dask(executor, address, workers)
@@ -112,8 +119,12 @@ class LocalWorkers:
         """A new executor with all ``n`` workers spawned now."""
         reports = self.context.SimpleQueue()
         self.reports.append(reports)
-        executor = ProcessPoolExecutor(self.n, mp_context=self.context, initializer=worker_init,
-                                       initargs=(os.getpid(), reports))
+        executor = ProcessPoolExecutor(
+            self.n,
+            mp_context=self.context,
+            initializer=worker_init,
+            initargs=(os.getpid(), reports),
+        )
         with sigint_ignored():  # workers start with Ctrl-C ignored: the sweep stops them
             for _ in range(self.n):  # one process per submission while none is idle
                 executor.submit(int)
@@ -153,13 +164,17 @@ def _connect_dask(text: str, address: str, workers: int | None) -> Pool:
     try:
         from distributed import Client
     except ImportError:
-        raise SweepError(f"--executor {text}: Dask is not installed; install the extra: "
-                         "pip install 'chasing-margins[dask]' (or uv sync --extra dask)") from None
+        raise SweepError(
+            f"--executor {text}: Dask is not installed; install the extra: "
+            "pip install 'chasing-margins[dask]' (or uv sync --extra dask)"
+        ) from None
     try:
         client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
     except (OSError, TimeoutError) as exc:
-        raise SweepError(f"--executor {text}: cannot reach a Dask scheduler at {address} "
-                         f"within {CONNECT_TIMEOUT_S:g} s ({one_line(exc)})") from None
+        raise SweepError(
+            f"--executor {text}: cannot reach a Dask scheduler at {address} "
+            f"within {CONNECT_TIMEOUT_S:g} s ({one_line(exc)})"
+        ) from None
     return _dask_pool(client, workers, owned=True)
 
 
@@ -172,11 +187,17 @@ def _dask_pool(client: Any, workers: int | None, owned: bool) -> Pool:
     if threads == 0:
         if owned:
             client.close()
-        raise SweepError(f"--executor dask://{client.scheduler.address.split('://')[-1]}: the "
-                         "scheduler has no workers; start some with: dask worker ADDRESS")
+        raise SweepError(
+            f"--executor dask://{client.scheduler.address.split('://')[-1]}: the "
+            "scheduler has no workers; start some with: dask worker ADDRESS"
+        )
     executor = client.get_executor(pure=False)
-    pool = Pool(executor, workers or threads, False,
-                f"Dask at {client.scheduler.address} ({threads} threads)")
+    pool = Pool(
+        executor,
+        workers or threads,
+        False,
+        f"Dask at {client.scheduler.address} ({threads} threads)",
+    )
 
     def close() -> None:
         executor.shutdown(wait=False)

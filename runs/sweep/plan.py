@@ -66,13 +66,16 @@ def plan_sweep(spec: SweepSpec | str | Path | Mapping[str, Any]) -> Plan:
     if not isinstance(spec, SweepSpec):
         spec = load_spec(spec)
     bases = {label: _load_base(spec, label) for label in spec.scenarios}
-    grid = {path: tuple(_check_values(spec, bases, path, values))
-            for path, values in spec.grid.items()}
+    grid = {
+        path: tuple(_check_values(spec, bases, path, values)) for path, values in spec.grid.items()
+    }
     ranges = {path: _check_range(spec, bases, path, rng) for path, rng in spec.ranges.items()}
     samples = _samples(spec, ranges)
     axes: list[tuple[str, tuple[Any, ...]]] = [
         (key, spec.scenarios if key == "scenario" else grid[key])
-        for key in spec.parameters if key == "scenario" or key in grid]
+        for key in spec.parameters
+        if key == "scenario" or key in grid
+    ]
     points = []
     for combo in itertools.product(*(values for _, values in axes)):
         for sample in samples:
@@ -81,24 +84,42 @@ def plan_sweep(spec: SweepSpec | str | Path | Mapping[str, Any]) -> Plan:
             points.append({key: values[key] for key in spec.parameters})
     n_runs = len(points) * spec.replications
     if n_runs > MAX_RUNS:
-        raise SpecError(spec.source, "vary", f"{n_runs:,} runs ({len(points):,} points × "
-                        f"{spec.replications} replications); at most {MAX_RUNS:,}")
+        raise SpecError(
+            spec.source,
+            "vary",
+            f"{n_runs:,} runs ({len(points):,} points × "
+            f"{spec.replications} replications); at most {MAX_RUNS:,}",
+        )
     windows = _windows(spec, bases, points)
     tasks = tuple(_tasks(spec, points))
-    scenario_digests = {label: hashlib.sha256(json.dumps(raw, sort_keys=True, default=str)
-                                              .encode()).hexdigest()[:16]
-                        for label, (raw, _) in bases.items()}
-    digest = hashlib.sha256(json.dumps({
-        "scenarios": scenario_digests, "quarters": spec.quarters, "panels": spec.panels,
-        "windows": [w.label for w in windows],
-        "tasks": [(t.run_id, t.scenario, t.overrides, t.seed) for t in tasks],
-    }, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    scenario_digests = {
+        label: hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()[
+            :16
+        ]
+        for label, (raw, _) in bases.items()
+    }
+    digest = hashlib.sha256(
+        json.dumps(
+            {
+                "scenarios": scenario_digests,
+                "quarters": spec.quarters,
+                "panels": spec.panels,
+                "windows": [w.label for w in windows],
+                "tasks": [(t.run_id, t.scenario, t.overrides, t.seed) for t in tasks],
+            },
+            sort_keys=True,
+            default=str,
+        ).encode()
+    ).hexdigest()[:16]
     return Plan(spec, bases, tuple(points), tasks, windows, digest, scenario_digests)
 
 
 def _load_base(spec: SweepSpec, label: str) -> tuple[dict[str, Any], str]:
-    key = "vary.scenario" if len(spec.scenarios) > 1 or "scenario" in spec.parameters \
+    key = (
+        "vary.scenario"
+        if len(spec.scenarios) > 1 or "scenario" in spec.parameters
         else "sweep.scenario"
+    )
     target = label
     if label not in library_names():
         path = Path(label)
@@ -106,8 +127,12 @@ def _load_base(spec: SweepSpec, label: str) -> tuple[dict[str, Any], str]:
     try:
         path = resolve(target)
     except ScenarioError:
-        raise SpecError(spec.source, key, f"{label!r} is not a scenario in the library nor a "
-                        "TOML file; library: " + ", ".join(library_names())) from None
+        raise SpecError(
+            spec.source,
+            key,
+            f"{label!r} is not a scenario in the library nor a "
+            "TOML file; library: " + ", ".join(library_names()),
+        ) from None
     if not path.is_file():
         raise SpecError(spec.source, key, f"{label!r}: no such scenario file ({path})")
     raw, source = load_raw(path)
@@ -133,7 +158,7 @@ def _bare(exc: ScenarioError) -> str:
     text = str(exc)
     for prefix in (f"{exc.source}: {exc.key}: ", f"{exc.source}: "):
         if text.startswith(prefix):
-            return text[len(prefix):]
+            return text[len(prefix) :]
     return text
 
 
@@ -157,14 +182,18 @@ def _check_values(spec: SweepSpec, bases: dict, path: str, values: Iterable[Any]
     for value in values:
         for label, (raw, source) in bases.items():
             default = _default(raw, path)
-            if isinstance(default, float) and isinstance(value, int) \
-                    and not isinstance(value, bool):
+            if (
+                isinstance(default, float)
+                and isinstance(value, int)
+                and not isinstance(value, bool)
+            ):
                 value = float(value)
             try:
                 validate(apply_overrides(raw, {path: value}, source), source)
             except ScenarioError as exc:
-                raise SpecError(spec.source, key, f"{value!r}: {_bare(exc)}"
-                                + _scenario_note(bases, label)) from None
+                raise SpecError(
+                    spec.source, key, f"{value!r}: {_bare(exc)}" + _scenario_note(bases, label)
+                ) from None
         out.append(value)
     if len({json.dumps(v, sort_keys=True, default=str) for v in out}) != len(out):
         raise SpecError(spec.source, key, "lists a value twice")
@@ -177,14 +206,21 @@ def _check_range(spec: SweepSpec, bases: dict, path: str, rng: Range) -> Range:
     for label, (raw, _) in bases.items():
         default = _default(raw, path)
         if isinstance(default, bool) or not isinstance(default, int | float):
-            raise SpecError(spec.source, key, "a range needs a numeric parameter; this one is "
-                            f"{type(default).__name__}, so list its values instead"
-                            + _scenario_note(bases, label))
+            raise SpecError(
+                spec.source,
+                key,
+                "a range needs a numeric parameter; this one is "
+                f"{type(default).__name__}, so list its values instead"
+                + _scenario_note(bases, label),
+            )
         if isinstance(default, int):
             rng = replace(rng, integer=True)
             if math.ceil(rng.low) > math.floor(rng.high):
-                raise SpecError(spec.source, key, f"empty range: no whole number between "
-                                f"{rng.low:g} and {rng.high:g}")
+                raise SpecError(
+                    spec.source,
+                    key,
+                    f"empty range: no whole number between {rng.low:g} and {rng.high:g}",
+                )
     ends = [rng.low, rng.high]
     if rng.integer:
         ends = [math.ceil(rng.low), math.floor(rng.high)]
@@ -208,8 +244,10 @@ def _samples(spec: SweepSpec, ranges: dict[str, Range]) -> list[dict[str, Any]]:
         unit = qmc.LatinHypercube(d=len(ranges), rng=rng).random(spec.count)
     else:
         unit = rng.random((spec.count, len(ranges)))
-    return [{path: r.scale(float(u)) for (path, r), u in zip(ranges.items(), row, strict=True)}
-            for row in unit]
+    return [
+        {path: r.scale(float(u)) for (path, r), u in zip(ranges.items(), row, strict=True)}
+        for row in unit
+    ]
 
 
 def replication_seeds(root: int, replications: int, point: int | None = None) -> list[int]:
@@ -220,8 +258,10 @@ def replication_seeds(root: int, replications: int, point: int | None = None) ->
     seq = np.random.SeedSequence(root)
     if point is not None:
         seq = seq.spawn(point + 1)[point]
-    return [int(child.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
-            for child in seq.spawn(replications)]
+    return [
+        int(child.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+        for child in seq.spawn(replications)
+    ]
 
 
 def _tasks(spec: SweepSpec, points: list[dict[str, Any]]) -> Iterator[RunTask]:
@@ -229,8 +269,9 @@ def _tasks(spec: SweepSpec, points: list[dict[str, Any]]) -> Iterator[RunTask]:
     width_r = max(2, len(str(spec.replications - 1)))
     common = replication_seeds(spec.seed, spec.replications)
     for p, point in enumerate(points):
-        seeds = common if spec.seeds == "common" else \
-            replication_seeds(spec.seed, spec.replications, p)
+        seeds = (
+            common if spec.seeds == "common" else replication_seeds(spec.seed, spec.replications, p)
+        )
         scenario = point.get("scenario", spec.scenarios[0])
         overrides = {k: v for k, v in point.items() if k != "scenario"}
         for r, seed in enumerate(seeds):
@@ -250,11 +291,18 @@ def _windows(spec: SweepSpec, bases: dict, points: list[dict[str, Any]]) -> tupl
         covered = ", ".join(f"{a}–{b}" for a, b in sorted(spans))
         for window in spec.windows:
             if not any(window.overlaps(a, b) for a, b in spans):
-                raise SpecError(spec.source, "sweep.windows", f"{window.label!r} is outside "
-                                f"every run (the runs cover {covered})")
+                raise SpecError(
+                    spec.source,
+                    "sweep.windows",
+                    f"{window.label!r} is outside every run (the runs cover {covered})",
+                )
         return spec.windows
-    years = sorted({y for a, b in spans for y in range(int(a[:4]), int(b[:4]) + 1)
-                    if a <= f"{y}Q1" and f"{y}Q4" <= b})
+    years = sorted(
+        {
+            y
+            for a, b in spans
+            for y in range(int(a[:4]), int(b[:4]) + 1)
+            if a <= f"{y}Q1" and f"{y}Q4" <= b
+        }
+    )
     return (*(Window.parse(str(y)) for y in years), ALL)
-
-

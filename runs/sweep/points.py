@@ -13,13 +13,13 @@ from runs.stats import group_mean_interval
 def parameter_columns(summary: pl.DataFrame) -> list[str]:
     """The varied parameters' columns of a summary (between ``scenario`` and ``seed``)."""
     columns = summary.columns
-    return columns[columns.index("scenario") + 1:columns.index("seed")]
+    return columns[columns.index("scenario") + 1 : columns.index("seed")]
 
 
 def figure_columns(summary: pl.DataFrame) -> list[str]:
     """The numeric figure columns of a summary (everything after ``status`` that is a number)."""
     columns = summary.columns
-    return [c for c in columns[columns.index("status") + 1:] if summary.schema[c].is_numeric()]
+    return [c for c in columns[columns.index("status") + 1 :] if summary.schema[c].is_numeric()]
 
 
 def key_window(labels: Sequence[str]) -> str:
@@ -29,8 +29,9 @@ def key_window(labels: Sequence[str]) -> str:
     return years[-1] if years else labels[-1]
 
 
-def point_summary(summary: pl.DataFrame, figures: Sequence[str] | None = None,
-                  level: float = 0.95) -> pl.DataFrame:
+def point_summary(
+    summary: pl.DataFrame, figures: Sequence[str] | None = None, level: float = 0.95
+) -> pl.DataFrame:
     """One row per point: ``runs``, ``failed``, then for each figure its mean over the point's
     successful runs and a confidence interval of that mean (see
     :func:`runs.stats.group_mean_interval`)."""
@@ -38,7 +39,8 @@ def point_summary(summary: pl.DataFrame, figures: Sequence[str] | None = None,
     keys = ["point", "scenario", *parameter_columns(summary)]
     counts = summary.group_by(keys, maintain_order=True).agg(
         pl.len().cast(pl.Int64).alias("runs"),
-        (pl.col("status") == "failed").sum().cast(pl.Int64).alias("failed"))
+        (pl.col("status") == "failed").sum().cast(pl.Int64).alias("failed"),
+    )
     stats = group_mean_interval(summary.filter(pl.col("status") == "ok"), ["point"], figures, level)
     return counts.join(stats, on="point", how="left", maintain_order="left")
 
@@ -46,7 +48,11 @@ def point_summary(summary: pl.DataFrame, figures: Sequence[str] | None = None,
 def default_counts(summary: pl.DataFrame) -> pl.DataFrame:
     """Per point and firm: in how many successful runs the firm defaulted."""
     ok = summary.filter(pl.col("status") == "ok").select("point", "defaulted")
-    return (ok.explode("defaulted").drop_nulls("defaulted")
-            .group_by("point", "defaulted").len()
-            .rename({"defaulted": "firm", "len": "runs"})
-            .sort(["point", "runs", "firm"], descending=[False, True, False]))
+    return (
+        ok.explode("defaulted")
+        .drop_nulls("defaulted")
+        .group_by("point", "defaulted")
+        .len()
+        .rename({"defaulted": "firm", "len": "runs"})
+        .sort(["point", "runs", "firm"], descending=[False, True, False])
+    )

@@ -13,8 +13,16 @@ class Progress:
     """Done / total, failures and time left: a Rich bar on a terminal, else a line every
     :data:`PROGRESS_INTERVAL_S` seconds (and at the end), on stderr."""
 
-    def __init__(self, name: str, total: int, done: int, failed: int, mode: str = "auto",
-                 interval: float = PROGRESS_INTERVAL_S, console: Any = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        total: int,
+        done: int,
+        failed: int,
+        mode: str = "auto",
+        interval: float = PROGRESS_INTERVAL_S,
+        console: Any = None,
+    ) -> None:
         from rich.console import Console
 
         self.name, self.total, self.done, self.failed = name, total, done, failed
@@ -38,12 +46,20 @@ class Progress:
             )
             from rich.progress import Progress as Bar
 
-            self._bar = Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TextColumn("{task.fields[failed]} failed"), TimeElapsedColumn(),
-                            TextColumn("left"), TimeRemainingColumn(), console=self.console)
+            self._bar = Bar(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[failed]} failed"),
+                TimeElapsedColumn(),
+                TextColumn("left"),
+                TimeRemainingColumn(),
+                console=self.console,
+            )
             self._bar.__enter__()
-            self._task = self._bar.add_task(f"sweep {self.name}", total=self.total,
-                                            completed=self.done, failed=self.failed)
+            self._task = self._bar.add_task(
+                f"sweep {self.name}", total=self.total, completed=self.done, failed=self.failed
+            )
         elif self.mode == "lines":
             self._line()
         return self
@@ -67,9 +83,13 @@ class Progress:
         elapsed = self.last_line - self.start
         new = self.done - self.done_before
         left = self.total - self.done
-        eta = (f", about {human_duration(elapsed / new * left)} left" if new and left else "")
-        print(f"sweep {self.name}: {self.done}/{self.total} done, {self.failed} failed, "
-              f"{human_duration(elapsed)} elapsed{eta}", file=self.console.file, flush=True)
+        eta = f", about {human_duration(elapsed / new * left)} left" if new and left else ""
+        print(
+            f"sweep {self.name}: {self.done}/{self.total} done, {self.failed} failed, "
+            f"{human_duration(elapsed)} elapsed{eta}",
+            file=self.console.file,
+            flush=True,
+        )
 
 
 def human_duration(seconds: float) -> str:
@@ -80,4 +100,3 @@ def human_duration(seconds: float) -> str:
     if seconds < 3600:
         return f"{seconds // 60} min {seconds % 60:02d} s"
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-

@@ -16,13 +16,23 @@ from runs.sweep.plan import RunTask
 TIMING_COLUMNS = ("seconds", "worker")
 
 
-def index_row(task: RunTask, status: str, error: str | None, quarters: int | None,
-              seconds: float) -> dict[str, Any]:
+def index_row(
+    task: RunTask, status: str, error: str | None, quarters: int | None, seconds: float
+) -> dict[str, Any]:
     """The run's row of ``runs.parquet``, as ``result.json`` records it."""
-    return {"run_id": task.run_id, "point": task.point, "replication": task.replication,
-            "scenario": task.scenario, "parameters": task.overrides, "quarters": quarters,
-            "seed": task.seed, "status": status, "error": error, "seconds": seconds,
-            "worker": f"{socket.gethostname()}:{os.getpid()}"}
+    return {
+        "run_id": task.run_id,
+        "point": task.point,
+        "replication": task.replication,
+        "scenario": task.scenario,
+        "parameters": task.overrides,
+        "quarters": quarters,
+        "seed": task.seed,
+        "status": status,
+        "error": error,
+        "seconds": seconds,
+        "worker": f"{socket.gethostname()}:{os.getpid()}",
+    }
 
 
 def one_line(exc: BaseException) -> str:
@@ -57,4 +67,3 @@ def read_result(run_dir: Path) -> dict[str, Any] | None:
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return record if complete else None
-

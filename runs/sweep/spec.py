@@ -29,10 +29,10 @@ SWEEP_KEYS: dict[str, str] = {
     "replications": "runs per point, each with its own seed (default 1)",
     "seed": f"root seed, 0 to {MAX_SEED} (default 0)",
     "seeds": '"common": replication r has the same seed at every point (default); '
-             '"independent": every run has its own seed',
+    '"independent": every run has its own seed',
     "panels": "keep each run's per-quarter frames as Parquet (default false)",
     "windows": 'summary windows: "2026", "2025-2027", "2025Q1-2026Q4", "all" '
-               "(default: every full calendar year and all)",
+    "(default: every full calendar year and all)",
 }
 SAMPLE_KEYS: dict[str, str] = {
     "method": '"lhs" (Latin hypercube, default) or "random"',
@@ -100,8 +100,12 @@ def resolve_spec(name_or_path: str | Path) -> Path:
     return Path(text)
 
 
-def load_spec(spec: str | Path | Mapping[str, Any], *, source: str | None = None,
-              base_dir: str | Path | None = None) -> SweepSpec:
+def load_spec(
+    spec: str | Path | Mapping[str, Any],
+    *,
+    source: str | None = None,
+    base_dir: str | Path | None = None,
+) -> SweepSpec:
     """Read and check a spec: a shipped spec's name, a TOML path, or the same tables as a dict.
 
     Relative scenario paths resolve against the spec file's folder (``base_dir`` for a dict,
@@ -120,8 +124,9 @@ def load_spec(spec: str | Path | Mapping[str, Any], *, source: str | None = None
             text = path.read_text()
             data = tomllib.loads(text)
         except FileNotFoundError:
-            raise SpecError(str(path), "", "no such file; shipped specs: "
-                            + ", ".join(spec_names())) from None
+            raise SpecError(
+                str(path), "", "no such file; shipped specs: " + ", ".join(spec_names())
+            ) from None
         except IsADirectoryError:
             raise SpecError(str(path), "", "is a directory, not a spec file") from None
         except tomllib.TOMLDecodeError as exc:
@@ -133,8 +138,9 @@ def load_spec(spec: str | Path | Mapping[str, Any], *, source: str | None = None
     return _parse_spec(data, source, base, default_name, text)
 
 
-def _parse_spec(data: dict[str, Any], source: str, base: Path, default_name: str,
-                text: str | None) -> SweepSpec:
+def _parse_spec(
+    data: dict[str, Any], source: str, base: Path, default_name: str, text: str | None
+) -> SweepSpec:
     for key, value in data.items():
         if key not in ("sweep", "vary", "sample"):
             raise SpecError(source, key, "unknown table; allowed: sweep, vary, sample")
@@ -144,32 +150,48 @@ def _parse_spec(data: dict[str, Any], source: str, base: Path, default_name: str
     for table, allowed in (("sweep", SWEEP_KEYS), ("sample", SAMPLE_KEYS)):
         for key in data.get(table, {}):
             if key not in allowed:
-                raise SpecError(source, f"{table}.{key}", "unknown key; allowed: "
-                                + ", ".join(allowed))
+                raise SpecError(
+                    source, f"{table}.{key}", "unknown key; allowed: " + ", ".join(allowed)
+                )
     get = _Getter(source, head, "sweep")
     quarters = get.integer("quarters", None, 1, MAX_QUARTERS)
     vary = _flatten(source, data.get("vary", {}))
     scenarios = _parse_scenarios(source, head, vary.get("scenario"))
-    grid, ranges = _parse_vary(source, {k: v for k, v in vary.items() if k != "scenario"},
-                               quarters)
+    grid, ranges = _parse_vary(source, {k: v for k, v in vary.items() if k != "scenario"}, quarters)
     sample = _Getter(source, data.get("sample", {}), "sample")
     method = sample.choice("method", "lhs", ("lhs", "random"))
     count = sample.integer("count", None, 1, MAX_RUNS)
     if ranges and count is None:
-        raise SpecError(source, "sample.count", "required when [vary] has ranges: how many "
-                        "samples to draw, e.g. count = 20")
+        raise SpecError(
+            source,
+            "sample.count",
+            "required when [vary] has ranges: how many samples to draw, e.g. count = 20",
+        )
     if not ranges and data.get("sample"):
-        raise SpecError(source, "sample", "only applies to ranges in [vary] "
-                        "({ low = ..., high = ... }); there are none")
+        raise SpecError(
+            source,
+            "sample",
+            "only applies to ranges in [vary] ({ low = ..., high = ... }); there are none",
+        )
     return SweepSpec(
-        name=get.text("name", default_name), source=source, base_dir=base,
-        scenarios=scenarios, grid=grid, ranges=ranges, method=method, count=count or 1,
+        name=get.text("name", default_name),
+        source=source,
+        base_dir=base,
+        scenarios=scenarios,
+        grid=grid,
+        ranges=ranges,
+        method=method,
+        count=count or 1,
         replications=get.integer("replications", 1, 1, MAX_RUNS),
         seed=get.integer("seed", 0, 0, MAX_SEED),
         seeds=get.choice("seeds", "common", ("common", "independent")),
-        quarters=quarters, panels=get.boolean("panels", False),
+        quarters=quarters,
+        panels=get.boolean("panels", False),
         windows=_parse_windows(source, head.get("windows")),
-        description=get.text("description", ""), parameters=tuple(vary), text=text)
+        description=get.text("description", ""),
+        parameters=tuple(vary),
+        text=text,
+    )
 
 
 def _parse_scenarios(source: str, head: dict[str, Any], varied: Any) -> tuple[str, ...]:
@@ -177,22 +199,34 @@ def _parse_scenarios(source: str, head: dict[str, Any], varied: Any) -> tuple[st
     if varied is None:
         scenario = head.get("scenario", "baseline")
         if not isinstance(scenario, str) or not scenario:
-            raise SpecError(source, "sweep.scenario", "must be a scenario name or a TOML path; "
-                            "to vary it, write scenario = [...] under [vary]")
+            raise SpecError(
+                source,
+                "sweep.scenario",
+                "must be a scenario name or a TOML path; "
+                "to vary it, write scenario = [...] under [vary]",
+            )
         return (scenario,)
     if "scenario" in head:
         raise SpecError(source, "sweep.scenario", "the scenario is varied in [vary]; remove one")
-    if not isinstance(varied, list) or not varied or not all(
-            isinstance(s, str) and s for s in varied):
-        raise SpecError(source, "vary.scenario", "must be a non-empty list of scenario "
-                        "names or TOML paths, e.g. [\"baseline\", \"my.toml\"]")
+    if (
+        not isinstance(varied, list)
+        or not varied
+        or not all(isinstance(s, str) and s for s in varied)
+    ):
+        raise SpecError(
+            source,
+            "vary.scenario",
+            "must be a non-empty list of scenario "
+            'names or TOML paths, e.g. ["baseline", "my.toml"]',
+        )
     if len(set(varied)) != len(varied):
         raise SpecError(source, "vary.scenario", "lists a scenario twice")
     return tuple(varied)
 
 
-def _parse_vary(source: str, vary: dict[str, Any], quarters: int | None
-                ) -> tuple[dict[str, tuple[Any, ...]], dict[str, Range]]:
+def _parse_vary(
+    source: str, vary: dict[str, Any], quarters: int | None
+) -> tuple[dict[str, tuple[Any, ...]], dict[str, Range]]:
     """Lists (grid values) and ranges of ``[vary]``, by dotted path."""
     grid: dict[str, tuple[Any, ...]] = {}
     ranges: dict[str, Range] = {}
@@ -209,8 +243,11 @@ def _parse_vary(source: str, vary: dict[str, Any], quarters: int | None
         elif isinstance(value, dict):
             ranges[path] = _parse_range(source, key, value)
         else:
-            raise SpecError(source, key, "must be a list of values (a grid) or a range "
-                            "{ low = ..., high = ... } (sampled)")
+            raise SpecError(
+                source,
+                key,
+                "must be a list of values (a grid) or a range { low = ..., high = ... } (sampled)",
+            )
     return grid, ranges
 
 
@@ -232,8 +269,9 @@ def _flatten(source: str, table: dict, prefix: str = "") -> dict[str, Any]:
 def _parse_range(source: str, key: str, value: dict) -> Range:
     for k in value:
         if k not in RANGE_KEYS:
-            raise SpecError(source, f"{key}.{k}", "unknown key of a range; allowed: "
-                            + ", ".join(RANGE_KEYS))
+            raise SpecError(
+                source, f"{key}.{k}", "unknown key of a range; allowed: " + ", ".join(RANGE_KEYS)
+            )
     for k in ("low", "high"):
         v = value.get(k)
         if v is None:
@@ -244,8 +282,12 @@ def _parse_range(source: str, key: str, value: dict) -> Range:
     if not isinstance(log, bool):
         raise SpecError(source, f"{key}.log", f"must be true or false, got {log!r}")
     if not low < high:
-        raise SpecError(source, key, f"empty range: low ({value['low']!r}) must be below high "
-                        f"({value['high']!r}); for a single value use a list: [{value['low']!r}]")
+        raise SpecError(
+            source,
+            key,
+            f"empty range: low ({value['low']!r}) must be below high "
+            f"({value['high']!r}); for a single value use a list: [{value['low']!r}]",
+        )
     if log and low <= 0:
         raise SpecError(source, f"{key}.low", "a log range needs low > 0")
     return Range(low, high, log)
@@ -255,8 +297,11 @@ def _parse_windows(source: str, value: Any) -> tuple[Window, ...] | None:
     if value is None:
         return None
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        raise SpecError(source, "sweep.windows", 'must be a non-empty list of strings, e.g. '
-                        '["2025", "2026", "2025Q1-2026Q4", "all"]')
+        raise SpecError(
+            source,
+            "sweep.windows",
+            'must be a non-empty list of strings, e.g. ["2025", "2026", "2025Q1-2026Q4", "all"]',
+        )
     windows = []
     for text in value:
         try:
@@ -307,5 +352,3 @@ class _Getter:
         if value not in allowed:
             raise self._fail(key, f"{value!r} is not allowed; allowed: " + ", ".join(allowed))
         return value
-
-

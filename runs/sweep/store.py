@@ -37,8 +37,9 @@ class SweepDir:
             out.mkdir(parents=True, exist_ok=True)
             self.runs.mkdir(exist_ok=True)
         except OSError as exc:
-            raise SweepError(f"--out {out}: cannot create the directory "
-                             f"({exc.strerror or exc})") from None
+            raise SweepError(
+                f"--out {out}: cannot create the directory ({exc.strerror or exc})"
+            ) from None
         if not os.access(out, os.W_OK | os.X_OK):
             raise SweepError(f"--out {out}: the directory is not writable")
         self._take_lock()
@@ -48,8 +49,10 @@ class SweepDir:
         else:
             strays = [p.name for p in out.iterdir() if p.name not in ("runs", ".lock")]
             if strays or any(self.runs.iterdir()):
-                raise SweepError(f"--out {out}: not empty and not a sweep directory (no "
-                                 "sweep.json); choose a new or empty directory")
+                raise SweepError(
+                    f"--out {out}: not empty and not a sweep directory (no "
+                    "sweep.json); choose a new or empty directory"
+                )
             write_json(meta_path, _describe(plan))
             if plan.spec.text is not None:
                 (out / "spec.toml").write_text(plan.spec.text)
@@ -62,8 +65,9 @@ class SweepDir:
         try:
             lock.acquire()
         except Timeout:
-            raise SweepError(f"--out {self.path}: another sweep is running in this "
-                             "directory") from None
+            raise SweepError(
+                f"--out {self.path}: another sweep is running in this directory"
+            ) from None
         self._lock = lock
 
     def close(self) -> None:
@@ -76,16 +80,22 @@ class SweepDir:
         try:
             meta = json.loads(meta_path.read_text())
         except (OSError, ValueError):
-            raise SweepError(f"--out {self.path}: sweep.json is unreadable; choose a new "
-                             "directory") from None
+            raise SweepError(
+                f"--out {self.path}: sweep.json is unreadable; choose a new directory"
+            ) from None
         if meta.get("digest") == plan.digest:
             return
         old = meta.get("scenario_digests", {})
         changed = [s for s, d in plan.scenario_digests.items() if s in old and old[s] != d]
-        why = (f"scenario {', '.join(changed)} changed since it started" if changed
-               else "it was started with a different spec")
-        raise SweepError(f"--out {self.path}: holds sweep {meta.get('name', '?')!r} but {why}; "
-                         "use a new --out directory to run this one")
+        why = (
+            f"scenario {', '.join(changed)} changed since it started"
+            if changed
+            else "it was started with a different spec"
+        )
+        raise SweepError(
+            f"--out {self.path}: holds sweep {meta.get('name', '?')!r} but {why}; "
+            "use a new --out directory to run this one"
+        )
 
     def finished(self, plan: Plan) -> dict[str, str]:
         """Status (``ok`` / ``failed``) of the plan's runs that are done. A run directory whose
@@ -149,16 +159,23 @@ class SweepDir:
 def _describe(plan: Plan) -> dict[str, Any]:
     spec = plan.spec
     return {
-        "name": spec.name, "description": spec.description, "spec": spec.source,
-        "digest": plan.digest, "scenario_digests": plan.scenario_digests,
-        "scenarios": list(spec.scenarios), "parameters": list(plan.parameters),
-        "points": len(plan.points), "replications": spec.replications,
-        "runs": len(plan.tasks), "seed": spec.seed, "seeds": spec.seeds,
-        "quarters": spec.quarters, "panels": spec.panels,
+        "name": spec.name,
+        "description": spec.description,
+        "spec": spec.source,
+        "digest": plan.digest,
+        "scenario_digests": plan.scenario_digests,
+        "scenarios": list(spec.scenarios),
+        "parameters": list(plan.parameters),
+        "points": len(plan.points),
+        "replications": spec.replications,
+        "runs": len(plan.tasks),
+        "seed": spec.seed,
+        "seeds": spec.seeds,
+        "quarters": spec.quarters,
+        "panels": spec.panels,
         "windows": [w.label for w in plan.windows],
         "grid": {k: list(v) for k, v in spec.grid.items()},
-        "ranges": {k: {"low": r.low, "high": r.high, "log": r.log} for k, r in
-                   spec.ranges.items()},
+        "ranges": {k: {"low": r.low, "high": r.high, "log": r.log} for k, r in spec.ranges.items()},
         "sample": {"method": spec.method, "count": spec.count} if spec.ranges else None,
     }
 
@@ -169,22 +186,27 @@ def read_meta(out: str | Path) -> dict[str, Any]:
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:
-        raise SweepError(f"{out}: not a sweep directory (no sweep.json); run margins sweep "
-                         "SPEC --out DIR first") from None
+        raise SweepError(
+            f"{out}: not a sweep directory (no sweep.json); run margins sweep SPEC --out DIR first"
+        ) from None
     except (OSError, ValueError) as exc:
         raise SweepError(f"{path}: unreadable ({exc})") from None
 
 
-def collect(out: str | Path, plan: Plan | None = None,
-            batch: int = 2000) -> tuple[pl.DataFrame, pl.DataFrame]:
+def collect(
+    out: str | Path, plan: Plan | None = None, batch: int = 2000
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The runs index and the summary of a sweep directory, one row per finished run, in run id
     order. Rows are turned into frames ``batch`` at a time, so memory stays small."""
     out = Path(out)
     meta = read_meta(out)
     parameters = [p for p in meta.get("parameters", []) if p != "scenario"]
     runs_dir = out / "runs"
-    names = sorted(e.name for e in os.scandir(runs_dir) if not e.name.startswith(".")) \
-        if runs_dir.is_dir() else []
+    names = (
+        sorted(e.name for e in os.scandir(runs_dir) if not e.name.startswith("."))
+        if runs_dir.is_dir()
+        else []
+    )
     if plan is not None:
         wanted = {t.run_id for t in plan.tasks}
         names = [n for n in names if n in wanted]
@@ -192,28 +214,38 @@ def collect(out: str | Path, plan: Plan | None = None,
     order: dict[str, None] = {}  # figure names in first-seen order
     for start in range(0, len(names), batch):
         rows, figures = [], []
-        for name in names[start:start + batch]:
+        for name in names[start : start + batch]:
             record = read_result(runs_dir / name)
             if record is None:
                 continue
             run = record["run"]
             params = run.get("parameters", {})
-            rows.append({**{k: run[k] for k in ("run_id", "point", "replication", "scenario")},
-                         **{p: _cell(params.get(p)) for p in parameters},
-                         **{k: run[k] for k in ("quarters", "seed", "status", "error",
-                                                *TIMING_COLUMNS)}})
+            rows.append(
+                {
+                    **{k: run[k] for k in ("run_id", "point", "replication", "scenario")},
+                    **{p: _cell(params.get(p)) for p in parameters},
+                    **{k: run[k] for k in ("quarters", "seed", "status", "error", *TIMING_COLUMNS)},
+                }
+            )
             figures.append({"run_id": run["run_id"], **record["summary"]})
             order.update(dict.fromkeys(record["summary"]))
         if rows:
             index_parts.append(pl.DataFrame(rows, schema=_index_schema(rows, parameters)))
             figure_parts.append(pl.DataFrame(figures, infer_schema_length=None))
-    index = (pl.concat(index_parts, how="diagonal_relaxed") if index_parts
-             else pl.DataFrame(schema=_index_schema([], parameters)))
-    figures = (pl.concat(figure_parts, how="diagonal_relaxed") if figure_parts
-               else pl.DataFrame(schema={"run_id": pl.String}))
+    index = (
+        pl.concat(index_parts, how="diagonal_relaxed")
+        if index_parts
+        else pl.DataFrame(schema=_index_schema([], parameters))
+    )
+    figures = (
+        pl.concat(figure_parts, how="diagonal_relaxed")
+        if figure_parts
+        else pl.DataFrame(schema={"run_id": pl.String})
+    )
     keys = ["run_id", "point", "replication", "scenario", *parameters, "seed", "status"]
-    summary = pl.concat([index.select(keys), figures.select(_typed(figures, list(order)))],
-                        how="horizontal")
+    summary = pl.concat(
+        [index.select(keys), figures.select(_typed(figures, list(order)))], how="horizontal"
+    )
     return index, summary
 
 
@@ -224,21 +256,32 @@ def _cell(value: Any) -> Any:
 
 
 def _index_schema(rows: list[dict], parameters: list[str]) -> dict[str, Any]:
-    schema: dict[str, Any] = {"run_id": pl.String, "point": pl.Int64, "replication": pl.Int64,
-                              "scenario": pl.String}
+    schema: dict[str, Any] = {
+        "run_id": pl.String,
+        "point": pl.Int64,
+        "replication": pl.Int64,
+        "scenario": pl.String,
+    }
     for p in parameters:
         values = [r[p] for r in rows if r.get(p) is not None]
         if values and all(isinstance(v, bool) for v in values):
             schema[p] = pl.Boolean
         elif values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
             schema[p] = pl.Int64
-        elif values and all(isinstance(v, int | float) and not isinstance(v, bool)
-                            for v in values):
+        elif values and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
             schema[p] = pl.Float64
         else:
             schema[p] = pl.String
-    schema.update({"quarters": pl.Int64, "seed": pl.Int64, "status": pl.String,
-                   "error": pl.String, "seconds": pl.Float64, "worker": pl.String})
+    schema.update(
+        {
+            "quarters": pl.Int64,
+            "seed": pl.Int64,
+            "status": pl.String,
+            "error": pl.String,
+            "seconds": pl.Float64,
+            "worker": pl.String,
+        }
+    )
     return schema
 
 
@@ -249,11 +292,13 @@ def _typed(figures: pl.DataFrame, order: list[str]) -> list[pl.Expr]:
     for name in order:
         dtype = figures.schema.get(name)
         if dtype is None or dtype == pl.Null:
-            out.append(pl.lit(None, dtype=pl.Float64).alias(name) if dtype is None
-                       else pl.col(name).cast(pl.Float64))
+            out.append(
+                pl.lit(None, dtype=pl.Float64).alias(name)
+                if dtype is None
+                else pl.col(name).cast(pl.Float64)
+            )
         elif dtype == pl.List(pl.Null):
             out.append(pl.col(name).cast(pl.List(pl.String)))
         else:
             out.append(pl.col(name))
     return out
-

@@ -15,8 +15,10 @@ LAYER_FIGURES = ("gross_margin", "operating_margin", "profit_share")
 #: markets whose average clearing price :func:`summarize_run` reports per window
 PRICE_MARKETS = ("foundry", "chips", "custom", "compute", "tokens", "plans")
 
-def summarize_run(frames: Mapping[str, pl.DataFrame],
-                  windows: Sequence[Window] = (ALL,)) -> dict[str, Any]:
+
+def summarize_run(
+    frames: Mapping[str, pl.DataFrame], windows: Sequence[Window] = (ALL,)
+) -> dict[str, Any]:
     """The figures a sweep compares across runs, from one run's frames: a flat dict of scalars.
 
     Per window and layer (``{figure}_{layer}_{window}``): ``gross_margin`` and
@@ -31,8 +33,10 @@ def summarize_run(frames: Mapping[str, pl.DataFrame],
     from runs.report import LAYERS, layer_margins
 
     firms, markets, events = frames["firms"], frames["markets"], frames["events"]
-    margins = {(row["layer"], row["window"]): row for row in
-               layer_margins(_by_window(firms, windows), by="window").iter_rows(named=True)}
+    margins = {
+        (row["layer"], row["window"]): row
+        for row in layer_margins(_by_window(firms, windows), by="window").iter_rows(named=True)
+    }
     totals: dict[str, float] = {}
     for (_, label), row in margins.items():
         totals[label] = totals.get(label, 0.0) + row["gross_profit_usd"]
@@ -45,11 +49,15 @@ def summarize_run(frames: Mapping[str, pl.DataFrame],
             for window in windows:
                 row = margins.get((layer, window.label))
                 out[f"{figure}_{layer}_{window.label}"] = None if row is None else row[figure]
-    traded = _by_window(markets, windows).filter(pl.col("volume") > 0,
-                                                 pl.col("price_usd").is_not_nan())
-    prices = {(market, label): price for market, label, price in traded.group_by(
-        "market", "window").agg(
-        (pl.col("price_usd") * pl.col("volume")).sum() / pl.col("volume").sum()).iter_rows()}
+    traded = _by_window(markets, windows).filter(
+        pl.col("volume") > 0, pl.col("price_usd").is_not_nan()
+    )
+    prices = {
+        (market, label): price
+        for market, label, price in traded.group_by("market", "window")
+        .agg((pl.col("price_usd") * pl.col("volume")).sum() / pl.col("volume").sum())
+        .iter_rows()
+    }
     for market in PRICE_MARKETS:
         for window in windows:
             out[f"price_{market}_{window.label}"] = prices.get((market, window.label))
@@ -63,9 +71,8 @@ def _by_window(frame: pl.DataFrame, windows: Sequence[Window]) -> pl.DataFrame:
     """``frame``'s rows once per window their ``period`` falls in, with a ``window`` column
     (so that one group-by computes every window)."""
     periods = frame["period"].unique().sort().to_list()
-    pairs = [(w.label, p) for w in windows for p in periods
-             if w.contains(p)]
-    membership = pl.DataFrame(pairs, schema={"window": pl.String, "period": pl.String},
-                              orient="row")
+    pairs = [(w.label, p) for w in windows for p in periods if w.contains(p)]
+    membership = pl.DataFrame(
+        pairs, schema={"window": pl.String, "period": pl.String}, orient="row"
+    )
     return frame.join(membership, on="period", how="inner", maintain_order="left_right")
-

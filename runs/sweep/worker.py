@@ -113,4 +113,3 @@ def worker_init(parent_pid: int | None = None, pids: Any = None) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="sweep-parent-watch", daemon=True).start()
-

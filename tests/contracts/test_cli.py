@@ -57,8 +57,9 @@ def test_run_prints_the_margin_tables(four_quarters) -> None:
     assert "Margins by layer" in text
     assert "Leading firms by revenue" in text
     assert "2025" in text and "gross" in text and "op" in text
-    layer_rows = [line.split()[0] for line in text.splitlines() if line.split()
-                  and line.split()[0] in LAYERS]
+    layer_rows = [
+        line.split()[0] for line in text.splitlines() if line.split() and line.split()[0] in LAYERS
+    ]
     assert layer_rows == list(LAYERS)
     assert "%" in text
     assert text.rstrip().endswith(f"wrote {out}")
@@ -78,8 +79,10 @@ def test_run_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_run_a_scenario_file(tmp_path: Path) -> None:
     path = tmp_path / "cheap_chips.toml"
-    path.write_text('[scenario]\nextends = "baseline"\nquarters = 2\nseed = 5\n'
-                    "[technology]\nchip_cost_decline = 0.5\n")
+    path.write_text(
+        '[scenario]\nextends = "baseline"\nquarters = 2\nseed = 5\n'
+        "[technology]\nchip_cost_decline = 0.5\n"
+    )
     out = tmp_path / "out"
     result = invoke("run", str(path), "--out", str(out))
     assert result.exit_code == 0, result.stderr
@@ -125,20 +128,24 @@ def test_help_is_complete(args: list[str]) -> None:
         assert "A scenario of the library or a path" in text
 
 
-@pytest.mark.parametrize(("args", "fragments"), [
-    (["run", "--quarters", "0"], ["--quarters", "1 and 400", "got 0"]),
-    (["run", "--quarters", "-4"], ["--quarters", "got -4"]),
-    (["run", "--quarters", "401"], ["--quarters", "got 401"]),
-    (["run", "--quarters", "many"], ["--quarters"]),
-    (["run", "--seed", "-1", "--quarters", "1"], ["--seed", "got -1"]),
-    (["run", "no_such_scenario"], ["no_such_scenario", "library: ", "baseline"]),
-    (["run", "--no-such-option"], ["--no-such-option"]),
-    (["validate", "no_such_scenario"], ["no_such_scenario", "baseline"]),
-    (["validate"], ["scenario"]),
-    (["no_such_command"], ["no_such_command"]),
-])
-def test_usage_mistakes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str],
-                        fragments: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (["run", "--quarters", "0"], ["--quarters", "1 and 400", "got 0"]),
+        (["run", "--quarters", "-4"], ["--quarters", "got -4"]),
+        (["run", "--quarters", "401"], ["--quarters", "got 401"]),
+        (["run", "--quarters", "many"], ["--quarters"]),
+        (["run", "--seed", "-1", "--quarters", "1"], ["--seed", "got -1"]),
+        (["run", "no_such_scenario"], ["no_such_scenario", "library: ", "baseline"]),
+        (["run", "--no-such-option"], ["--no-such-option"]),
+        (["validate", "no_such_scenario"], ["no_such_scenario", "baseline"]),
+        (["validate"], ["scenario"]),
+        (["no_such_command"], ["no_such_command"]),
+    ],
+)
+def test_usage_mistakes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], fragments: list[str]
+) -> None:
     monkeypatch.chdir(tmp_path)
     assert_user_error(invoke(*args), *fragments)
     assert not (tmp_path / "out").exists()  # nothing written for a mistake
@@ -164,8 +171,14 @@ def test_subprocess_exit_status_and_stderr(tmp_path: Path) -> None:
     """The real process: exit status 2, one stderr line naming the file and key, no traceback."""
     path = tmp_path / "bad.toml"
     path.write_text('[scenario]\nextends = "baseline"\n[technology]\nno_such = 1.0\n')
-    proc = subprocess.run([sys.executable, "-m", "cli.main", "validate", str(path)],
-                          capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "cli.main", "validate", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 2, proc.stderr
     assert proc.stdout == ""
     lines = proc.stderr.splitlines()

@@ -16,15 +16,24 @@ PNG = b"\x89PNG\r\n\x1a\n"
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
     out = tmp_path_factory.mktemp("compare")
-    return compare(["funding-dries-up", "merchant-chip-competition"], seeds=3, out=out,
-                   workers=1, quarters=12, progress=False)
+    return compare(
+        ["funding-dries-up", "merchant-chip-competition"],
+        seeds=3,
+        out=out,
+        workers=1,
+        quarters=12,
+        progress=False,
+    )
 
 
 def test_runs_are_paired_on_common_seeds(small):
     seeds = small.summary.group_by("replication").agg(pl.col("seed").n_unique())
     assert (seeds["seed"] == 1).all()
-    assert set(small.summary["scenario"]) == {"baseline", "funding-dries-up",
-                                              "merchant-chip-competition"}
+    assert set(small.summary["scenario"]) == {
+        "baseline",
+        "funding-dries-up",
+        "merchant-chip-competition",
+    }
     assert small.failed == 0
 
 
@@ -39,14 +48,13 @@ def test_report_has_every_claim_with_a_verdict(small):
 
 
 def test_layers_and_market_structure_are_reported(small):
-    assert small.layers.height == 2 * 7 * 3          # scenarios × layers × figures, one window
+    assert small.layers.height == 2 * 7 * 3  # scenarios × layers × figures, one window
     assert small.layers["window"].unique().to_list() == ["2025Q1-2026Q4"]
     assert set(small.structure["market"]) == set(MARKET_FLOWS)
     hhi = small.structure.filter(pl.col("measure") == "hhi")["base"].drop_nans()
     assert ((hhi > 0) & (hhi <= 10_000)).all()
     # TSMC is the only foundry: the market is a monopoly
-    foundry = small.structure.filter((pl.col("market") == "foundry")
-                                     & (pl.col("measure") == "hhi"))
+    foundry = small.structure.filter((pl.col("market") == "foundry") & (pl.col("measure") == "hhi"))
     assert foundry["base"].to_list() == pytest.approx([10_000.0, 10_000.0])
 
 
@@ -57,9 +65,9 @@ def test_each_verdict_follows_its_interval(small):
         lo, hi, down = row["low"], row["high"], row["direction"] == "down"
         if lo is None or hi is None:
             continue
-        if (hi < 0 if down else lo > 0):
+        if hi < 0 if down else lo > 0:
             expected = "supported"
-        elif (lo > 0 if down else hi < 0):
+        elif lo > 0 if down else hi < 0:
             expected = "contradicted"
         else:
             expected = "not supported"
@@ -72,18 +80,27 @@ def test_charts_are_pngs(small):
 
 
 def test_compare_again_reruns_nothing(small):
-    again = compare(["funding-dries-up", "merchant-chip-competition"], seeds=3, out=small.out,
-                    workers=1, quarters=12, progress=False)
+    again = compare(
+        ["funding-dries-up", "merchant-chip-competition"],
+        seeds=3,
+        out=small.out,
+        workers=1,
+        quarters=12,
+        progress=False,
+    )
     assert again.claims.equals(small.claims)
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    ([], "name at least one scenario"),
-    (["nonesuch"], "nonesuch"),
-    (["monetization", "--seeds", "1"], "--seeds"),
-    (["monetization", "--workers", "0"], "--workers"),
-    (["monetization", "--executor", "ftp://x"], "executor"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "name at least one scenario"),
+        (["nonesuch"], "nonesuch"),
+        (["monetization", "--seeds", "1"], "--seeds"),
+        (["monetization", "--workers", "0"], "--workers"),
+        (["monetization", "--executor", "ftp://x"], "executor"),
+    ],
+)
 def test_user_mistakes_are_one_line(tmp_path, args, message):
     result = CliRunner().invoke(app, ["compare", *args, "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
@@ -93,8 +110,7 @@ def test_user_mistakes_are_one_line(tmp_path, args, message):
 
 
 def test_a_short_comparison_uses_the_whole_run_and_marks_claims_untestable(tmp_path):
-    result = compare(["monetization"], seeds=2, out=tmp_path, workers=1, quarters=4,
-                     progress=False)
+    result = compare(["monetization"], seeds=2, out=tmp_path, workers=1, quarters=4, progress=False)
     assert result.windows == ["2025Q1-2025Q4"]
     assert set(result.claims["verdict"]) == {"untestable"}
     assert result.verdicts == {"monetization": "untestable"}

@@ -24,7 +24,7 @@ from runs.run import FRAMES
 
 ROOT = Path(__file__).resolve().parents[2]
 #: every AVX-512 dispatch target NumPy knows, by its 2.x group name and its older feature names
-NO_AVX512 = ("X86_V4 AVX512_ICL AVX512_SPR AVX512F AVX512CD AVX512_SKX AVX512_CLX AVX512_CNL")
+NO_AVX512 = "X86_V4 AVX512_ICL AVX512_SPR AVX512F AVX512CD AVX512_SKX AVX512_CLX AVX512_CNL"
 MACHINES: dict[str, dict[str, str | None]] = {
     "haswell-kernel": {"OPENBLAS_CORETYPE": "Haswell"},
     "kernel-auto-detected": {"OPENBLAS_CORETYPE": None, "OPENBLAS_L2_SIZE": None},
@@ -55,9 +55,14 @@ def _emulate(name: str, changes: dict[str, str | None], out: Path) -> dict:
             env.pop(key, None)
         else:
             env[key] = value
-    proc = subprocess.run([sys.executable, "-W", "ignore", "-c", SCRIPT, str(out / name),
-                           json.dumps(RUNS)], env=env, cwd=ROOT, capture_output=True, text=True,
-                          check=False)
+    proc = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", SCRIPT, str(out / name), json.dumps(RUNS)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, f"{name}: {proc.stderr[-2000:]}"
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -66,8 +71,9 @@ def _emulate(name: str, changes: dict[str, str | None], out: Path) -> dict:
 def machines(tmp_path_factory) -> dict[str, tuple[Path, dict]]:
     out = tmp_path_factory.mktemp("machines")
     with ThreadPoolExecutor(max_workers=2) as pool:
-        infos = dict(zip(MACHINES, pool.map(lambda kv: _emulate(*kv, out), MACHINES.items()),
-                         strict=True))
+        infos = dict(
+            zip(MACHINES, pool.map(lambda kv: _emulate(*kv, out), MACHINES.items()), strict=True)
+        )
     return {name: (out / name, info) for name, info in infos.items()}
 
 

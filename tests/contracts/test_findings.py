@@ -24,7 +24,8 @@ INTERVAL_SHARE = 0.1
 
 def _script():
     spec = importlib.util.spec_from_file_location(
-        "regenerate_findings", ROOT / "scripts" / "regenerate_findings.py")
+        "regenerate_findings", ROOT / "scripts" / "regenerate_findings.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -36,7 +37,7 @@ def _value(text: str) -> float:
 
 def _last_digit(text: str) -> float:
     decimals = len(text.split(".")[1]) if "." in text else 0
-    return 10.0 ** -decimals
+    return 10.0**-decimals
 
 
 def _tolerance(line: str) -> float:
@@ -77,7 +78,9 @@ def test_regenerating_findings_reproduces_the_committed_report(tmp_path) -> None
     written = _script().regenerate(tmp_path / "out", tmp_path / "docs", workers=2)
     committed = (ROOT / "docs" / "findings.md").read_text()
     problems = differences(committed, written.read_text())
-    assert not problems, ("docs/findings.md is stale (run ./dev python "
-                          "scripts/regenerate_findings.py):\n" + "\n".join(problems[:10]))
+    assert not problems, (
+        "docs/findings.md is stale (run ./dev python "
+        "scripts/regenerate_findings.py):\n" + "\n".join(problems[:10])
+    )
     for png in ("margins.png", "profit_pool.png"):
         assert (tmp_path / "docs" / "findings" / png).stat().st_size > 10_000

@@ -41,6 +41,7 @@ def test_the_order_of_firms_in_the_file_changes_nothing() -> None:
 
 def test_each_firm_draws_from_its_own_stream() -> None:
     """Adding a firm leaves every other firm's draws unchanged."""
+
     def add_segment(raw):
         raw["firms"]["students"] = {"role": "segment", "users": 1e7, "wtp_usd": 5.0}
 
@@ -55,14 +56,22 @@ def test_each_firm_draws_from_its_own_stream() -> None:
 
 def _calls(path: Path, names: set[str]) -> list[str]:
     tree = ast.parse(path.read_text())
-    return [node.func.attr for node in ast.walk(tree) if isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute) and node.func.attr in names]
+    return [
+        node.func.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in names
+    ]
 
 
 def test_only_settlement_writes_the_ledger() -> None:
     writers = {"transfer", "transfer_cents", "open_account"}
-    allowed = {ROOT / "economy" / "settlement.py", ROOT / "market" / "ledger.py",
-               ROOT / "economy" / "model.py"}  # the model only opens accounts
+    allowed = {
+        ROOT / "economy" / "settlement.py",
+        ROOT / "market" / "ledger.py",
+        ROOT / "economy" / "model.py",
+    }  # the model only opens accounts
     for path in [*(ROOT / "agents").glob("*.py"), *(ROOT / "economy").glob("*.py")]:
         found = _calls(path, writers)
         if path == ROOT / "economy" / "model.py":
@@ -74,8 +83,11 @@ def test_only_settlement_writes_the_ledger() -> None:
 def test_firms_never_hold_the_economy() -> None:
     for path in (ROOT / "agents").glob("*.py"):
         text = path.read_text()
-        assert "economy" not in {n.module.split(".")[0] for n in ast.walk(ast.parse(text))
-                                 if isinstance(n, ast.ImportFrom) and n.module}, path
+        assert "economy" not in {
+            n.module.split(".")[0]
+            for n in ast.walk(ast.parse(text))
+            if isinstance(n, ast.ImportFrom) and n.module
+        }, path
         assert "self.model." not in text, path
 
 
@@ -86,8 +98,7 @@ def test_books_balance_every_quarter() -> None:
         assert economy.ledger.total_cents() == 0
         for firm_id, firm in economy.firms.items():
             if firm_id in economy.settlement.producing and not firm.defaulted:
-                assert math.isclose(firm.cash, economy.ledger.balance_usd(firm_id),
-                                    abs_tol=0.01)
+                assert math.isclose(firm.cash, economy.ledger.balance_usd(firm_id), abs_tol=0.01)
 
 
 def test_a_programme_ends_when_its_partner_defaults() -> None:
@@ -100,16 +111,20 @@ def test_a_programme_ends_when_its_partner_defaults() -> None:
     quarter = gone["quarter"][0]
     ended = events.filter(pl.col("text").str.contains("AWS Trainium ends"))
     assert ended.height == 1 and ended["quarter"][0] == quarter + 1
-    later = result.markets.filter((pl.col("market") == "custom") & (pl.col("book") == "trainium")
-                                  & (pl.col("quarter") > quarter))
+    later = result.markets.filter(
+        (pl.col("market") == "custom")
+        & (pl.col("book") == "trainium")
+        & (pl.col("quarter") > quarter)
+    )
     assert later.is_empty()
 
 
 def test_a_foundry_that_defaults_does_not_stop_the_run() -> None:
     s = scenario({"firms.tsmc.opening_cash_usd": 0.0, "firms.tsmc.fixed_opex_usd": 1e12})
     result = run(s, quarters=10, seed=1)
-    assert result.events.filter((pl.col("kind") == "default")
-                                & (pl.col("firm") == "tsmc")).height == 1
+    assert (
+        result.events.filter((pl.col("kind") == "default") & (pl.col("firm") == "tsmc")).height == 1
+    )
     assert result.firms["quarter"].max() == 9
 
 
@@ -122,7 +137,7 @@ def test_a_demand_event_changes_growth_from_its_quarter_on() -> None:
     for _ in range(12):
         economy.step()
         users.append(economy.firms["consumer"].users())
-    before, after = users[7], users[8:]   # 2026Q4, then 2027Q1 on
+    before, after = users[7], users[8:]  # 2026Q4, then 2027Q1 on
     assert all(u == pytest.approx(before) for u in after), (before, after)
     assert users[7] > users[0]
 
@@ -136,8 +151,11 @@ def test_bids_are_laid_around_observed_prices(price: float) -> None:
     economy.prices[Market.COMPUTE] = price
     obs = economy.publish()
     for firm_id, tags in (("openai", {"training", "free_tier"}), ("enterprise", {"compute"})):
-        bids = [o for o in economy.firms[firm_id].decide(obs).orders
-                if o.market is Market.COMPUTE and o.tag in tags]
+        bids = [
+            o
+            for o in economy.firms[firm_id].decide(obs).orders
+            if o.market is Market.COMPUTE and o.tag in tags
+        ]
         assert bids, firm_id
         prices = [o.price for o in bids]
         assert min(prices) < price < max(prices), (firm_id, min(prices), max(prices))

@@ -14,10 +14,18 @@ MOVES = [n for n in library_names(folders=False) if n != "baseline"]
 
 
 def test_the_library_holds_the_moves():
-    assert {"baseline", "openai-diversifies-chips", "hyperscaler-custom-silicon",
-            "labs-compete-with-customers", "hosts-go-full-stack", "neocloud-squeeze",
-            "funding-dries-up", "monetization", "openai-full-vertical",
-            "merchant-chip-competition"} <= set(library_names())
+    assert {
+        "baseline",
+        "openai-diversifies-chips",
+        "hyperscaler-custom-silicon",
+        "labs-compete-with-customers",
+        "hosts-go-full-stack",
+        "neocloud-squeeze",
+        "funding-dries-up",
+        "monetization",
+        "openai-full-vertical",
+        "merchant-chip-competition",
+    } <= set(library_names())
 
 
 @pytest.mark.parametrize("name", MOVES)
@@ -35,8 +43,16 @@ def test_each_move_differs_from_the_baseline_only_by_data(name):
     base, _ = load_raw("baseline")
     changed = {k for k in raw if k not in ("scenario", "claims") and raw.get(k) != base.get(k)}
     assert changed, f"{name} changes nothing but its description"
-    assert set(raw) <= {"scenario", "technology", "markets", "demand", "firms", "programs",
-                        "events", "claims"}
+    assert set(raw) <= {
+        "scenario",
+        "technology",
+        "markets",
+        "demand",
+        "firms",
+        "programs",
+        "events",
+        "claims",
+    }
 
 
 @pytest.mark.parametrize("name", MOVES)

@@ -31,33 +31,51 @@ SETTINGS = settings(max_examples=150, deadline=None)
 STEP = 0.02
 
 
-def isoelastic(price: float, eps: float, scale: float = 1000.0, sold: float | None = None,
-               offered: float = 1e12) -> DemandSignal:
+def isoelastic(
+    price: float,
+    eps: float,
+    scale: float = 1000.0,
+    sold: float | None = None,
+    offered: float = 1e12,
+) -> DemandSignal:
     """The signal of a seller facing Q(p) = scale·p^−ε."""
+
     def q(p: float) -> float:
-        return scale * p ** -eps
+        return scale * p**-eps
+
     wanted = q(price)
-    return DemandSignal(Market.COMPUTE, "", price, offered, wanted if sold is None else sold,
-                        wanted, q(price * (1 - STEP)), q(price * (1 + STEP)), STEP, price)
+    return DemandSignal(
+        Market.COMPUTE,
+        "",
+        price,
+        offered,
+        wanted if sold is None else sold,
+        wanted,
+        q(price * (1 - STEP)),
+        q(price * (1 + STEP)),
+        STEP,
+        price,
+    )
 
 
 def flat(price: float, wanted: float, below: float, above: float) -> DemandSignal:
-    return DemandSignal(Market.COMPUTE, "", price, 1e12, min(wanted, 1e12), wanted, below, above,
-                        STEP, price)
+    return DemandSignal(
+        Market.COMPUTE, "", price, 1e12, min(wanted, 1e12), wanted, below, above, STEP, price
+    )
 
 
 # (price, unit cost, signal, capacity, expected): the relation of the new price to the old
 UP, DOWN, SAME = "up", "down", "same"
 TABLE = [
-    (10.0, 1.0, isoelastic(10.0, 2.0), None, DOWN),      # optimum 2: far above it
-    (1.2, 1.0, isoelastic(1.2, 2.0), None, UP),          # below the optimum
-    (2.0, 1.0, isoelastic(2.0, 2.0), None, SAME),        # at the optimum (ε/(ε−1) = 2)
-    (4.0, 1.0, isoelastic(4.0, 1.25), None, UP),          # ε = 1.25: optimum 5
-    (3.0, 1.0, isoelastic(3.0, 0.5), None, UP),          # inelastic: raise
+    (10.0, 1.0, isoelastic(10.0, 2.0), None, DOWN),  # optimum 2: far above it
+    (1.2, 1.0, isoelastic(1.2, 2.0), None, UP),  # below the optimum
+    (2.0, 1.0, isoelastic(2.0, 2.0), None, SAME),  # at the optimum (ε/(ε−1) = 2)
+    (4.0, 1.0, isoelastic(4.0, 1.25), None, UP),  # ε = 1.25: optimum 5
+    (3.0, 1.0, isoelastic(3.0, 0.5), None, UP),  # inelastic: raise
     (3.0, 1.0, flat(3.0, 100.0, 100.0, 100.0), None, UP),  # no response at all: raise
-    (3.0, 1.0, flat(3.0, 0.0, 0.0, 0.0), None, DOWN),    # nobody wants any near it: cut
+    (3.0, 1.0, flat(3.0, 0.0, 0.0, 0.0), None, DOWN),  # nobody wants any near it: cut
     (3.0, 1.0, flat(3.0, 100.0, 100.0, 0.0), None, DOWN),  # a rival takes all above: → cost
-    (2.0, 1.0, isoelastic(2.0, 2.0), 100.0, UP),         # at the optimum but capacity binds
+    (2.0, 1.0, isoelastic(2.0, 2.0), 100.0, UP),  # at the optimum but capacity binds
 ]
 
 

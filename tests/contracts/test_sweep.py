@@ -33,9 +33,20 @@ from runs.sweep import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-INDEX_COLUMNS = ["run_id", "point", "replication", "scenario", "demand.multiplier",
-                 "firms.nvidia.list_price_usd", "quarters", "seed", "status", "error", "seconds",
-                 "worker"]
+INDEX_COLUMNS = [
+    "run_id",
+    "point",
+    "replication",
+    "scenario",
+    "demand.multiplier",
+    "firms.nvidia.list_price_usd",
+    "quarters",
+    "seed",
+    "status",
+    "error",
+    "seconds",
+    "worker",
+]
 
 
 def tables(out: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -89,8 +100,9 @@ def test_summary_has_the_figures_people_compare(serial) -> None:
                 assert summary.schema[f"{figure}_{layer}_{window}"] == pl.Float64
         for market in PRICE_MARKETS:
             assert f"price_{market}_{window}" in summary.columns
-        shares = summary.select(pl.sum_horizontal(
-            pl.col(f"profit_share_{layer}_{window}") for layer in LAYERS))
+        shares = summary.select(
+            pl.sum_horizontal(pl.col(f"profit_share_{layer}_{window}") for layer in LAYERS)
+        )
         assert shares.to_series().is_between(0.999, 1.001).all()
     assert summary.schema["defaulted"] == pl.List(pl.String)
     assert summary.schema["defaults"] == pl.Int64
@@ -127,9 +139,14 @@ def test_summarize_run_matches_the_run_report() -> None:
 def test_two_workers_from_the_command_line_equal_serial(serial, tmp_path: Path) -> None:
     """The README's command: the same spec on 2 spawned workers gives the same results."""
     out = tmp_path / "parallel"
-    proc = subprocess.run([sys.executable, "-m", "cli.main", "sweep", "smoke", "--out", str(out),
-                           "--workers", "2"], capture_output=True, text=True, cwd=ROOT,
-                          timeout=300, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "cli.main", "sweep", "smoke", "--out", str(out), "--workers", "2"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "sweep smoke: 30 runs, 30 ok, 0 failed" in proc.stdout
     assert "2 local workers" in proc.stdout
@@ -140,16 +157,19 @@ def test_two_workers_from_the_command_line_equal_serial(serial, tmp_path: Path) 
 def test_dask_local_cluster_equals_serial(serial, tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed")
     out = tmp_path / "dask"
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
         address = cluster.scheduler_address.removeprefix("tcp://")
         sweep("smoke", out, executor=f"dask://{address}", progress=False)
     assert_same_results(serial[0], out)
 
 
 # ---------------------------------------------------------------------------------------------
-SMALL = ('[sweep]\nname = "small"\nquarters = 4\nreplications = 3\nseed = 5\n'
-         '[vary]\n"demand.multiplier" = [0.8, 1.2]\n')
+SMALL = (
+    '[sweep]\nname = "small"\nquarters = 4\nreplications = 3\nseed = 5\n'
+    '[vary]\n"demand.multiplier" = [0.8, 1.2]\n'
+)
 
 
 def small_spec(tmp_path: Path, extra: str = "") -> Path:
@@ -172,8 +192,9 @@ def fail_replication(monkeypatch: pytest.MonkeyPatch, replication: int) -> None:
     monkeypatch.setattr(module, "run", run)
 
 
-def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_run_is_recorded_and_the_sweep_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     spec, out = small_spec(tmp_path), tmp_path / "out"
     fail_replication(monkeypatch, 1)
     result = CliRunner().invoke(app, ["sweep", str(spec), "--out", str(out), "--workers", "1"])
@@ -185,17 +206,16 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path: Path,
     assert failed["run_id"].to_list() == ["p000-r01", "p001-r01"]
     assert failed["error"].to_list() == ["ZeroDivisionError: the model divided by zero"] * 2
     assert "ZeroDivisionError" in (out / "runs" / "p000-r01" / "error.txt").read_text()
-    assert summary.filter(pl.col("status") == "failed")["gross_margin_chips_all"] \
-        .null_count() == 2
-    assert summary.filter(pl.col("status") == "ok")["gross_margin_chips_all"] \
-        .is_not_null().all()
+    assert summary.filter(pl.col("status") == "failed")["gross_margin_chips_all"].null_count() == 2
+    assert summary.filter(pl.col("status") == "ok")["gross_margin_chips_all"].is_not_null().all()
 
     again = CliRunner().invoke(app, ["sweep", str(spec), "--out", str(out), "--workers", "1"])
     assert again.exit_code == 2 and "nothing left to run (6 done before)" in again.stdout
 
     monkeypatch.undo()
-    retried = CliRunner().invoke(app, ["sweep", str(spec), "--out", str(out), "--workers", "1",
-                                       "--retry-failed"])
+    retried = CliRunner().invoke(
+        app, ["sweep", str(spec), "--out", str(out), "--workers", "1", "--retry-failed"]
+    )
     assert retried.exit_code == 0, retried.stdout
     assert "6 runs, 6 ok, 0 failed; ran 2" in retried.stdout
 
@@ -207,7 +227,11 @@ def test_panels_are_kept_when_asked(tmp_path: Path) -> None:
     sweep(tmp_path / "panels.toml", out, workers=1, progress=False)
     run_dir = out / "runs" / "p001-r00"
     assert {p.name for p in run_dir.iterdir()} == {
-        "manifest.json", "scenario.toml", "result.json", *(f"{f}.parquet" for f in FRAMES)}
+        "manifest.json",
+        "scenario.toml",
+        "result.json",
+        *(f"{f}.parquet" for f in FRAMES),
+    }
     firms = pl.read_parquet(run_dir / "firms.parquet")
     assert firms["quarter"].max() == 3
     assert "multiplier = 1.2" in (run_dir / "scenario.toml").read_text()
@@ -262,13 +286,16 @@ def test_summarize_prints_each_point_and_draws_charts(serial) -> None:
     assert "95% confidence interval" in text
     for point in range(6):
         assert f"point {point} · demand.multiplier = " in text
-    layer_rows = [line.split()[0] for line in text.splitlines()
-                  if line.split() and line.split()[0] in LAYERS]
+    layer_rows = [
+        line.split()[0] for line in text.splitlines() if line.split() and line.split()[0] in LAYERS
+    ]
     assert layer_rows == list(LAYERS) * 6
     assert "%" in text and "[" in text and "defaults:" in text and "prices (USD" in text
     charts = sorted((out / "charts").iterdir())
-    assert [p.name for p in charts] == ["margins_vs_demand.multiplier.png",
-                                        "margins_vs_firms.nvidia.list_price_usd.png"]
+    assert [p.name for p in charts] == [
+        "margins_vs_demand.multiplier.png",
+        "margins_vs_firms.nvidia.list_price_usd.png",
+    ]
     for chart in charts:
         assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert f"wrote {chart}" in text
@@ -292,7 +319,8 @@ def test_point_summary_means_and_intervals(serial) -> None:
     assert stats.height == 6 and (stats["runs"] == 5).all()
     means = summary.group_by("point").agg(pl.col("gross_margin_chips_all").mean()).sort("point")
     assert stats.sort("point")["gross_margin_chips_all_mean"].to_list() == pytest.approx(
-        means["gross_margin_chips_all"].to_list())
+        means["gross_margin_chips_all"].to_list()
+    )
     assert (stats["gross_margin_chips_all_lo"] <= stats["gross_margin_chips_all_mean"]).all()
     assert (stats["gross_margin_chips_all_mean"] <= stats["gross_margin_chips_all_hi"]).all()
 
@@ -302,10 +330,11 @@ def test_scenarios_and_sampled_ranges_sweep_and_chart(tmp_path: Path) -> None:
     from runs.scenario import library_names
 
     other = next(name for name in library_names() if name != "baseline")
-    spec = {"sweep": {"name": "mixed", "quarters": 4, "seed": 3},
-            "vary": {"scenario": ["baseline", other],
-                     "demand.multiplier": {"low": 0.7, "high": 1.4}},
-            "sample": {"count": 13}}
+    spec = {
+        "sweep": {"name": "mixed", "quarters": 4, "seed": 3},
+        "vary": {"scenario": ["baseline", other], "demand.multiplier": {"low": 0.7, "high": 1.4}},
+        "sample": {"count": 13},
+    }
     out = tmp_path / "mixed"
     summary = sweep(spec, out, workers=1, progress=False)
     assert summary.height == 26 and summary["status"].unique().to_list() == ["ok"]
@@ -316,4 +345,6 @@ def test_scenarios_and_sampled_ranges_sweep_and_chart(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert f"point 13 · scenario {other} · demand.multiplier = " in result.stdout
     assert sorted(p.name for p in (out / "charts").iterdir()) == [
-        "margins_vs_demand.multiplier.png", "margins_vs_scenario.png"]
+        "margins_vs_demand.multiplier.png",
+        "margins_vs_scenario.png",
+    ]

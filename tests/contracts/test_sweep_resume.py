@@ -66,16 +66,22 @@ def start(spec_file: Path, out: Path, gate: Path) -> subprocess.Popen:
     """``margins sweep`` on 2 workers in its own process group, its runs waiting for tickets
     from ``gate``."""
     gate.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen([sys.executable, str(GATED), "sweep", str(spec_file), "--out",
-                             str(out), "--workers", "2"], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            env={**os.environ, "SWEEP_TEST_GATE": str(gate)})
+    return subprocess.Popen(
+        [sys.executable, str(GATED), "sweep", str(spec_file), "--out", str(out), "--workers", "2"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "SWEEP_TEST_GATE": str(gate)},
+    )
 
 
 def finished(out: Path) -> set[str]:
     runs = out / "runs"
-    return {p.name for p in runs.iterdir() if not p.name.startswith(".")} if runs.exists() \
-        else set()
+    return (
+        {p.name for p in runs.iterdir() if not p.name.startswith(".")} if runs.exists() else set()
+    )
 
 
 def wait_until(condition, what: str, proc: subprocess.Popen | None = None) -> None:
@@ -107,11 +113,13 @@ def children(pid: int) -> list[int]:
 def pool_workers(pid: int) -> list[int]:
     """The sweep's worker processes: its spawned children, not multiprocessing's resource
     tracker."""
+
     def cmdline(child: int) -> bytes:
         try:
             return Path(f"/proc/{child}/cmdline").read_bytes()
         except OSError:
             return b""
+
     return [child for child in children(pid) if b"spawn_main" in cmdline(child)]
 
 
@@ -126,18 +134,34 @@ def alive(pid: int) -> bool:
 def snapshot(out: Path) -> dict[str, tuple[int, int]]:
     """Each finished run's result.json: (inode, mtime in ns), to tell a redone run apart."""
     out_runs = out / "runs"
-    return {name: ((s := (out_runs / name / "result.json").stat()).st_ino, s.st_mtime_ns)
-            for name in finished(out)}
+    return {
+        name: ((s := (out_runs / name / "result.json").stat()).st_ino, s.st_mtime_ns)
+        for name in finished(out)
+    }
 
 
 def resume(spec_file: Path, out: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "cli.main", "sweep", str(spec_file), "--out",
-                           str(out), "--workers", "2"], cwd=ROOT, capture_output=True,
-                          text=True, timeout=HUNG_S, check=False)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cli.main",
+            "sweep",
+            str(spec_file),
+            "--out",
+            str(out),
+            "--workers",
+            "2",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=HUNG_S,
+        check=False,
+    )
 
 
-def assert_complete_and_equal(spec_file: Path, out: Path, reference: Path,
-                              before: dict) -> None:
+def assert_complete_and_equal(spec_file: Path, out: Path, reference: Path, before: dict) -> None:
     ids = [t.run_id for t in plan_sweep(spec_file).tasks]
     assert sorted(finished(out)) == ids  # nothing lost, nothing extra
     assert not any((out / "runs" / ".tmp").glob("*"))
@@ -152,8 +176,9 @@ def assert_complete_and_equal(spec_file: Path, out: Path, reference: Path,
 
 
 @POSIX
-def test_interrupted_sweeps_resume_without_redoing_runs(spec_file: Path, reference: Path,
-                                                        tmp_path: Path) -> None:
+def test_interrupted_sweeps_resume_without_redoing_runs(
+    spec_file: Path, reference: Path, tmp_path: Path
+) -> None:
     out, gate = tmp_path / "out", tmp_path / "gate"
     # 1. Ctrl-C: the sweep stops its workers, writes the index of what is done, exits 130
     issue(gate, 4)  # four runs may finish; the others wait
@@ -187,15 +212,17 @@ def test_interrupted_sweeps_resume_without_redoing_runs(spec_file: Path, referen
     # 3. the same command, ungated, finishes the rest
     again = resume(spec_file, out)
     assert again.returncode == 0, again.stderr
-    assert (f"{TOTAL} runs, {TOTAL} ok, 0 failed; ran {TOTAL - len(after_kill)} "
-            in again.stdout), again.stdout
+    assert f"{TOTAL} runs, {TOTAL} ok, 0 failed; ran {TOTAL - len(after_kill)} " in again.stdout, (
+        again.stdout
+    )
     assert f"({len(after_kill)} done before)" in again.stdout
     assert_complete_and_equal(spec_file, out, reference, after_kill)
 
 
 @POSIX
-def test_a_dead_worker_loses_only_its_runs(spec_file: Path, reference: Path,
-                                           tmp_path: Path) -> None:
+def test_a_dead_worker_loses_only_its_runs(
+    spec_file: Path, reference: Path, tmp_path: Path
+) -> None:
     """A worker process killed mid-run (as by the OOM killer): the sweep starts a new pool,
     runs again what had not finished, and completes with every run ok; no finished run is
     redone."""

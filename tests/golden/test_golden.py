@@ -31,8 +31,10 @@ def _load_script():
 
 
 gen = _load_script()
-HINT = (f"If this change was intended, regenerate the golden file with `{gen.COMMAND}` "
-        f"and commit {gen.GOLDEN.relative_to(ROOT)} with it.")
+HINT = (
+    f"If this change was intended, regenerate the golden file with `{gen.COMMAND}` "
+    f"and commit {gen.GOLDEN.relative_to(ROOT)} with it."
+)
 
 
 @cache
@@ -78,21 +80,27 @@ def _report(section: str, diffs: list[str]) -> str:
     scenario_changed = ""
     if stored()["meta"].get("scenario_sha256_16") != fresh()["meta"].get("scenario_sha256_16"):
         scenario_changed = " (the baseline scenario itself has changed since it was generated)"
-    return (f"{len(diffs)} {section} value(s) differ from the golden run{scenario_changed}:\n  "
-            f"{shown}{more}\n{HINT}")
+    return (
+        f"{len(diffs)} {section} value(s) differ from the golden run{scenario_changed}:\n  "
+        f"{shown}{more}\n{HINT}"
+    )
 
 
 def test_golden_file_describes_this_run() -> None:
     meta = stored()["meta"]
-    assert (meta["scenario"], meta["seed"], meta["quarters"]) == (gen.SCENARIO, gen.SEED,
-                                                                  gen.QUARTERS), HINT
+    assert (meta["scenario"], meta["seed"], meta["quarters"]) == (
+        gen.SCENARIO,
+        gen.SEED,
+        gen.QUARTERS,
+    ), HINT
     assert meta["firm_fields"] == list(gen.FIRM_FIELDS), HINT
     assert meta["market_fields"] == list(gen.MARKET_FIELDS), HINT
     assert sorted(stored()["firms"], key=int) == [str(q) for q in range(gen.QUARTERS)], HINT
 
 
-@pytest.mark.parametrize(("section", "fields"), [
-    ("firms", list(gen.FIRM_FIELDS)), ("markets", list(gen.MARKET_FIELDS))])
+@pytest.mark.parametrize(
+    ("section", "fields"), [("firms", list(gen.FIRM_FIELDS)), ("markets", list(gen.MARKET_FIELDS))]
+)
 def test_matches_golden_run(section: str, fields: list[str]) -> None:
     diffs = _differences(section, fields)
     assert not diffs, _report(section, diffs)

@@ -107,11 +107,11 @@ def check_conservation(res: Clearing, bp, bq, ap, aq) -> None:
     assert res.volume == pytest.approx(res.trade_qty.sum(), abs=tol)
     # every fill is the sum of that order's trades
     np.testing.assert_allclose(
-        np.bincount(res.trade_bid, weights=res.trade_qty, minlength=bq.size), res.bid_fill,
-        atol=tol)
+        np.bincount(res.trade_bid, weights=res.trade_qty, minlength=bq.size), res.bid_fill, atol=tol
+    )
     np.testing.assert_allclose(
-        np.bincount(res.trade_ask, weights=res.trade_qty, minlength=aq.size), res.ask_fill,
-        atol=tol)
+        np.bincount(res.trade_ask, weights=res.trade_qty, minlength=aq.size), res.ask_fill, atol=tol
+    )
     # within bounds
     assert np.all(res.trade_qty > 0)
     assert np.all(res.bid_fill >= 0) and np.all(res.ask_fill >= 0)
@@ -190,8 +190,9 @@ def test_uniform_is_efficient(bids, asks, k) -> None:
     qtol = _tol(bq, aq)
     assert res.volume == pytest.approx(efficient_volume(bp, bq, ap, aq), abs=qtol)
     surplus_tol = 1e-9 * max(1.0, float(bq @ bp + aq @ ap))
-    assert realised_surplus(res, bp, ap) == pytest.approx(max_surplus(bp, bq, ap, aq),
-                                                          abs=surplus_tol)
+    assert realised_surplus(res, bp, ap) == pytest.approx(
+        max_surplus(bp, bq, ap, aq), abs=surplus_tol
+    )
 
 
 @SETTINGS

@@ -47,8 +47,7 @@ OPS = st.lists(
     ),
     max_size=60,
 )
-OPENING = st.lists(st.floats(0.0, 1e10, allow_nan=False), min_size=len(FIRMS),
-                   max_size=len(FIRMS))
+OPENING = st.lists(st.floats(0.0, 1e10, allow_nan=False), min_size=len(FIRMS), max_size=len(FIRMS))
 
 SETTINGS = settings(max_examples=200, deadline=None)
 
@@ -60,13 +59,16 @@ def expected_cents(amount_usd: float) -> int:
 
 def net_by_quarter(flows: pl.DataFrame) -> dict[int, dict[str, int]]:
     """Inflows minus outflows per quarter and account, computed from the flows frame alone."""
-    legs = pl.concat([
-        flows.select("quarter", pl.col("payee").alias("account"), pl.col("amount_cents")),
-        flows.select("quarter", pl.col("payer").alias("account"), -pl.col("amount_cents")),
-    ])
+    legs = pl.concat(
+        [
+            flows.select("quarter", pl.col("payee").alias("account"), pl.col("amount_cents")),
+            flows.select("quarter", pl.col("payer").alias("account"), -pl.col("amount_cents")),
+        ]
+    )
     out: dict[int, dict[str, int]] = defaultdict(dict)
-    for q, account, cents in legs.group_by("quarter", "account").agg(pl.col("amount_cents").sum())\
-            .iter_rows():
+    for q, account, cents in (
+        legs.group_by("quarter", "account").agg(pl.col("amount_cents").sum()).iter_rows()
+    ):
         out[q][account] = cents
     return out
 
@@ -139,9 +141,10 @@ def test_random_transfers_keep_the_books_exact(opening: list[float], ops: list[t
 
 @SETTINGS
 @given(
-    payer=ACCOUNT, payee=ACCOUNT,
+    payer=ACCOUNT,
+    payee=ACCOUNT,
     usd=st.floats(-1e12, -0.006, allow_nan=False, allow_infinity=False),
-    cents=st.integers(-10**13, -1),
+    cents=st.integers(-(10**13), -1),
 )
 def test_negative_amounts_raise_and_change_nothing(payer, payee, usd, cents) -> None:
     ledger = Ledger()
@@ -156,8 +159,13 @@ def test_negative_amounts_raise_and_change_nothing(payer, payee, usd, cents) -> 
 
 
 @SETTINGS
-@given(known=ACCOUNT, unknown=st.sampled_from(UNKNOWN), unknown_pays=st.booleans(),
-       usd=USD, cents=CENTS)
+@given(
+    known=ACCOUNT,
+    unknown=st.sampled_from(UNKNOWN),
+    unknown_pays=st.booleans(),
+    usd=USD,
+    cents=CENTS,
+)
 def test_unknown_accounts_raise_and_change_nothing(known, unknown, unknown_pays, usd, cents):
     ledger = Ledger()
     payer, payee = (unknown, known) if unknown_pays else (known, unknown)
@@ -197,9 +205,21 @@ def test_amounts_are_rounded_to_whole_cents_half_to_even(usd: float) -> None:
 
 # (USD, cents): exact half-cents go to the even cent, everything else to the nearest
 ROUNDING_TABLE = [
-    (0.0, 0), (0.001, 0), (0.004, 0), (0.006, 1), (0.01, 1), (1.0, 100),
-    (0.125, 12), (0.375, 38), (0.625, 62), (0.875, 88),  # x.5 cents: half to even
-    (1.125, 112), (1.375, 138), (2.5, 250), (12345.675, 1234568), (1e9 + 0.125, 100000000012),
+    (0.0, 0),
+    (0.001, 0),
+    (0.004, 0),
+    (0.006, 1),
+    (0.01, 1),
+    (1.0, 100),
+    (0.125, 12),
+    (0.375, 38),
+    (0.625, 62),
+    (0.875, 88),  # x.5 cents: half to even
+    (1.125, 112),
+    (1.375, 138),
+    (2.5, 250),
+    (12345.675, 1234568),
+    (1e9 + 0.125, 100000000012),
 ]
 
 
@@ -235,7 +255,8 @@ def run_with_ledger_checks(seed: int, quarters: int, scenario=None):
         for account, balance in balances.items():
             assert balance - opening[account] == net.get(account, 0), (
                 f"quarter {q}, {account}: balance moved {balance - opening[account]} cents "
-                f"but its flows net to {net.get(account, 0)}")
+                f"but its flows net to {net.get(account, 0)}"
+            )
         if q - 1 in ends:
             assert opening == ends[q - 1], f"quarter {q} did not start where {q - 1} ended"
         starts[q] = opening
@@ -247,8 +268,12 @@ def run_with_ledger_checks(seed: int, quarters: int, scenario=None):
 
 
 def write_offs(flows: pl.DataFrame) -> dict[tuple[int, str], int]:
-    rows = flows.filter(pl.col("kind") == "default_write_off") \
-        .group_by("quarter", "payee").agg(pl.col("amount_cents").sum()).iter_rows()
+    rows = (
+        flows.filter(pl.col("kind") == "default_write_off")
+        .group_by("quarter", "payee")
+        .agg(pl.col("amount_cents").sum())
+        .iter_rows()
+    )
     return {(q, firm): cents for q, firm, cents in rows}
 
 
@@ -278,9 +303,14 @@ def test_economy_runs_keep_the_ledger_exact(seed: int) -> None:
 def test_default_quarter_row_reconciles_with_ledger() -> None:
     quarters = 12
     # an app with little cash in a world where investors fund nothing must default
-    starved = load_scenario("baseline", {"firms.replit.opening_cash_usd": 1e7,
-                                         "firms.investors.sentiment": 0.0,
-                                         "firms.investors.long_run_sentiment": 0.0})
+    starved = load_scenario(
+        "baseline",
+        {
+            "firms.replit.opening_cash_usd": 1e7,
+            "firms.investors.sentiment": 0.0,
+            "firms.investors.long_run_sentiment": 0.0,
+        },
+    )
     result, _, ends = run_with_ledger_checks(7, quarters, starved)
     off = write_offs(result.flows)
     assert any(firm == "replit" for _, firm in off), "the starved app did not default"

@@ -25,8 +25,10 @@ QUARTERS = 20
 def bound_cases() -> list[tuple[str, float]]:
     raw, _ = load_raw("baseline")
     cases = []
-    tables = [(f"{name}", cls) for name, cls in
-              (("technology", Technology), ("markets", Markets), ("demand", Demand))]
+    tables = [
+        (f"{name}", cls)
+        for name, cls in (("technology", Technology), ("markets", Markets), ("demand", Demand))
+    ]
     seen: set[str] = set()
     for firm_id, spec in raw["firms"].items():
         if spec["role"] not in seen:
@@ -39,8 +41,12 @@ def bound_cases() -> list[tuple[str, float]]:
             for end in ("lo", "hi"):
                 value = f.metadata.get(end)
                 if value is not None:
-                    cases.append((f"{prefix}.{f.name}",
-                                  int(value) if isinstance(f.default, int) else float(value)))
+                    cases.append(
+                        (
+                            f"{prefix}.{f.name}",
+                            int(value) if isinstance(f.default, int) else float(value),
+                        )
+                    )
     return cases
 
 

@@ -24,10 +24,11 @@ from theory_common import MC, compute_prices, lerner, tail_mean
 
 from runs import run
 
-STARTS = {"b-cheaper": {},
-          "equal": {"firms.cloud_b.ask_usd_per_hour": 0.5},
-          "a-at-monopoly": {"firms.cloud_a.ask_usd_per_hour": 0.2,
-                            "firms.cloud_b.ask_usd_per_hour": 1.0}}
+STARTS = {
+    "b-cheaper": {},
+    "equal": {"firms.cloud_b.ask_usd_per_hour": 0.5},
+    "a-at-monopoly": {"firms.cloud_a.ask_usd_per_hour": 0.2, "firms.cloud_b.ask_usd_per_hour": 1.0},
+}
 
 
 @pytest.mark.parametrize("start", STARTS)
@@ -47,11 +48,22 @@ def nash_lerner(x: float, eps_d: float = 0.1, share: float = 0.5) -> float:
 def logit_duopoly(x: float) -> tuple[list[float], float]:
     """Each lab's Lerner index (its ask against its token cost, mean of the last 4 quarters)
     and the market's (volume-weighted trade price)."""
-    result = run("theory/bertrand-logit", quarters=30, seed=0,
-                 overrides={"markets.token_choice_elasticity": x})
+    result = run(
+        "theory/bertrand-logit",
+        quarters=30,
+        seed=0,
+        overrides={"markets.token_choice_elasticity": x},
+    )
     assert compute_prices(result.markets)[-1] == pytest.approx(MC)  # cost stable: compute at MC
-    labs = [tail_mean([lerner(p) for p in result.firms.filter(firm=lab).sort("quarter")
-                       ["price_usd"].to_list()]) for lab in ("lab_a", "lab_b")]
+    labs = [
+        tail_mean(
+            [
+                lerner(p)
+                for p in result.firms.filter(firm=lab).sort("quarter")["price_usd"].to_list()
+            ]
+        )
+        for lab in ("lab_a", "lab_b")
+    ]
     market = result.markets.filter(market="tokens", book="").sort("quarter")
     return labs, tail_mean([lerner(p) for p in market["price_usd"].to_list()])
 
@@ -61,21 +73,28 @@ def test_logit_duopoly_prices_at_the_differentiated_nash_markup():
     labs, market = logit_duopoly(8.0)
     target = nash_lerner(8.0)
     for measured in (*labs, market):
-        assert measured == pytest.approx(target, rel=0.15), \
+        assert measured == pytest.approx(target, rel=0.15), (
             f"Lerner {measured:.4f}, Nash {target:.4f} (1/(x(1−s)) = {nash_lerner(8, 0):.4f})"
+        )
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "x = 4 (the economy's default token_choice_elasticity): Nash Lerner 1/2.1 = 0.476; measured "
-    "over the last 4 of 30 quarters: asks' Lerner 0.527 (lab_a) and 0.531 (lab_b), each "
-    "alternating between about 0.47 and 0.58, and the market's 0.948 (volume-weighted price "
-    "$1.4–3.8, alternating quarter by quarter). A lab buys inference "
-    "hours for the demand it expects, falls short of its logit share, and its sub-book clears at "
-    "the marginal excluded bid (with ε_D = 0.1 a few % short is a price many times the ask); the "
-    "segment then lays its next demand curve around that inflated price (curve 8× to 1/8× of it, "
-    "nothing bid below), which distorts the labs' demand signals. Linearised, the damped "
-    "markup rule (speed 0.5) is also unstable in the asymmetric direction for x ≤ ~5 "
-    "(multiplier 1 − 0.5·(1 + 2k) = −1.23 at x = 4). See the theory-tier report."))
+@pytest.mark.xfail(
+    strict=False,
+    reason=(
+        "x = 4 (the economy's default token_choice_elasticity): Nash Lerner 1/2.1 = 0.476; "
+        "measured "
+        "over the last 4 of 30 quarters: asks' Lerner 0.527 (lab_a) and 0.531 (lab_b), each "
+        "alternating between about 0.47 and 0.58, and the market's 0.948 (volume-weighted price "
+        "$1.4–3.8, alternating quarter by quarter). A lab buys inference "
+        "hours for the demand it expects, falls short of its logit share, and its sub-book clears "
+        "at the marginal excluded bid (with ε_D = 0.1 a few % short is a price many times the "
+        "ask); the segment then lays its next demand curve around that inflated price (curve 8× "
+        "to 1/8× of it, "
+        "nothing bid below), which distorts the labs' demand signals. Linearised, the damped "
+        "markup rule (speed 0.5) is also unstable in the asymmetric direction for x ≤ ~5 "
+        "(multiplier 1 − 0.5·(1 + 2k) = −1.23 at x = 4). See the theory-tier report."
+    ),
+)
 def test_logit_duopoly_at_the_default_choice_elasticity():
     labs, market = logit_duopoly(4.0)
     target = nash_lerner(4.0)

@@ -34,11 +34,10 @@ def lp_optimum(bp, bq, ap, aq) -> float:
     gain = (bp[:, None] - ap[None, :]).reshape(-1)
     rows = np.zeros((nb + na, nb * na))
     for i in range(nb):
-        rows[i, i * na:(i + 1) * na] = 1.0
+        rows[i, i * na : (i + 1) * na] = 1.0
     for j in range(na):
         rows[nb + j, j::na] = 1.0
-    res = linprog(-gain, A_ub=rows, b_ub=np.concatenate([bq, aq]), bounds=(0, None),
-                  method="highs")
+    res = linprog(-gain, A_ub=rows, b_ub=np.concatenate([bq, aq]), bounds=(0, None), method="highs")
     assert res.status == 0
     return -res.fun
 
@@ -57,8 +56,9 @@ def test_uniform_clearing_attains_the_maximum_gains_from_trade(bids, asks, k):
     bp, bq = arrays(bids)
     ap, aq = arrays(asks)
     res = clear(bp, bq, ap, aq, rule="uniform", k=k)
-    assert realised(res, bp, ap) == pytest.approx(lp_optimum(bp, bq, ap, aq),
-                                                  abs=tol(bp, bq, ap, aq))
+    assert realised(res, bp, ap) == pytest.approx(
+        lp_optimum(bp, bq, ap, aq), abs=tol(bp, bq, ap, aq)
+    )
 
 
 @settings(max_examples=150, deadline=None)
@@ -74,7 +74,7 @@ def test_posted_price_at_the_clearing_price_is_efficient(bids, asks, k):
     if uniform.volume <= 0:
         assert optimum == pytest.approx(0.0, abs=tol(bp, bq, ap, aq))
         return
-    cost = float(uniform.ask_fill @ ap)   # what the units the auction sold cost to make
+    cost = float(uniform.ask_fill @ ap)  # what the units the auction sold cost to make
     posted = clear(bp, bq, [uniform.price], [uniform.volume], rule="posted")
     assert posted.volume == pytest.approx(uniform.volume, rel=1e-9)
     surplus = float(posted.bid_fill @ bp) - cost

@@ -22,10 +22,14 @@ def optimum(eps: float, cost: float = MC) -> float:
 
 
 def monopoly(eps: float, ask: float, **more) -> list[float]:
-    overrides = {"firms.buyers.compute_elasticity": eps, "firms.cloud.ask_usd_per_hour": ask,
-                 **more}
-    return compute_prices(run("theory/monopoly", quarters=QUARTERS, seed=0,
-                              overrides=overrides).markets)
+    overrides = {
+        "firms.buyers.compute_elasticity": eps,
+        "firms.cloud.ask_usd_per_hour": ask,
+        **more,
+    }
+    return compute_prices(
+        run("theory/monopoly", quarters=QUARTERS, seed=0, overrides=overrides).markets
+    )
 
 
 @pytest.mark.parametrize("start", (0.5, 2.0), ids=("from-half-P*", "from-twice-P*"))
@@ -33,8 +37,9 @@ def monopoly(eps: float, ask: float, **more) -> list[float]:
 def test_lerner_index_is_the_inverse_elasticity(eps, start):
     prices = monopoly(eps, start * optimum(eps))
     measured = tail_mean([lerner(p) for p in prices])
-    assert measured == pytest.approx(1.0 / eps, rel=0.10), \
+    assert measured == pytest.approx(1.0 / eps, rel=0.10), (
         f"ε = {eps}, start {start}×P*: Lerner {measured:.4f}, textbook {1 / eps:.4f}"
+    )
 
 
 def test_gross_margin_is_the_lerner_index():
@@ -50,10 +55,13 @@ def test_cost_pass_through_is_eps_over_eps_minus_one(eps):
     ε/(ε−1) times the cost increase."""
     low, high = 0.08, 0.12
     cost_low, cost_high = 1.3 * low, 1.3 * high
-    p_low = tail_mean(monopoly(eps, optimum(eps, cost_low),
-                               **{"technology.energy_usd_per_kwh": low}))
-    p_high = tail_mean(monopoly(eps, optimum(eps, cost_low),
-                                **{"technology.energy_usd_per_kwh": high}))
+    p_low = tail_mean(
+        monopoly(eps, optimum(eps, cost_low), **{"technology.energy_usd_per_kwh": low})
+    )
+    p_high = tail_mean(
+        monopoly(eps, optimum(eps, cost_low), **{"technology.energy_usd_per_kwh": high})
+    )
     ratio = (p_high - p_low) / (cost_high - cost_low)
-    assert ratio == pytest.approx(eps / (eps - 1.0), rel=0.15), \
+    assert ratio == pytest.approx(eps / (eps - 1.0), rel=0.15), (
         f"ε = {eps}: dP/dMC {ratio:.4f}, textbook {eps / (eps - 1):.4f}"
+    )

@@ -17,8 +17,8 @@ from theory_common import MC, compute_prices
 from runs import run
 
 HOURS = 2190.0
-FLEET = 1000.0          # H100e a cloud
-EVENT = 16              # the quarter demand collapses
+FLEET = 1000.0  # H100e a cloud
+EVENT = 16  # the quarter demand collapses
 SCARCE = range(8, EVENT)  # quarters measured in the scarce phase (after the asks have adjusted)
 
 
@@ -27,8 +27,7 @@ def rationing_price(capacity_hours: float, spend: float = 1.0e6, eps: float = 2.
 
 
 def prices(**overrides) -> list[float]:
-    return compute_prices(run("theory/scarcity", quarters=28, seed=0,
-                              overrides=overrides).markets)
+    return compute_prices(run("theory/scarcity", quarters=28, seed=0, overrides=overrides).markets)
 
 
 def test_one_scarce_seller_prices_at_the_marginal_excluded_buyer():
@@ -41,15 +40,20 @@ def test_one_scarce_seller_prices_at_the_marginal_excluded_buyer():
     assert path[-1] == pytest.approx(2.0 * MC, rel=0.10)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "one cloud at p_K = $0.676: volume 77–84% of capacity in quarters 8–15 (0.772 at the end). "
-    "Buyers bid a step curve, 33 prices from 8× to 1/8× of last quarter's price (13.9% apart); "
-    "the seller prices on the curve interpolated between them, where Q(p_K) = K, but the book "
-    "clears on the steps: at its ask only the bids priced at or above it trade, "
-    "Q(next grid price above p_K) ≈ 0.77·K, and no bid left wanting lifts the price."))
+@pytest.mark.xfail(
+    strict=False,
+    reason=(
+        "one cloud at p_K = $0.676: volume 77–84% of capacity in quarters 8–15 (0.772 at the end). "
+        "Buyers bid a step curve, 33 prices from 8× to 1/8× of last quarter's price (13.9% apart); "
+        "the seller prices on the curve interpolated between them, where Q(p_K) = K, but the book "
+        "clears on the steps: at its ask only the bids priced at or above it trade, "
+        "Q(next grid price above p_K) ≈ 0.77·K, and no bid left wanting lifts the price."
+    ),
+)
 def test_one_scarce_seller_sells_its_capacity():
-    result = run("theory/scarcity", quarters=28, seed=0,
-                 overrides={"firms.cloud_b.installed_h100e": 0.0})
+    result = run(
+        "theory/scarcity", quarters=28, seed=0, overrides={"firms.cloud_b.installed_h100e": 0.0}
+    )
     volume = result.markets.filter(market="compute", book="").sort("quarter")["volume"]
     for quarter in SCARCE:
         assert volume[quarter] >= 0.9 * FLEET * HOURS, (quarter, volume[quarter])
@@ -63,12 +67,16 @@ def test_two_scarce_sellers_price_at_the_marginal_excluded_buyer_on_average():
     assert measured == pytest.approx(target, rel=0.10)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "two clouds, p_K = $0.478: measured price quarters 8–15 $0.463–0.564 (up to +18%), volume "
-    "56–100% of capacity: the clouds leapfrog. Each sets its scarcity price where "
-    "its own residual demand equals its own capacity; the cheaper cloud's residual is all of "
-    "demand (the dearer rival's capacity is not netted out), so it aims at Q(p) = K/2 "
-    "($0.676), overshoots its rival, and the pair alternate above and below p_K."))
+@pytest.mark.xfail(
+    strict=False,
+    reason=(
+        "two clouds, p_K = $0.478: measured price quarters 8–15 $0.463–0.564 (up to +18%), volume "
+        "56–100% of capacity: the clouds leapfrog. Each sets its scarcity price where "
+        "its own residual demand equals its own capacity; the cheaper cloud's residual is all of "
+        "demand (the dearer rival's capacity is not netted out), so it aims at Q(p) = K/2 "
+        "($0.676), overshoots its rival, and the pair alternate above and below p_K."
+    ),
+)
 def test_two_scarce_sellers_price_at_the_marginal_excluded_buyer_every_quarter():
     path = prices()
     target = rationing_price(2 * FLEET * HOURS)
@@ -76,14 +84,18 @@ def test_two_scarce_sellers_price_at_the_marginal_excluded_buyer_every_quarter()
         assert path[quarter] == pytest.approx(target, rel=0.10), (quarter, path[quarter])
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "measured: price $0.529 before the collapse (quarter 15), then 0.397, 0.297, 0.249, 0.227, "
-    "0.218, 0.213, 0.210, 0.206, and 0.155 at quarter 24 (8 quarters on), 0.127, 0.115, 0.109: "
-    "within 10% of MC ($0.114) only 11 quarters on. The cheaper cloud can serve all demand, so "
-    "it prices as a monopolist on its residual demand (MC·ε/(ε−1) = $0.208) and holds there; "
-    "its rival, selling nothing, cuts only ~13% a quarter (half of max_step in logs), and "
-    "undercuts the monopoly price only 7 quarters after the collapse; the Bertrand race to "
-    "cost takes 4 more."))
+@pytest.mark.xfail(
+    strict=False,
+    reason=(
+        "measured: price $0.529 before the collapse (quarter 15), then 0.397, 0.297, 0.249, 0.227, "
+        "0.218, 0.213, 0.210, 0.206, and 0.155 at quarter 24 (8 quarters on), 0.127, 0.115, 0.109: "
+        "within 10% of MC ($0.114) only 11 quarters on. The cheaper cloud can serve all demand, so "
+        "it prices as a monopolist on its residual demand (MC·ε/(ε−1) = $0.208) and holds there; "
+        "its rival, selling nothing, cuts only ~13% a quarter (half of max_step in logs), and "
+        "undercuts the monopoly price only 7 quarters after the collapse; the Bertrand race to "
+        "cost takes 4 more."
+    ),
+)
 def test_spare_capacity_prices_at_marginal_cost_within_8_quarters():
     path = prices()
     assert path[EVENT + 8] == pytest.approx(MC, rel=0.10)

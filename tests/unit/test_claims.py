@@ -12,36 +12,42 @@ from runs.scenario import Claim, ScenarioError, load_scenario
 from runs.stats import mean_interval, t975
 
 
-@pytest.mark.parametrize(("direction", "low", "high", "expected"), [
-    ("up", 0.1, 0.3, "supported"),
-    ("up", -0.3, -0.1, "contradicted"),
-    ("up", -0.1, 0.2, "not supported"),
-    ("down", -0.3, -0.1, "supported"),
-    ("down", 0.1, 0.3, "contradicted"),
-    ("down", -0.1, 0.1, "not supported"),
-    ("up", 0.0, 0.2, "not supported"),         # touching zero is not clear of it
-    ("up", math.nan, math.nan, "not supported"),
-])
+@pytest.mark.parametrize(
+    ("direction", "low", "high", "expected"),
+    [
+        ("up", 0.1, 0.3, "supported"),
+        ("up", -0.3, -0.1, "contradicted"),
+        ("up", -0.1, 0.2, "not supported"),
+        ("down", -0.3, -0.1, "supported"),
+        ("down", 0.1, 0.3, "contradicted"),
+        ("down", -0.1, 0.1, "not supported"),
+        ("up", 0.0, 0.2, "not supported"),  # touching zero is not clear of it
+        ("up", math.nan, math.nan, "not supported"),
+    ],
+)
 def test_verdict_rule(direction, low, high, expected):
     assert verdict(direction, low, high) == expected
 
 
-@pytest.mark.parametrize(("verdicts", "expected"), [
-    (["supported", "supported"], "supported"),
-    (["supported", "not supported"], "mixed"),
-    (["supported", "contradicted"], "mixed"),
-    (["not supported", "contradicted"], "not supported"),
-    ([], "no claims"),
-    (["untestable", "supported"], "supported"),
-    (["untestable"], "untestable"),
-])
+@pytest.mark.parametrize(
+    ("verdicts", "expected"),
+    [
+        (["supported", "supported"], "supported"),
+        (["supported", "not supported"], "mixed"),
+        (["supported", "contradicted"], "mixed"),
+        (["not supported", "contradicted"], "not supported"),
+        ([], "no claims"),
+        (["untestable", "supported"], "supported"),
+        (["untestable"], "untestable"),
+    ],
+)
 def test_scenario_verdict(verdicts, expected):
     assert scenario_verdict(verdicts) == expected
 
 
 def test_mean_interval_is_the_t_interval():
     mean, low, high = mean_interval([1.0, 2.0, 3.0])
-    half = 4.3027 * 1.0 / math.sqrt(3)      # t(0.975, 2 dof), from a printed table
+    half = 4.3027 * 1.0 / math.sqrt(3)  # t(0.975, 2 dof), from a printed table
     assert mean == pytest.approx(2.0)
     assert (low, high) == pytest.approx((2.0 - half, 2.0 + half), rel=1e-4)
     assert t975(1) == pytest.approx(12.706, rel=1e-4)
@@ -61,47 +67,88 @@ def _firms() -> pl.DataFrame:
             (q, "amd", "chips", 50.0, 25.0, 10.0, False),
             (q, "openai", "lab", 40.0, 20.0, -10.0, q == 3),
         ]
-    return pl.DataFrame(rows, schema=["quarter", "firm", "layer", "revenue_usd",
-                                      "gross_profit_usd", "operating_income_usd", "defaulted"],
-                        orient="row")
+    return pl.DataFrame(
+        rows,
+        schema=[
+            "quarter",
+            "firm",
+            "layer",
+            "revenue_usd",
+            "gross_profit_usd",
+            "operating_income_usd",
+            "defaulted",
+        ],
+        orient="row",
+    )
 
 
 def _markets() -> pl.DataFrame:
-    return pl.DataFrame({"quarter": [0, 1, 2, 3, 0], "market": ["compute"] * 4 + ["tokens"],
-                         "book": [""] * 5, "price_usd": [1.0, 2.0, 3.0, 4.0, 9.0]})
+    return pl.DataFrame(
+        {
+            "quarter": [0, 1, 2, 3, 0],
+            "market": ["compute"] * 4 + ["tokens"],
+            "book": [""] * 5,
+            "price_usd": [1.0, 2.0, 3.0, 4.0, 9.0],
+        }
+    )
 
 
-@pytest.mark.parametrize(("claim", "expected"), [
-    (Claim("t", "gross_margin", "up", layer="chips", window="2025Q1-2025Q4"), 95 / 150),
-    (Claim("t", "operating_margin", "up", firm="openai", window="2025Q1-2025Q4"), -0.25),
-    (Claim("t", "revenue_share", "down", firm="nvidia", window="2025Q1-2025Q4"), 100 / 150),
-    (Claim("t", "revenue_share", "down", layer="lab", window="2025Q1-2025Q4"), 40 / 190),
-    (Claim("t", "profit_share", "up", layer="lab", window="2025Q1-2025Q4"), 20 / 115),
-    (Claim("t", "revenue", "up", layer="chips", window="2025Q2-2025Q3"), 300.0),
-    (Claim("t", "defaults", "up", layer="lab", window="2025Q1-2025Q4"), 1.0),
-    (Claim("t", "defaults", "up", layer="lab", window="2025Q1-2025Q3"), 0.0),
-    (Claim("t", "price", "down", market="compute", window="2025Q3-2025Q4"), 3.5),
-])
+@pytest.mark.parametrize(
+    ("claim", "expected"),
+    [
+        (Claim("t", "gross_margin", "up", layer="chips", window="2025Q1-2025Q4"), 95 / 150),
+        (Claim("t", "operating_margin", "up", firm="openai", window="2025Q1-2025Q4"), -0.25),
+        (Claim("t", "revenue_share", "down", firm="nvidia", window="2025Q1-2025Q4"), 100 / 150),
+        (Claim("t", "revenue_share", "down", layer="lab", window="2025Q1-2025Q4"), 40 / 190),
+        (Claim("t", "profit_share", "up", layer="lab", window="2025Q1-2025Q4"), 20 / 115),
+        (Claim("t", "revenue", "up", layer="chips", window="2025Q2-2025Q3"), 300.0),
+        (Claim("t", "defaults", "up", layer="lab", window="2025Q1-2025Q4"), 1.0),
+        (Claim("t", "defaults", "up", layer="lab", window="2025Q1-2025Q3"), 0.0),
+        (Claim("t", "price", "down", market="compute", window="2025Q3-2025Q4"), 3.5),
+    ],
+)
 def test_claim_values(claim, expected):
     assert claim_value(claim, _firms(), _markets(), "2025Q1") == pytest.approx(expected)
 
 
-@pytest.mark.parametrize(("claim", "message"), [
-    ({"text": "x", "metric": "gross_margin", "direction": "up"}, "needs exactly one of"),
-    ({"text": "x", "metric": "margin", "direction": "up", "layer": "lab"}, "not a metric"),
-    ({"text": "x", "metric": "gross_margin", "direction": "sideways", "layer": "lab"},
-     "allowed: up, down"),
-    ({"text": "x", "metric": "gross_margin", "direction": "up", "layer": "gpu"},
-     "not a layer"),
-    ({"text": "x", "metric": "gross_margin", "direction": "up", "firm": "intel"},
-     "unknown firm"),
-    ({"text": "x", "metric": "price", "direction": "up", "layer": "lab"}, "market"),
-    ({"text": "x", "metric": "gross_margin", "direction": "up", "layer": "lab",
-      "window": "2027Q1-2026Q1"}, "ends before it starts"),
-    ({"text": "x", "metric": "gross_margin", "direction": "up", "layer": "lab",
-      "window": "2027"}, "not a window"),
-    ({"metric": "gross_margin", "direction": "up", "layer": "lab"}, "claims[0].text"),
-])
+@pytest.mark.parametrize(
+    ("claim", "message"),
+    [
+        ({"text": "x", "metric": "gross_margin", "direction": "up"}, "needs exactly one of"),
+        ({"text": "x", "metric": "margin", "direction": "up", "layer": "lab"}, "not a metric"),
+        (
+            {"text": "x", "metric": "gross_margin", "direction": "sideways", "layer": "lab"},
+            "allowed: up, down",
+        ),
+        ({"text": "x", "metric": "gross_margin", "direction": "up", "layer": "gpu"}, "not a layer"),
+        (
+            {"text": "x", "metric": "gross_margin", "direction": "up", "firm": "intel"},
+            "unknown firm",
+        ),
+        ({"text": "x", "metric": "price", "direction": "up", "layer": "lab"}, "market"),
+        (
+            {
+                "text": "x",
+                "metric": "gross_margin",
+                "direction": "up",
+                "layer": "lab",
+                "window": "2027Q1-2026Q1",
+            },
+            "ends before it starts",
+        ),
+        (
+            {
+                "text": "x",
+                "metric": "gross_margin",
+                "direction": "up",
+                "layer": "lab",
+                "window": "2027",
+            },
+            "not a window",
+        ),
+        ({"metric": "gross_margin", "direction": "up", "layer": "lab"}, "claims[0].text"),
+    ],
+)
 def test_bad_claims_are_named(tmp_path, claim, message):
     body = "\n".join(f'{k} = "{v}"' for k, v in claim.items())
     path = tmp_path / "bad.toml"

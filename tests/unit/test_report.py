@@ -33,20 +33,23 @@ def frame(rows: list[tuple[str, str, str, float, float, float]]) -> pl.DataFrame
     )
 
 
-FIRMS = frame([
-    # 2025: four quarters; chips = a + b
-    *((f"2025Q{q}", "a", "chips", 100.0, 60.0, 30.0) for q in range(1, 5)),
-    *((f"2025Q{q}", "b", "chips", 300.0, 60.0, -30.0) for q in range(1, 5)),
-    *((f"2025Q{q}", "c", "lab", 0.0, -10.0, -20.0) for q in range(1, 5)),
-    # 2026: two quarters only
-    *((f"2026Q{q}", "a", "chips", 200.0, 150.0, 100.0) for q in range(1, 3)),
-])
+FIRMS = frame(
+    [
+        # 2025: four quarters; chips = a + b
+        *((f"2025Q{q}", "a", "chips", 100.0, 60.0, 30.0) for q in range(1, 5)),
+        *((f"2025Q{q}", "b", "chips", 300.0, 60.0, -30.0) for q in range(1, 5)),
+        *((f"2025Q{q}", "c", "lab", 0.0, -10.0, -20.0) for q in range(1, 5)),
+        # 2026: two quarters only
+        *((f"2026Q{q}", "a", "chips", 200.0, 150.0, 100.0) for q in range(1, 3)),
+    ]
+)
 
 
 def test_layer_margin_is_the_ratio_of_sums() -> None:
     out = layer_margins(FIRMS)
     chips_2025 = out.filter((pl.col("layer") == "chips") & (pl.col("year") == 2025)).row(
-        0, named=True)
+        0, named=True
+    )
     assert chips_2025["revenue_usd"] == 1600.0
     assert chips_2025["gross_margin"] == pytest.approx(480.0 / 1600.0)  # not mean of 0.6, 0.2
     assert chips_2025["operating_margin"] == pytest.approx(0.0)
@@ -84,8 +87,7 @@ def test_years_to_report() -> None:
 
 def test_wide_table() -> None:
     out = wide(layer_margins(FIRMS), "layer", [2025, 2026])
-    assert out.columns == ["layer", "gross_2025", "operating_2025", "gross_2026",
-                           "operating_2026"]
+    assert out.columns == ["layer", "gross_2025", "operating_2025", "gross_2026", "operating_2026"]
     assert out["layer"].to_list() == ["chips", "lab"]
     assert out.filter(pl.col("layer") == "lab")["gross_2026"].item() is None
 

@@ -13,8 +13,16 @@ from agents.world import Demand, Event, FirmSpec, Markets, Program
 from runs.scenario import Claim, Header, known_keys, load_raw
 from runs.scenario.fields import json_schema
 
-TABLES = [Header, Technology, Markets, Demand, Program, Event, Claim,
-          *(cls.Params for cls in ROLES.values())]
+TABLES = [
+    Header,
+    Technology,
+    Markets,
+    Demand,
+    Program,
+    Event,
+    Claim,
+    *(cls.Params for cls in ROLES.values()),
+]
 
 
 @pytest.mark.parametrize("cls", TABLES, ids=lambda c: c.__name__)
@@ -40,8 +48,13 @@ def test_known_keys_are_the_declared_keys() -> None:
     assert list(known_keys(raw, "technology")) == [f.name for f in dataclasses.fields(Technology)]
     params = ROLES["foundry"].Params
     keys = known_keys(raw, "firms.tsmc")
-    assert list(keys) == ["role", "name", "strategy", "parent",
-                          *(f.name for f in dataclasses.fields(params))]
+    assert list(keys) == [
+        "role",
+        "name",
+        "strategy",
+        "parent",
+        *(f.name for f in dataclasses.fields(params)),
+    ]
     assert "params" not in keys and dataclasses.fields(FirmSpec)[-1].name == "params"
     assert known_keys(raw, "programs.tpu")["owner"] == ""
     assert "start_quarter" not in known_keys(raw, "programs.tpu")
@@ -50,8 +63,10 @@ def test_known_keys_are_the_declared_keys() -> None:
 def test_an_event_may_set_a_table_parameter(tmp_path) -> None:
     from runs.scenario import ScenarioError, load_scenario
 
-    body = ('[scenario]\nextends = "baseline"\n\n[[events]]\nperiod = "2026Q1"\nkind = "set"\n'
-            'firm = "cursor"\nkey = "segments"\n')
+    body = (
+        '[scenario]\nextends = "baseline"\n\n[[events]]\nperiod = "2026Q1"\nkind = "set"\n'
+        'firm = "cursor"\nkey = "segments"\n'
+    )
     good, bad = tmp_path / "good.toml", tmp_path / "bad.toml"
     good.write_text(body + "value = { developer = 70 }\n")
     bad.write_text(body + "value = { developer = -1.0 }\n")

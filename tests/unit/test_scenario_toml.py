@@ -9,7 +9,7 @@ from pathlib import Path
 from runs import run
 from runs.scenario import load_raw, load_scenario
 
-TEXT = "Die Preise fallen — 🚀 émoji, «accents», naïve café, 漢字, tab\tand \"quotes\""
+TEXT = 'Die Preise fallen — 🚀 émoji, «accents», naïve café, 漢字, tab\tand "quotes"'
 EVENT_TEXT = "📉 Nachfrage steigt, ça monte"
 
 
@@ -26,7 +26,8 @@ def _scenario_with_text(tmp_path: Path) -> Path:
         "[[events]]\n"
         'period = "2025Q3"\nkind = "demand"\nvalue = 1.1\n'
         f"text = {_toml_string(EVENT_TEXT)}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     return path
 
 
@@ -52,7 +53,8 @@ def test_the_written_file_reproduces_the_run_frames(tmp_path: Path) -> None:
     assert raw == tomllib.loads(first.scenario_toml())
     again = run(written, quarters=4, seed=1)
     assert again.scenario.raw == first.scenario.raw | {
-        "scenario": {**first.scenario.raw["scenario"], "quarters": 4, "seed": 1}}
+        "scenario": {**first.scenario.raw["scenario"], "quarters": 4, "seed": 1}
+    }
     assert first.frames.keys() == again.frames.keys()
     for name, frame in first.frames.items():
         assert frame.equals(again.frames[name]), name

@@ -39,8 +39,7 @@ NVIDIA = role_class("chip_designer").Params
 def test_demand_bound_is_current() -> None:
     from runs.scenario import Demand
 
-    assert {f.name: f.metadata for f in dataclasses.fields(Demand)}["multiplier"]["hi"] \
-        == DEMAND_HI
+    assert {f.name: f.metadata for f in dataclasses.fields(Demand)}["multiplier"]["hi"] == DEMAND_HI
 
 
 def spec(vary: dict | None = None, sample: dict | None = None, **head: object) -> dict:
@@ -63,16 +62,22 @@ CASES = [
     # structure
     case("unknown-table", {"nonsense": {}}, "nonsense", "unknown table", "sweep, vary, sample"),
     case("table-not-a-table", {"vary": 3}, "vary", "must be a table"),
-    case("unknown-sweep-key", spec(replicates=2), "sweep.replicates", "unknown key",
-         "replications"),
-    case("unknown-sample-key", spec(RANGE, {"count": 2, "n": 3}), "sample.n", "unknown key",
-         "count"),
+    case(
+        "unknown-sweep-key", spec(replicates=2), "sweep.replicates", "unknown key", "replications"
+    ),
+    case(
+        "unknown-sample-key", spec(RANGE, {"count": 2, "n": 3}), "sample.n", "unknown key", "count"
+    ),
     # counts and switches
-    case("negative-replications", spec(replications=-1), "sweep.replications",
-         "out of range", f"allowed 1 to {MAX_RUNS}"),
+    case(
+        "negative-replications",
+        spec(replications=-1),
+        "sweep.replications",
+        "out of range",
+        f"allowed 1 to {MAX_RUNS}",
+    ),
     case("zero-replications", spec(replications=0), "sweep.replications", "out of range"),
-    case("fractional-replications", spec(replications=2.5), "sweep.replications",
-         "whole number"),
+    case("fractional-replications", spec(replications=2.5), "sweep.replications", "whole number"),
     case("zero-quarters", spec(quarters=0), "sweep.quarters", "allowed 1 to 400"),
     case("too-many-quarters", spec(quarters=401), "sweep.quarters", "allowed 1 to 400"),
     case("negative-seed", spec(seed=-3), "sweep.seed", "out of range"),
@@ -81,77 +86,182 @@ CASES = [
     case("name-not-text", spec(name=3), "sweep.name", "must be a string"),
     case("too-many-runs", spec(GRID, replications=MAX_RUNS), "vary", "at most"),
     # parameter paths
-    case("unknown-parameter", spec({"firms.nvidia.unit_cost": [1.0]}),
-         'vary."firms.nvidia.unit_cost"', "unknown parameter", "list_price_usd"),
-    case("unknown-firm", spec({"firms.intel.list_price_usd": [1.0]}),
-         'vary."firms.intel.list_price_usd"', "no firm 'intel'", "nvidia"),
-    case("unknown-section", spec({"weather.rain": [1.0]}), 'vary."weather.rain"',
-         "unknown table", "technology"),
-    case("firm-without-parameter", spec({"firms.nvidia": {"x": [1]}}),
-         'vary."firms.nvidia.x"', "unknown parameter"),
-    case("reserved-seed", spec({"scenario.seed": [1, 2]}), 'vary."scenario.seed"',
-         "cannot be varied", "seeds come from"),
-    case("quarters-twice", spec({"scenario.quarters": [4, 8]}), 'vary."scenario.quarters"',
-         "sweep.quarters is set"),
+    case(
+        "unknown-parameter",
+        spec({"firms.nvidia.unit_cost": [1.0]}),
+        'vary."firms.nvidia.unit_cost"',
+        "unknown parameter",
+        "list_price_usd",
+    ),
+    case(
+        "unknown-firm",
+        spec({"firms.intel.list_price_usd": [1.0]}),
+        'vary."firms.intel.list_price_usd"',
+        "no firm 'intel'",
+        "nvidia",
+    ),
+    case(
+        "unknown-section",
+        spec({"weather.rain": [1.0]}),
+        'vary."weather.rain"',
+        "unknown table",
+        "technology",
+    ),
+    case(
+        "firm-without-parameter",
+        spec({"firms.nvidia": {"x": [1]}}),
+        'vary."firms.nvidia.x"',
+        "unknown parameter",
+    ),
+    case(
+        "reserved-seed",
+        spec({"scenario.seed": [1, 2]}),
+        'vary."scenario.seed"',
+        "cannot be varied",
+        "seeds come from",
+    ),
+    case(
+        "quarters-twice",
+        spec({"scenario.quarters": [4, 8]}),
+        'vary."scenario.quarters"',
+        "sweep.quarters is set",
+    ),
     # grid values
-    case("empty-list", spec({"demand.multiplier": []}), 'vary."demand.multiplier"',
-         "empty list"),
-    case("value-out-of-range", spec({"demand.multiplier": [0.5, 20.0]}),
-         'vary."demand.multiplier"', "20.0", "out of range", f"{DEMAND_HI}"),
-    case("value-wrong-type", spec({"demand.multiplier": ["high"]}),
-         'vary."demand.multiplier"', "'high'", "must be a number"),
-    case("value-twice", spec({"demand.multiplier": [1.0, 1]}), 'vary."demand.multiplier"',
-         "twice"),
-    case("scalar-not-list", spec({"demand.multiplier": 1.0}), 'vary."demand.multiplier"',
-         "list of values", "low"),
+    case("empty-list", spec({"demand.multiplier": []}), 'vary."demand.multiplier"', "empty list"),
+    case(
+        "value-out-of-range",
+        spec({"demand.multiplier": [0.5, 20.0]}),
+        'vary."demand.multiplier"',
+        "20.0",
+        "out of range",
+        f"{DEMAND_HI}",
+    ),
+    case(
+        "value-wrong-type",
+        spec({"demand.multiplier": ["high"]}),
+        'vary."demand.multiplier"',
+        "'high'",
+        "must be a number",
+    ),
+    case("value-twice", spec({"demand.multiplier": [1.0, 1]}), 'vary."demand.multiplier"', "twice"),
+    case(
+        "scalar-not-list",
+        spec({"demand.multiplier": 1.0}),
+        'vary."demand.multiplier"',
+        "list of values",
+        "low",
+    ),
     # ranges
-    case("empty-range", spec({"demand.multiplier": {"low": 1.0, "high": 1.0}}, {"count": 3}),
-         'vary."demand.multiplier"', "empty range", "use a list"),
-    case("inverted-range", spec({"demand.multiplier": {"low": 2.0, "high": 1.0}},
-                                {"count": 3}), 'vary."demand.multiplier"', "empty range"),
-    case("range-missing-high", spec({"demand.multiplier": {"low": 1.0}}, {"count": 3}),
-         'vary."demand.multiplier"', "needs both low and high"),
-    case("range-unknown-key", spec({"demand.multiplier": {"low": 1.0, "high": 2.0, "step": 1}},
-                                   {"count": 3}), 'vary."demand.multiplier".step',
-         "unknown key of a range", "low, high, log"),
-    case("range-not-number", spec({"demand.multiplier": {"low": "a", "high": 2.0}},
-                                  {"count": 3}), 'vary."demand.multiplier".low',
-         "finite number"),
-    case("range-beyond-bounds", spec({"demand.multiplier": {"low": 1.0, "high": 50.0}},
-                                     {"count": 3}), 'vary."demand.multiplier"', "50.0",
-         "out of range"),
-    case("range-of-text", spec({"firms.nvidia.strategy": {"low": 1, "high": 2}},
-                               {"count": 3}), 'vary."firms.nvidia.strategy"',
-         "numeric parameter"),
-    case("log-range-from-zero", spec({"demand.multiplier": {"low": 0.0, "high": 2.0,
-                                                            "log": True}}, {"count": 3}),
-         'vary."demand.multiplier".low', "low > 0"),
-    case("no-whole-number", spec({"firms.tsmc.lead_quarters": {"low": 2.2, "high": 2.8}},
-                                 {"count": 3}), 'vary."firms.tsmc.lead_quarters"',
-         "no whole number"),
+    case(
+        "empty-range",
+        spec({"demand.multiplier": {"low": 1.0, "high": 1.0}}, {"count": 3}),
+        'vary."demand.multiplier"',
+        "empty range",
+        "use a list",
+    ),
+    case(
+        "inverted-range",
+        spec({"demand.multiplier": {"low": 2.0, "high": 1.0}}, {"count": 3}),
+        'vary."demand.multiplier"',
+        "empty range",
+    ),
+    case(
+        "range-missing-high",
+        spec({"demand.multiplier": {"low": 1.0}}, {"count": 3}),
+        'vary."demand.multiplier"',
+        "needs both low and high",
+    ),
+    case(
+        "range-unknown-key",
+        spec({"demand.multiplier": {"low": 1.0, "high": 2.0, "step": 1}}, {"count": 3}),
+        'vary."demand.multiplier".step',
+        "unknown key of a range",
+        "low, high, log",
+    ),
+    case(
+        "range-not-number",
+        spec({"demand.multiplier": {"low": "a", "high": 2.0}}, {"count": 3}),
+        'vary."demand.multiplier".low',
+        "finite number",
+    ),
+    case(
+        "range-beyond-bounds",
+        spec({"demand.multiplier": {"low": 1.0, "high": 50.0}}, {"count": 3}),
+        'vary."demand.multiplier"',
+        "50.0",
+        "out of range",
+    ),
+    case(
+        "range-of-text",
+        spec({"firms.nvidia.strategy": {"low": 1, "high": 2}}, {"count": 3}),
+        'vary."firms.nvidia.strategy"',
+        "numeric parameter",
+    ),
+    case(
+        "log-range-from-zero",
+        spec({"demand.multiplier": {"low": 0.0, "high": 2.0, "log": True}}, {"count": 3}),
+        'vary."demand.multiplier".low',
+        "low > 0",
+    ),
+    case(
+        "no-whole-number",
+        spec({"firms.tsmc.lead_quarters": {"low": 2.2, "high": 2.8}}, {"count": 3}),
+        'vary."firms.tsmc.lead_quarters"',
+        "no whole number",
+    ),
     case("range-without-count", spec(RANGE), "sample.count", "required"),
     case("sample-without-range", spec(GRID, {"count": 3}), "sample", "only applies"),
-    case("unknown-method", spec(RANGE, {"count": 3, "method": "sobol"}), "sample.method",
-         "lhs, random"),
+    case(
+        "unknown-method",
+        spec(RANGE, {"count": 3, "method": "sobol"}),
+        "sample.method",
+        "lhs, random",
+    ),
     case("zero-samples", spec(RANGE, {"count": 0}), "sample.count", "out of range"),
     # scenarios
-    case("unknown-scenario", spec(scenario="no-such-scenario"), "sweep.scenario",
-         "not a scenario in the library", "baseline"),
+    case(
+        "unknown-scenario",
+        spec(scenario="no-such-scenario"),
+        "sweep.scenario",
+        "not a scenario in the library",
+        "baseline",
+    ),
     case("scenario-not-text", spec(scenario=["baseline"]), "sweep.scenario", "[vary]"),
-    case("scenario-twice", {"sweep": {"scenario": "baseline"},
-                            "vary": {"scenario": ["baseline"]}}, "sweep.scenario",
-         "remove one"),
+    case(
+        "scenario-twice",
+        {"sweep": {"scenario": "baseline"}, "vary": {"scenario": ["baseline"]}},
+        "sweep.scenario",
+        "remove one",
+    ),
     case("varied-scenario-empty", spec({"scenario": []}), "vary.scenario", "non-empty list"),
-    case("varied-scenario-repeated", spec({"scenario": ["baseline", "baseline"]}),
-         "vary.scenario", "twice"),
-    case("varied-scenario-unknown", spec({"scenario": ["baseline", "nope"]}), "vary.scenario",
-         "'nope'"),
+    case(
+        "varied-scenario-repeated",
+        spec({"scenario": ["baseline", "baseline"]}),
+        "vary.scenario",
+        "twice",
+    ),
+    case(
+        "varied-scenario-unknown",
+        spec({"scenario": ["baseline", "nope"]}),
+        "vary.scenario",
+        "'nope'",
+    ),
     # windows
-    case("window-malformed", spec(windows=["2025Q5"]), "sweep.windows", "not a window",
-         "2025Q1-2026Q4"),
+    case(
+        "window-malformed",
+        spec(windows=["2025Q5"]),
+        "sweep.windows",
+        "not a window",
+        "2025Q1-2026Q4",
+    ),
     case("window-backwards", spec(windows=["2027-2025"]), "sweep.windows", "empty window"),
-    case("window-outside-runs", spec(windows=["2040"]), "sweep.windows",
-         "outside every run", "2025Q1–2025Q4"),
+    case(
+        "window-outside-runs",
+        spec(windows=["2040"]),
+        "sweep.windows",
+        "outside every run",
+        "2025Q1–2025Q4",
+    ),
     case("window-twice", spec(windows=["2025", "2025"]), "sweep.windows", "twice"),
     case("windows-not-list", spec(windows="2025"), "sweep.windows", "non-empty list"),
 ]
@@ -178,19 +288,44 @@ def write(tmp_path: Path, text: str, name: str = "sweep.toml") -> Path:
 
 
 BAD_FILES = [
-    pytest.param('[sweep]\nquarters = 4\n[vary]\n"firms.nvidia.unit_cost" = [1.0, 2.0]\n',
-                 (), ("firms.nvidia.unit_cost", "unknown parameter"), id="unknown-path"),
-    pytest.param('[sweep]\nquarters = 4\n[vary]\n"demand.multiplier" = { low = 2, high = 1 }'
-                 '\n[sample]\ncount = 4\n', (), ("empty range",), id="empty-range"),
-    pytest.param("[sweep]\nreplications = -2\n", (), ("sweep.replications", "out of range"),
-                 id="negative-replications"),
+    pytest.param(
+        '[sweep]\nquarters = 4\n[vary]\n"firms.nvidia.unit_cost" = [1.0, 2.0]\n',
+        (),
+        ("firms.nvidia.unit_cost", "unknown parameter"),
+        id="unknown-path",
+    ),
+    pytest.param(
+        '[sweep]\nquarters = 4\n[vary]\n"demand.multiplier" = { low = 2, high = 1 }'
+        "\n[sample]\ncount = 4\n",
+        (),
+        ("empty range",),
+        id="empty-range",
+    ),
+    pytest.param(
+        "[sweep]\nreplications = -2\n",
+        (),
+        ("sweep.replications", "out of range"),
+        id="negative-replications",
+    ),
     pytest.param("[sweep\nquarters = 4\n", (), ("not valid TOML",), id="not-toml"),
-    pytest.param("[sweep]\nquarters = 4\n", ("--executor", "ftp://host:1"),
-                 ("--executor ftp://host:1", "dask://HOST:PORT"), id="unknown-executor"),
-    pytest.param("[sweep]\nquarters = 4\n", ("--executor", "dask://no-port"),
-                 ("not an executor",), id="executor-without-port"),
-    pytest.param("[sweep]\nquarters = 4\n", ("--workers", "0"), ("--workers", "at least 1"),
-                 id="zero-workers"),
+    pytest.param(
+        "[sweep]\nquarters = 4\n",
+        ("--executor", "ftp://host:1"),
+        ("--executor ftp://host:1", "dask://HOST:PORT"),
+        id="unknown-executor",
+    ),
+    pytest.param(
+        "[sweep]\nquarters = 4\n",
+        ("--executor", "dask://no-port"),
+        ("not an executor",),
+        id="executor-without-port",
+    ),
+    pytest.param(
+        "[sweep]\nquarters = 4\n",
+        ("--workers", "0"),
+        ("--workers", "at least 1"),
+        id="zero-workers",
+    ),
 ]
 
 
@@ -206,9 +341,9 @@ def assert_one_error_line(result, *fragments: str) -> str:
 
 
 @pytest.mark.parametrize(("text", "options", "fragments"), BAD_FILES)
-def test_cli_rejects_a_bad_spec_before_running(tmp_path: Path, text: str,
-                                               options: tuple[str, ...],
-                                               fragments: tuple[str, ...]) -> None:
+def test_cli_rejects_a_bad_spec_before_running(
+    tmp_path: Path, text: str, options: tuple[str, ...], fragments: tuple[str, ...]
+) -> None:
     path = write(tmp_path, text)
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["sweep", str(path), "--out", str(out), *options])
@@ -221,30 +356,45 @@ def test_cli_names_a_missing_spec_file(tmp_path: Path) -> None:
     assert_one_error_line(result, "nope.toml", "no such file", "smoke")
 
 
-def test_unreachable_dask_scheduler_is_a_user_error(tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreachable_dask_scheduler_is_a_user_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytest.importorskip("distributed")
     # the module that connects (``runs.sweep`` the attribute is the function ``sweep``)
     monkeypatch.setattr(importlib.import_module("runs.sweep.executors"), "CONNECT_TIMEOUT_S", 1.0)
     path = write(tmp_path, "[sweep]\nquarters = 4\n")
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["sweep", str(path), "--out", str(out),
-                                      "--executor", "dask://127.0.0.1:9"])
+    result = CliRunner().invoke(
+        app, ["sweep", str(path), "--out", str(out), "--executor", "dask://127.0.0.1:9"]
+    )
     assert_one_error_line(result, "cannot reach a Dask scheduler", "127.0.0.1:9")
     assert not out.exists()
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("local", ("local", None)),
-    ("dask://10.0.0.5:8786", ("dask", "tcp://10.0.0.5:8786")),
-    ("dask://scheduler.lan:8786", ("dask", "tcp://scheduler.lan:8786")),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("local", ("local", None)),
+        ("dask://10.0.0.5:8786", ("dask", "tcp://10.0.0.5:8786")),
+        ("dask://scheduler.lan:8786", ("dask", "tcp://scheduler.lan:8786")),
+    ],
+)
 def test_executor_addresses(text: str, expected: tuple) -> None:
     assert parse_executor(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "dask://", "dask://:8786", "dask://host:port",
-                                  "dask://host:0", "tcp://host:8786", "Local"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "dask://",
+        "dask://:8786",
+        "dask://host:port",
+        "dask://host:0",
+        "tcp://host:8786",
+        "Local",
+    ],
+)
 def test_bad_executor_addresses(text: str) -> None:
     with pytest.raises(SweepError, match="not an executor"):
         parse_executor(text)
@@ -253,12 +403,24 @@ def test_bad_executor_addresses(text: str) -> None:
 # ---------------------------------------------------------------------------------------------
 # good specs
 def test_grid_is_the_product_in_the_spec_order() -> None:
-    plan = plan_sweep(spec({"demand.multiplier": [0.8, 1, 1.2],
-                            "firms": {"nvidia": {"list_price_usd": [2e4, 3e4]}}},
-                           replications=2))
+    plan = plan_sweep(
+        spec(
+            {
+                "demand.multiplier": [0.8, 1, 1.2],
+                "firms": {"nvidia": {"list_price_usd": [2e4, 3e4]}},
+            },
+            replications=2,
+        )
+    )
     assert plan.parameters == ("demand.multiplier", "firms.nvidia.list_price_usd")
     assert [tuple(p.values()) for p in plan.points] == [
-        (0.8, 2e4), (0.8, 3e4), (1.0, 2e4), (1.0, 3e4), (1.2, 2e4), (1.2, 3e4)]
+        (0.8, 2e4),
+        (0.8, 3e4),
+        (1.0, 2e4),
+        (1.0, 3e4),
+        (1.2, 2e4),
+        (1.2, 3e4),
+    ]
     assert isinstance(plan.points[2]["demand.multiplier"], float)  # 1 → 1.0: the field's type
     assert len(plan.tasks) == 12
     assert [t.run_id for t in plan.tasks[:3]] == ["p000-r00", "p000-r01", "p001-r00"]
@@ -291,11 +453,16 @@ def test_the_same_spec_plans_the_same_runs() -> None:
 
 @pytest.mark.parametrize("method", ["lhs", "random"])
 def test_ranges_are_sampled_inside_their_bounds(method: str) -> None:
-    plan = plan_sweep(spec({"demand.multiplier": {"low": 0.5, "high": 2.0},
-                            "technology.energy_usd_per_kwh": {"low": 0.04, "high": 0.16,
-                                                              "log": True},
-                            "firms.tsmc.lead_quarters": {"low": 2, "high": 6}},
-                           {"count": 10, "method": method}))
+    plan = plan_sweep(
+        spec(
+            {
+                "demand.multiplier": {"low": 0.5, "high": 2.0},
+                "technology.energy_usd_per_kwh": {"low": 0.04, "high": 0.16, "log": True},
+                "firms.tsmc.lead_quarters": {"low": 2, "high": 6},
+            },
+            {"count": 10, "method": method},
+        )
+    )
     assert len(plan.points) == 10
     for point in plan.points:
         assert 0.5 <= point["demand.multiplier"] <= 2.0
@@ -312,8 +479,16 @@ def test_latin_hypercube_puts_one_sample_in_each_stratum() -> None:
 
 
 def test_grid_crossed_with_samples() -> None:
-    plan = plan_sweep(spec({"scenario": ["baseline"], "demand.noise": [0.0, 0.1],
-                            "demand.multiplier": {"low": 0.5, "high": 2.0}}, {"count": 3}))
+    plan = plan_sweep(
+        spec(
+            {
+                "scenario": ["baseline"],
+                "demand.noise": [0.0, 0.1],
+                "demand.multiplier": {"low": 0.5, "high": 2.0},
+            },
+            {"count": 3},
+        )
+    )
     assert len(plan.points) == 6
     assert plan.parameters == ("scenario", "demand.noise", "demand.multiplier")
     samples = [p["demand.multiplier"] for p in plan.points]
@@ -323,10 +498,15 @@ def test_grid_crossed_with_samples() -> None:
 def test_the_scenario_itself_can_vary(tmp_path: Path) -> None:
     variant = tmp_path / "variants" / "cheap.toml"
     variant.parent.mkdir()
-    variant.write_text('[scenario]\nextends = "baseline"\nname = "cheap"\n'
-                       "[firms.nvidia]\nlist_price_usd = 15000.0\n")
-    spec_path = write(tmp_path, '[sweep]\nquarters = 4\nreplications = 2\n'
-                      '[vary]\nscenario = ["baseline", "variants/cheap.toml"]\n')
+    variant.write_text(
+        '[scenario]\nextends = "baseline"\nname = "cheap"\n'
+        "[firms.nvidia]\nlist_price_usd = 15000.0\n"
+    )
+    spec_path = write(
+        tmp_path,
+        "[sweep]\nquarters = 4\nreplications = 2\n"
+        '[vary]\nscenario = ["baseline", "variants/cheap.toml"]\n',
+    )
     plan = plan_sweep(spec_path)  # relative to the spec's folder
     assert [t.scenario for t in plan.tasks] == ["baseline"] * 2 + ["variants/cheap.toml"] * 2
     assert plan.tasks[0].seed == plan.tasks[2].seed
@@ -334,20 +514,24 @@ def test_the_scenario_itself_can_vary(tmp_path: Path) -> None:
 
 
 def test_a_path_must_exist_in_every_varied_scenario(tmp_path: Path) -> None:
-    variant = write(tmp_path, 'remove_firms = ["amd"]\n[scenario]\nextends = "baseline"\n',
-                    "no-amd.toml")
+    variant = write(
+        tmp_path, 'remove_firms = ["amd"]\n[scenario]\nextends = "baseline"\n', "no-amd.toml"
+    )
     data = spec({"scenario": ["baseline", str(variant)], "firms.amd.list_price_usd": [1e4]})
     with pytest.raises(SpecError, match=r"no firm 'amd'.*in scenario"):
         plan_sweep(data)
 
 
-@pytest.mark.parametrize(("text", "first", "last"), [
-    ("2026", "2026Q1", "2026Q4"),
-    ("2026Q3", "2026Q3", "2026Q3"),
-    ("2025-2027", "2025Q1", "2027Q4"),
-    ("2025Q2-2026Q1", "2025Q2", "2026Q1"),
-    ("all", None, None),
-])
+@pytest.mark.parametrize(
+    ("text", "first", "last"),
+    [
+        ("2026", "2026Q1", "2026Q4"),
+        ("2026Q3", "2026Q3", "2026Q3"),
+        ("2025-2027", "2025Q1", "2027Q4"),
+        ("2025Q2-2026Q1", "2025Q2", "2026Q1"),
+        ("all", None, None),
+    ],
+)
 def test_windows(text: str, first: str | None, last: str | None) -> None:
     window = Window.parse(text)
     assert (window.label, window.first, window.last) == (text, first, last)
@@ -359,8 +543,10 @@ def test_default_windows_are_full_years_and_all() -> None:
 
 
 def test_nested_vary_tables_are_dotted_paths() -> None:
-    data = {"sweep": {"quarters": 4},
-            "vary": {"firms": {"tsmc": {"max_growth_per_year": [0.4, 0.8]}}}}
+    data = {
+        "sweep": {"quarters": 4},
+        "vary": {"firms": {"tsmc": {"max_growth_per_year": [0.4, 0.8]}}},
+    }
     assert plan_sweep(data).parameters == ("firms.tsmc.max_growth_per_year",)
 
 

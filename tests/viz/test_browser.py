@@ -48,8 +48,13 @@ def serve(command: list[str], log: Path, url: str) -> Iterator[str]:
     """Start a server, wait until ``url`` answers, yield it, stop the server."""
     SHOTS.mkdir(exist_ok=True)
     with open(log, "w") as out:
-        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
-                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        proc = subprocess.Popen(
+            command,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
         while True:
@@ -62,8 +67,9 @@ def serve(command: list[str], log: Path, url: str) -> Iterator[str]:
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"margins viz did not answer in {STARTUP_SECONDS} s:\n"
-                            + log.read_text())
+                pytest.fail(
+                    f"margins viz did not answer in {STARTUP_SECONDS} s:\n" + log.read_text()
+                )
             time.sleep(0.5)
         yield url
     finally:
@@ -95,9 +101,17 @@ def browser():
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--no-first-run", "--disable-sync"])
+            args=[
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
+        )
         yield chromium
         chromium.close()
 
@@ -115,11 +129,15 @@ def open_page(browser, url: str):
     page = context.new_page()
     page.set_default_timeout(30_000)
     problems: list[str] = []
-    page.on("response", lambda r: problems.append(f"HTTP {r.status} {r.url}")
-            if r.status >= 400 else None)
+    page.on(
+        "response",
+        lambda r: problems.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None,
+    )
     page.on("requestfailed", lambda r: problems.append(f"failed {r.url}"))
-    page.on("pageerror", lambda e: None if str(e) in BENIGN_PAGE_ERRORS
-            else problems.append(f"page error {e}"))
+    page.on(
+        "pageerror",
+        lambda e: None if str(e) in BENIGN_PAGE_ERRORS else problems.append(f"page error {e}"),
+    )
     page.problems = problems
     try:
         page.goto(url)
@@ -141,7 +159,10 @@ def quarter(page) -> str:
 def wait_quarter(page, n: int) -> None:
     page.wait_for_function(
         "n => (document.querySelector('.margins-quarter') || {}).innerText?.includes("
-        "`quarter ${n} of`)", arg=n, timeout=30_000)
+        "`quarter ${n} of`)",
+        arg=n,
+        timeout=30_000,
+    )
 
 
 def wait_drawn(page) -> None:
@@ -157,8 +178,11 @@ def revenue(page) -> str:
 
 def step(page, times: int) -> None:
     for _ in range(times):
-        done = int(re.search(r"quarter (\d+) of", quarter(page)).group(1)) \
-            if "quarter " in quarter(page) else 0
+        done = (
+            int(re.search(r"quarter (\d+) of", quarter(page)).group(1))
+            if "quarter " in quarter(page)
+            else 0
+        )
         page.get_by_role("button", name="Step").click()
         wait_quarter(page, done + 1)
 
@@ -244,7 +268,8 @@ def test_a_bad_toml_file_shows_its_error_and_changes_nothing(browser_page, tmp_p
     assert page.locator(".margins-status").inner_text() == before
     error.scroll_into_view_if_needed()
     page.locator(".margins-controls > .v-card").nth(2).screenshot(
-        path=SHOTS / "21-bad-toml-error.png")
+        path=SHOTS / "21-bad-toml-error.png"
+    )
 
 
 def test_a_lesson_opens_from_the_picker(browser_page) -> None:
@@ -293,9 +318,20 @@ def test_downloads_are_readable(browser_page, tmp_path) -> None:
 def test_solara_run_serves_the_same_page_and_a_lesson_opens_from_its_address(browser) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}/"
-    command = [sys.executable, "-m", "solara", "run", str(ROOT / "viz" / "app.py"), "--host",
-               "127.0.0.1", "--port", str(port), "--no-open", "--production",
-               "--no-check-version"]
+    command = [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        str(ROOT / "viz" / "app.py"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-open",
+        "--production",
+        "--no-check-version",
+    ]
     item = lessons()[1]
     server = serve(command, SHOTS / "solara-run.log", base)
     url = next(server)

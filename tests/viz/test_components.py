@@ -37,8 +37,11 @@ def click(rc, label: str) -> None:
 
 
 def view_classes(rc) -> set[str]:
-    return {c.class_.split()[-1].removeprefix("margins-view-")
-            for c in rc.find(v.Card).widgets if "margins-view-" in (c.class_ or "")}
+    return {
+        c.class_.split()[-1].removeprefix("margins-view-")
+        for c in rc.find(v.Card).widgets
+        if "margins-view-" in (c.class_ or "")
+    }
 
 
 def alerts(rc) -> list[str]:
@@ -78,8 +81,9 @@ def test_a_slider_waits_for_reset_then_changes_the_run(page) -> None:
 
 
 def test_a_switch_and_the_scenarios_own_settings(page) -> None:
-    switch = page.find(v.Html, class_="margins-knob margins-knob-custom_silicon").find(
-        v.Switch).widget
+    switch = (
+        page.find(v.Html, class_="margins-knob margins-knob-custom_silicon").find(v.Switch).widget
+    )
     switch.v_model = False
     assert any("no custom silicon" in a for a in alerts(page))
     click(page, "Scenario's own settings")
@@ -89,13 +93,23 @@ def test_a_switch_and_the_scenarios_own_settings(page) -> None:
 def test_a_bad_scenario_file_shows_the_error_and_changes_nothing(page) -> None:
     before = status(page)
     picker = page.find(v.VuetifyTemplate, label="Open a scenario file…").widget
-    picker.vue_picked({"name": "bad.toml", "text": '[scenario]\nextends = "baseline"\n'
-                       '[firms.nvidia]\nfoo = 1\n', "error": None})
+    picker.vue_picked(
+        {
+            "name": "bad.toml",
+            "text": '[scenario]\nextends = "baseline"\n[firms.nvidia]\nfoo = 1\n',
+            "error": None,
+        }
+    )
     assert any("bad.toml: firms.nvidia.foo: unknown key" in a for a in alerts(page))
     assert status(page) == before
     assert not any("Press Reset" in a for a in alerts(page))
-    picker.vue_picked({"name": "good.toml", "text": '[scenario]\nextends = "baseline"\n'
-                       'name = "mine"\n', "error": None})
+    picker.vue_picked(
+        {
+            "name": "good.toml",
+            "text": '[scenario]\nextends = "baseline"\nname = "mine"\n',
+            "error": None,
+        }
+    )
     assert not any("unknown key" in a for a in alerts(page))
     assert any("Press Reset to apply: good.toml" in a for a in alerts(page))
     click(page, "Reset")

@@ -26,8 +26,11 @@ def test_each_lesson_opens_validates_and_runs(lesson_id: str) -> None:
     assert setup.lesson == lesson_id
     assert setup.changes(), "a lesson changes something, or it would be the scenario itself"
     scenario = setup.build()  # validated like any scenario
-    producing = {f for f, s in scenario.firms.items()
-                 if s.role not in ("segment", "chip_buyers", "investors")}
+    producing = {
+        f
+        for f, s in scenario.firms.items()
+        if s.role not in ("segment", "chip_buyers", "investors")
+    }
     assert item.firm in producing, f"{item.firm} is not a firm with an income statement"
     assert item.market.split("/")[0] in {m.value for m in Market}
     assert item.watch and item.questions and item.summary and item.change
@@ -39,23 +42,34 @@ def test_each_lesson_opens_validates_and_runs(lesson_id: str) -> None:
 def test_the_teaching_guide_is_written_from_the_lessons() -> None:
     guide = (ROOT / "docs" / "teaching.md").read_text()
     assert guide == teaching_markdown(), (
-        "docs/teaching.md is out of date: ./dev python -m viz.lessons > docs/teaching.md")
+        "docs/teaching.md is out of date: ./dev python -m viz.lessons > docs/teaching.md"
+    )
     for item in lessons():
         assert item.title in guide and f"?lesson={item.id}" in guide
         for question in item.questions:
             assert question in guide
 
 
-GOOD = {"id": "x", "title": "X", "scenario": "baseline", "summary": "s", "change": "c",
-        "watch": ["w"], "questions": ["q"]}
+GOOD = {
+    "id": "x",
+    "title": "X",
+    "scenario": "baseline",
+    "summary": "s",
+    "change": "c",
+    "watch": ["w"],
+    "questions": ["q"],
+}
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"colour": "red"}, "unknown key 'colour'"),
-    ({"settings": {"speed": 2}}, "settings.speed: unknown setting"),
-    ({"watch": []}, "watch must be a non-empty list"),
-    ({"title": ""}, "title must be a non-empty string"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"colour": "red"}, "unknown key 'colour'"),
+        ({"settings": {"speed": 2}}, "settings.speed: unknown setting"),
+        ({"watch": []}, "watch must be a non-empty list"),
+        ({"title": ""}, "title must be a non-empty string"),
+    ],
+)
 def test_bad_lessons_are_named(change: dict, message: str) -> None:
     with pytest.raises(LessonError, match=message):
         parse([{**GOOD, **change}])

@@ -33,15 +33,18 @@ def test_the_zip_holds_what_margins_run_writes(stepped: LiveEconomy) -> None:
     archive = zipfile.ZipFile(io.BytesIO(stepped.zip_bytes()))
     folder = stepped.archive_name()
     names = sorted(archive.namelist())
-    assert names == sorted(f"{folder}/{n}" for n in
-                           ["manifest.json", "scenario.toml", *(f"{f}.parquet" for f in FRAMES)])
+    assert names == sorted(
+        f"{folder}/{n}"
+        for n in ["manifest.json", "scenario.toml", *(f"{f}.parquet" for f in FRAMES)]
+    )
     for name in FRAMES:
         frame = pl.read_parquet(io.BytesIO(archive.read(f"{folder}/{name}.parquet")))
         assert frame.height > 0
     manifest = json.loads(archive.read(f"{folder}/manifest.json"))
     assert manifest["quarters"] == QUARTERS and manifest["seed"] == stepped.seed
-    scenario = validate(tomllib.loads(archive.read(f"{folder}/scenario.toml").decode()),
-                        "scenario.toml")
+    scenario = validate(
+        tomllib.loads(archive.read(f"{folder}/scenario.toml").decode()), "scenario.toml"
+    )
     # the scenario as run: the economy's scenario with the run's quarters and seed
     assert scenario.digest() == manifest["scenario_sha256_16"]
     assert scenario.quarters == QUARTERS and scenario.seed == stepped.seed
@@ -49,8 +52,12 @@ def test_the_zip_holds_what_margins_run_writes(stepped: LiveEconomy) -> None:
 
 
 def test_the_scenario_download_reruns_the_same_setup() -> None:
-    setup = with_settings(defaults(open_file("x.toml", b'[scenario]\nextends = "baseline"\n')),
-                          demand_growth=1.7, seed=4, custom_silicon=False)
+    setup = with_settings(
+        defaults(open_file("x.toml", b'[scenario]\nextends = "baseline"\n')),
+        demand_growth=1.7,
+        seed=4,
+        custom_silicon=False,
+    )
     model = LiveEconomy(setup)
     text = model.scenario_toml()
     again = validate(tomllib.loads(text), "again.toml")

@@ -28,12 +28,15 @@ def test_an_untouched_setup_runs_the_scenario_as_the_cli_does() -> None:
     assert "as the scenario defines it" in setup.describe()
 
 
-@pytest.mark.parametrize(("setting", "value", "path"), [
-    ("demand_growth", 1.5, "demand.multiplier"),
-    ("packaging_growth", 2.5, "max_growth_per_year"),
-    ("sentiment", 0.4, "sentiment"),
-    ("seed", 7, "scenario.seed"),
-])
+@pytest.mark.parametrize(
+    ("setting", "value", "path"),
+    [
+        ("demand_growth", 1.5, "demand.multiplier"),
+        ("packaging_growth", 2.5, "max_growth_per_year"),
+        ("sentiment", 0.4, "sentiment"),
+        ("seed", 7, "scenario.seed"),
+    ],
+)
 def test_each_setting_changes_its_scenario_value(setting: str, value: float, path: str) -> None:
     setup = with_settings(default_setup(), **{setting: value})
     changed = setup.overrides()
@@ -52,7 +55,8 @@ def test_each_setting_changes_its_scenario_value(setting: str, value: float, pat
                 before, after = own.firms[firm].params, scenario.firms[firm].params
                 assert after.sentiment == value
                 assert after.long_run_sentiment == pytest.approx(
-                    before.long_run_sentiment * value / before.sentiment)
+                    before.long_run_sentiment * value / before.sentiment
+                )
         case "seed":
             assert scenario.seed == value
             assert load_scenario_from_toml(scenario.to_toml()).seed == value
@@ -92,8 +96,9 @@ def test_settings_are_snapped_into_their_ranges() -> None:
 
 def test_a_scenario_without_what_a_setting_acts_on_disables_it(tmp_path: Path) -> None:
     programs = list(load_scenario("baseline").programs)
-    text = (f"remove_programs = {programs!r}\n"
-            '[scenario]\nextends = "baseline"\nname = "bare"\n').replace("'", '"')
+    text = (
+        f'remove_programs = {programs!r}\n[scenario]\nextends = "baseline"\nname = "bare"\n'
+    ).replace("'", '"')
     opened = open_file("bare.toml", text.encode())
     available = defaults(opened).available()
     assert available["custom_silicon"] is False
@@ -103,8 +108,11 @@ def test_a_scenario_without_what_a_setting_acts_on_disables_it(tmp_path: Path) -
 def test_opening_a_good_file(tmp_path: Path) -> None:
     text = b'[scenario]\nextends = "baseline"\nname = "dear-chips"\n\n[demand]\nmultiplier = 1.3\n'
     opened = open_file("dear.toml", text)
-    assert (opened.name, opened.from_file, opened.scenario.name) == ("dear.toml", True,
-                                                                      "dear-chips")
+    assert (opened.name, opened.from_file, opened.scenario.name) == (
+        "dear.toml",
+        True,
+        "dear-chips",
+    )
     setup = defaults(opened)
     assert setup.demand_growth == 1.3
     assert setup.build().digest() == opened.scenario.digest()

@@ -16,17 +16,32 @@ from viz.live import CUSTOMERS, LiveEconomy
 from viz.palette import LAYER_COLOURS, LAYER_LABELS, MARKET_SELLERS, label_scale, layer_colour
 
 
-@pytest.mark.parametrize(("value", "text"), [
-    (1.234e12, "$1.23T"), (4.5e9, "$4.5B"), (-2.0e6, "−$2M"), (25000.0, "$25k"),
-    (2.2, "$2.20"), (150.0, "$150"), (None, "—"), (math.nan, "—"),
-])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (1.234e12, "$1.23T"),
+        (4.5e9, "$4.5B"),
+        (-2.0e6, "−$2M"),
+        (25000.0, "$25k"),
+        (2.2, "$2.20"),
+        (150.0, "$150"),
+        (None, "—"),
+        (math.nan, "—"),
+    ],
+)
 def test_money_reads_at_a_glance(value, text) -> None:
     assert views.usd(value) == text
 
 
-@pytest.mark.parametrize(("value", "text"), [
-    (2.5e10, "25B"), (1500.0, "1.5k"), (0.5, "0.5"), (0.256, "26%"),
-])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (2.5e10, "25B"),
+        (1500.0, "1.5k"),
+        (0.5, "0.5"),
+        (0.256, "26%"),
+    ],
+)
 def test_amounts_and_shares(value, text) -> None:
     assert (views.pct(value) if text.endswith("%") else views.amount(value)) == text
 
@@ -51,8 +66,9 @@ def test_margins_are_the_clis(snap) -> None:
     rows = views.margin_rows(snap)
     expected = layer_margins(snap.firms, by="period")
     for row in rows[:20]:
-        match = expected.filter((pl.col("layer") == row["layer"])
-                                & (pl.col("period") == row["period"]))
+        match = expected.filter(
+            (pl.col("layer") == row["layer"]) & (pl.col("period") == row["period"])
+        )
         assert match[f"{row['measure']}_margin"][0] == pytest.approx(row["margin"])
 
 
@@ -93,8 +109,10 @@ def test_the_network_shows_every_firm_by_layer_and_only_their_payments(snap) -> 
     assert xs == sorted(xs) and all(len(v) == 1 for v in columns.values())
     assert net.edges and all(e["width"] > 0 for e in net.edges)
     assert max(e["width"] for e in net.edges) == pytest.approx(13.8)
-    paid = snap.flows.filter(pl.col("payer").is_in([*snap.producing(), CUSTOMERS])
-                             & pl.col("payee").is_in(snap.producing()))
+    paid = snap.flows.filter(
+        pl.col("payer").is_in([*snap.producing(), CUSTOMERS])
+        & pl.col("payee").is_in(snap.producing())
+    )
     assert net.total_usd == pytest.approx(float(paid["amount_usd"].sum()))
 
 
@@ -114,25 +132,31 @@ def test_the_inspector_shows_curves_point_and_parties(snap) -> None:
     assert views.inspect(snap, last + 5, "compute") is None
 
 
-@pytest.mark.parametrize(("side", "wanted", "got", "at_price", "outcome"), [
-    ("bid", 10, 10, 10, "served in full"),
-    ("bid", 10, 0, 0, "priced out"),
-    ("bid", 10, 6, 6, "served down to the price; lower bids unfilled"),
-    ("bid", 10, 3, 6, "rationed: got 50% of what it bid for at the price"),
-    ("ask", 10, 10, 10, "sold all it offered"),
-    ("ask", 10, 0, 0, "priced above every buyer"),
-    ("ask", 10, 2, 8, "sold 25% of what it offered at the price"),
-])
+@pytest.mark.parametrize(
+    ("side", "wanted", "got", "at_price", "outcome"),
+    [
+        ("bid", 10, 10, 10, "served in full"),
+        ("bid", 10, 0, 0, "priced out"),
+        ("bid", 10, 6, 6, "served down to the price; lower bids unfilled"),
+        ("bid", 10, 3, 6, "rationed: got 50% of what it bid for at the price"),
+        ("ask", 10, 10, 10, "sold all it offered"),
+        ("ask", 10, 0, 0, "priced above every buyer"),
+        ("ask", 10, 2, 8, "sold 25% of what it offered at the price"),
+    ],
+)
 def test_who_was_served(side, wanted, got, at_price, outcome) -> None:
     assert views._outcome(side, wanted, got, at_price) == outcome
 
 
-@pytest.mark.parametrize(("wanted", "picked"), [
-    ("compute", "compute"),
-    ("plans/developer", "plans/developer/cursor"),
-    ("plans/developer/cursor/x", "plans/developer/cursor"),
-    ("tokens", "compute"),
-])
+@pytest.mark.parametrize(
+    ("wanted", "picked"),
+    [
+        ("compute", "compute"),
+        ("plans/developer", "plans/developer/cursor"),
+        ("plans/developer/cursor/x", "plans/developer/cursor"),
+        ("tokens", "compute"),
+    ],
+)
 def test_the_inspector_falls_back_to_the_nearest_book(wanted: str, picked: str) -> None:
     choices = {"compute": "", "plans/developer/cursor": "", "plans/developer/spillover": ""}
     assert views.pick_book(choices, wanted) == picked
@@ -156,9 +180,14 @@ def test_the_event_log_reads_newest_first(snap) -> None:
 def test_every_chart_compiles_and_renders(stepped: LiveEconomy) -> None:
     snap = stepped.snapshot
     last = snap.quarters - 1
-    specs = [charts.network_spec(snap), charts.margins_spec(snap), charts.profit_pool_spec(snap),
-             charts.profit_pool_spec(snap, "gross"), charts.markets_spec(snap),
-             charts.firm_spec(snap, "nvidia")]
+    specs = [
+        charts.network_spec(snap),
+        charts.margins_spec(snap),
+        charts.profit_pool_spec(snap),
+        charts.profit_pool_spec(snap, "gross"),
+        charts.markets_spec(snap),
+        charts.firm_spec(snap, "nvidia"),
+    ]
     for key in ("compute", "foundry", "chips"):
         specs.append(charts.inspector_spec(views.inspect(snap, last, key)))
     for spec in specs:
