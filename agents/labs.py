@@ -10,7 +10,7 @@ from agents.base import Firm, Layer, Market, Order, Side, param
 from agents.compute import CapacityBook, CloudParams, Cohort, chip_bids, chip_value
 from agents.demand import isoelastic_steps
 from agents.protocol import DemandSignal, Fill, FundingRequest, Intents, Observation
-from agents.supply import demand_at
+from agents.supply import demand_at, demand_growth
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +126,7 @@ class Lab(Firm):
         self.api_offered_q = 0.0
         self.api_revenue_now = 0.0
         self.signal: DemandSignal | None = None
+        self.demand_growth = 0.1
         self.api_sold_now_q = 0.0
         self.desk = PlanDesk(dict(p.app_segments), "flat", p.app_bonus)
         self.hours = dict.fromkeys(USES, 0.0)
@@ -171,10 +172,8 @@ class Lab(Firm):
             if self.token_ask is None:
                 self.token_ask = p.markup * cost
             self.token_ask = self.strategy.reprice(self.token_ask, cost, self.signal, floor=cost)
-            growth = min(0.6, max(-0.3, obs.token_demand_growth))
-            self.api_expected_q = demand_at(self.signal, self.token_ask, self.api_sold_q) * (
-                1.0 + growth
-            )
+            expected = demand_at(self.signal, self.token_ask, self.api_sold_q)
+            self.api_expected_q = expected * (1.0 + self.demand_growth)
         else:
             self.api_expected_q = 0.0
         app_m = self.desk.tokens_needed_m(obs)
@@ -323,7 +322,9 @@ class Lab(Firm):
         return []
 
     def learn(self, signals: list[DemandSignal], obs: Observation) -> None:
-        self.signal = next((s for s in signals if s.market is Market.TOKENS), self.signal)
+        signal = next((s for s in signals if s.market is Market.TOKENS), None)
+        self.demand_growth = demand_growth(self.signal, signal, self.demand_growth)
+        self.signal = signal or self.signal
         self.desk.learn(signals)
 
     def launch_app(self, segment: str, price: float) -> None:

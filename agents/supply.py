@@ -43,6 +43,21 @@ def demand_at(signal: DemandSignal | None, price: float, fallback: float) -> flo
     return base * (price / signal.price) ** -local_elasticity(signal)
 
 
+def demand_growth(
+    previous: DemandSignal | None, current: DemandSignal | None, smoothed: float
+) -> float:
+    """Growth of a seller's demand at a given price: this quarter's against last quarter's moved
+    to this quarter's price along its elasticity (so a price cut's extra sales are not counted
+    as growth); smoothed half-and-half with the previous estimate, within [−0.5, 0.5]."""
+    if previous is None or current is None or previous.price <= 0:
+        return smoothed
+    before = max(previous.sold, 1e-12) * (current.price / previous.price) ** -local_elasticity(
+        current
+    )
+    now = max(current.sold, 1e-12)
+    return min(0.5, max(-0.5, 0.5 * smoothed + 0.5 * (now / before - 1.0)))
+
+
 def curve_orders(
     market: Market,
     firm_id: str,
