@@ -50,6 +50,30 @@ def isoelastic_steps(
     return grid, steps
 
 
+def demand_shock(rng: np.random.Generator, noise: float) -> float:
+    """A mean-one log-normal demand shock ``exp(σ·z − σ²/2)`` from a buyer's own stream."""
+    z = float(rng.standard_normal())
+    return math.exp(noise * z - 0.5 * noise * noise)
+
+
+def curve_bids(
+    market: Market,
+    firm_id: str,
+    spend_usd: float,
+    anchor_price: float,
+    elasticity: float,
+    around: float,
+    tag: str,
+) -> list[Order]:
+    """The bids of :func:`isoelastic_steps` as orders on ``market``."""
+    prices, qty = isoelastic_steps(spend_usd, anchor_price, elasticity, around)
+    return [
+        Order(market, Side.BID, firm_id, float(pr), float(q), tag=tag)
+        for pr, q in zip(prices, qty, strict=True)
+        if q > 0
+    ]
+
+
 class GrowthIndex:
     """A level that grows at ``growth`` a year scaled by the scenario's demand multiplier, the
     growth fading to half every ``half_life_years`` (adoption S-curves: growth slows as a market
@@ -159,15 +183,10 @@ class Segment(Firm):
     def free_tokens_per_user(self, quarter: int) -> float:
         return self.params.free_tokens_per_user * self._usage(quarter)
 
-    def shock(self, noise: float) -> float:
-        """A mean-one log-normal demand shock from its own stream."""
-        z = float(self.random_stream.standard_normal())
-        return math.exp(noise * z - 0.5 * noise * noise)
-
     def decide(self, obs: Observation) -> Intents:
         p: SegmentParams = self.params
         out = Intents()
-        shock = self.shock(obs.demand_noise)
+        shock = demand_shock(self.random_stream, obs.demand_noise)
         if p.users > 0 and p.wtp_usd > 0:
             each = self.users() * shock / len(_Z)
             out.orders += [
@@ -184,24 +203,26 @@ class Segment(Firm):
             ]
         if p.api_spend_usd > 0:
             spend = p.api_spend_usd * self.growth["api"].level * shock
-            prices, qty = isoelastic_steps(
-                spend, obs.reference_token_price, p.api_elasticity, obs.token_price
+            out.orders += curve_bids(
+                Market.TOKENS,
+                self.firm_id,
+                spend,
+                obs.reference_token_price,
+                p.api_elasticity,
+                obs.token_price,
+                "api",
             )
-            out.orders += [
-                Order(Market.TOKENS, Side.BID, self.firm_id, float(pr), float(q), tag="api")
-                for pr, q in zip(prices, qty, strict=True)
-                if q > 0
-            ]
         if p.compute_spend_usd > 0:
             spend = p.compute_spend_usd * self.growth["compute"].level * shock
-            prices, qty = isoelastic_steps(
-                spend, obs.reference_compute_price, p.compute_elasticity, obs.compute_price
+            out.orders += curve_bids(
+                Market.COMPUTE,
+                self.firm_id,
+                spend,
+                obs.reference_compute_price,
+                p.compute_elasticity,
+                obs.compute_price,
+                "compute",
             )
-            out.orders += [
-                Order(Market.COMPUTE, Side.BID, self.firm_id, float(pr), float(q), tag="compute")
-                for pr, q in zip(prices, qty, strict=True)
-                if q > 0
-            ]
         return out
 
 
@@ -237,17 +258,18 @@ class ChipBuyers(Firm):
 
     def decide(self, obs: Observation) -> Intents:
         p: ChipBuyersParams = self.params
-        z = float(self.random_stream.standard_normal())
-        shock = math.exp(obs.demand_noise * z - 0.5 * obs.demand_noise**2)
-        spend = p.spend_usd * self.index.level * shock
+        spend = p.spend_usd * self.index.level * demand_shock(self.random_stream, obs.demand_noise)
         anchor = p.reference_price_usd * self.tech.cost_factor(obs.quarter)
-        prices, qty = isoelastic_steps(spend, anchor, p.elasticity, max(obs.chip_price, 1.0))
         return Intents(
-            orders=[
-                Order(Market.CHIPS, Side.BID, self.firm_id, float(pr), float(q), tag="capex")
-                for pr, q in zip(prices, qty, strict=True)
-                if q > 0
-            ]
+            orders=curve_bids(
+                Market.CHIPS,
+                self.firm_id,
+                spend,
+                anchor,
+                p.elasticity,
+                max(obs.chip_price, 1.0),
+                "capex",
+            )
         )
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from agents.apps import PlanDesk
 from agents.base import Firm, Layer, Market, Order, Side, param
 from agents.compute import CapacityBook, CloudParams, Cohort, chip_bids, chip_value
-from agents.demand import isoelastic_steps
+from agents.demand import curve_bids
 from agents.protocol import DemandSignal, Fill, FundingRequest, Intents, Observation
 from agents.supply import demand_at, demand_growth
 
@@ -81,12 +81,7 @@ def budget_bids(
 ) -> list[Order]:
     """Compute bids spending about ``spend_usd`` at the observed price ``price``, more hours if
     cheaper (a constant-elasticity curve laid around that price)."""
-    prices, qty = isoelastic_steps(spend_usd, price, elasticity, price)
-    return [
-        Order(Market.COMPUTE, Side.BID, firm_id, float(pr), float(q), tag=tag)
-        for pr, q in zip(prices, qty, strict=True)
-        if q > 0
-    ]
+    return curve_bids(Market.COMPUTE, firm_id, spend_usd, price, elasticity, price, tag)
 
 
 #: data-centre economics of compute a lab or host owns: those of a cloud's defaults

@@ -16,21 +16,13 @@ import numpy as np
 import polars as pl
 
 from agents.base import PRODUCING_LAYERS, Layer, Market
-from market.catalogue import UNIT
+from market.catalogue import MARKET_LABELS, UNIT
 from runs.report import layer_margins
 from viz.live import CUSTOMERS, Snapshot
 from viz.palette import MARKET_SELLERS, layer_colour, layer_label
 
 #: the markets the views show, upstream first; custom books are drawn with the chips
 MARKETS: tuple[str, ...] = ("foundry", "chips", "compute", "tokens", "plans")
-MARKET_LABELS: dict[str, str] = {
-    "foundry": "Foundry slots",
-    "chips": "Chips",
-    "custom": "Custom chips",
-    "compute": "Compute",
-    "tokens": "API tokens",
-    "plans": "Plans",
-}
 #: what one unit of each market's price buys
 PRICE_UNITS: dict[str, str] = {
     "foundry": "USD per H100e slot",
