@@ -163,7 +163,8 @@ def run(
         console.print(firm_table(firms, years, leading_firms(firms, LEADING_FIRMS)))
         partial = _partial_years(firms, years)
         console.print(
-            "gross, op: gross and operating margin over the calendar year, % of revenue"
+            "gross, op: gross and operating margin over the calendar year, % of revenue; "
+            "— no revenue to speak of (under $1M in the year)"
             + ("; * partial year" if partial else ""),
             soft_wrap=True,
         )
@@ -223,11 +224,24 @@ def _partial_years(firms: pl.DataFrame, years: list[int]) -> set[int]:
     return {y for y in years if y not in full}
 
 
+#: a margin on less revenue than this in a year is not shown (it says nothing about the business)
+MIN_REVENUE_USD = 1e6
+
+
+def _meaningful(margins: pl.DataFrame) -> pl.DataFrame:
+    """Margins with those on under :data:`MIN_REVENUE_USD` of revenue in the year blanked."""
+    small = pl.col("revenue_usd") < MIN_REVENUE_USD
+    return margins.with_columns(
+        pl.when(small).then(None).otherwise(pl.col(c)).alias(c)
+        for c in ("gross_margin", "operating_margin")
+    )
+
+
 def layer_table(firms: pl.DataFrame, years: list[int]) -> Table:
     """A Rich table of each layer's gross / operating margin in ``years``."""
     from runs.report import layer_margins, wide
 
-    frame = wide(layer_margins(firms, by="year"), "layer", years)
+    frame = wide(_meaningful(layer_margins(firms, by="year")), "layer", years)
     rows = [(row[0], list(row[1:])) for row in frame.iter_rows()]
     return _margin_table("Margins by layer", "layer", rows, years, _partial_years(firms, years))
 
@@ -236,7 +250,7 @@ def firm_table(firms: pl.DataFrame, years: list[int], select: list[str]) -> Tabl
     """A Rich table of the gross / operating margin of the firms ``select`` in ``years``."""
     from runs.report import firm_margins, wide
 
-    frame = wide(firm_margins(firms, by="year", select=select), "firm", years)
+    frame = wide(_meaningful(firm_margins(firms, by="year", select=select)), "firm", years)
     rows = [(f"{row[1]} ({row[2]})", list(row[3:])) for row in frame.iter_rows()]
     return _margin_table(
         f"Leading firms by revenue (top {len(select)})",
