@@ -12,7 +12,8 @@ A field's annotation is its type, its default is the default, and its metadata h
 * ``period`` — the value is a calendar period (:mod:`market.calendar`); more generally
   ``check``, a function of the value returning what is wrong with it (or ``None``), and
   ``help``, what a good value looks like;
-* ``doc`` — what the key means; ``derived`` — not a key of the file (the loader fills it in).
+* ``doc`` — what the key means; ``derived`` — not a key of the file (the loader fills it in);
+  ``type_name`` — how a message names the key's type, where the default words do not fit.
 
 The simulation reads the dataclasses, so they stay plain and fast. Validation is pydantic v2's:
 it is the most widely used validation library for Python, its ``Field`` carries the constraints
@@ -60,6 +61,7 @@ class Key:
     check: Callable[[Any], str | None] | None = None
     help: str = ""
     doc: str = ""
+    type_name: str = ""
 
     @property
     def required(self) -> bool:
@@ -105,6 +107,7 @@ def keys(cls: type) -> dict[str, Key]:
             period_problem if period else meta.get("check"),
             PERIOD_HELP if period else meta.get("help", ""),
             meta.get("doc", ""),
+            meta.get("type_name", ""),
         )
     return out
 
@@ -233,5 +236,5 @@ def message(error: Any, key: Key) -> str:
             f"at least {key.lo}" if key.hi is None else f"at most {key.hi}"
         )
     if kind.endswith("_type") and key.type in TYPE_NAMES:
-        return f"must be {TYPE_NAMES[key.type]}, got {value!r}"
+        return f"must be {key.type_name or TYPE_NAMES[key.type]}, got {value!r}"
     return error["msg"]

@@ -9,11 +9,13 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from market.calendar import MAX_QUARTERS, MAX_SEED, Window
+from runs.scenario import ScenarioError
+from runs.scenario.fields import check_value, keys
 from runs.sweep.errors import SpecError
 
 #: shipped example specs (``margins sweep smoke`` runs ``runs/sweeps/smoke.toml``)
@@ -21,23 +23,94 @@ SPEC_LIBRARY = Path(__file__).parent.parent / "sweeps"
 
 MAX_RUNS = 1_000_000
 
-SWEEP_KEYS: dict[str, str] = {
-    "name": "a name for the sweep (default: the file's name)",
-    "description": "what the sweep asks",
-    "scenario": "the base scenario: a library name or a TOML path (default baseline)",
-    "quarters": f"quarters per run, 1 to {MAX_QUARTERS} (default: the scenario's own)",
-    "replications": "runs per point, each with its own seed (default 1)",
-    "seed": f"root seed, 0 to {MAX_SEED} (default 0)",
-    "seeds": '"common": replication r has the same seed at every point (default); '
-    '"independent": every run has its own seed',
-    "panels": "keep each run's per-quarter frames as Parquet (default false)",
-    "windows": 'summary windows: "2026", "2025-2027", "2025Q1-2026Q4", "all" '
-    "(default: every full calendar year and all)",
-}
-SAMPLE_KEYS: dict[str, str] = {
-    "method": '"lhs" (Latin hypercube, default) or "random"',
-    "count": "how many samples of the ranges",
-}
+WHOLE = "a whole number"
+
+
+@dataclass(frozen=True)
+class SweepTable:
+    """The keys of a spec's ``[sweep]`` table: type, range, choices and meaning declared once
+    (validated by the scenario schema's pydantic machinery, :mod:`runs.scenario.fields`)."""
+
+    name: str = field(
+        default="", metadata={"doc": "a name for the sweep (default: the file's name)"}
+    )
+    description: str = field(default="", metadata={"doc": "what the sweep asks"})
+    scenario: Any = field(
+        default="baseline",
+        metadata={"doc": "the base scenario: a library name or a TOML path (default baseline)"},
+    )
+    quarters: int = field(
+        default=0,
+        metadata={
+            "lo": 1,
+            "hi": MAX_QUARTERS,
+            "type_name": WHOLE,
+            "doc": f"quarters per run, 1 to {MAX_QUARTERS} (default: the scenario's own)",
+        },
+    )
+    replications: int = field(
+        default=1,
+        metadata={
+            "lo": 1,
+            "hi": MAX_RUNS,
+            "type_name": WHOLE,
+            "doc": "runs per point, each with its own seed (default 1)",
+        },
+    )
+    seed: int = field(
+        default=0,
+        metadata={
+            "lo": 0,
+            "hi": MAX_SEED,
+            "type_name": WHOLE,
+            "doc": f"root seed, 0 to {MAX_SEED} (default 0)",
+        },
+    )
+    seeds: str = field(
+        default="common",
+        metadata={
+            "allowed": ("common", "independent"),
+            "doc": '"common": replication r has the same seed at every point (default); '
+            '"independent": every run has its own seed',
+        },
+    )
+    panels: bool = field(
+        default=False,
+        metadata={"doc": "keep each run's per-quarter frames as Parquet (default false)"},
+    )
+    windows: Any = field(
+        default=None,
+        metadata={
+            "doc": 'summary windows: "2026", "2025-2027", "2025Q1-2026Q4", "all" '
+            "(default: every full calendar year and all)"
+        },
+    )
+
+
+@dataclass(frozen=True)
+class SampleTable:
+    """The keys of a spec's ``[sample]`` table."""
+
+    method: str = field(
+        default="lhs",
+        metadata={
+            "allowed": ("lhs", "random"),
+            "doc": '"lhs" (Latin hypercube, default) or "random"',
+        },
+    )
+    count: int = field(
+        default=0,
+        metadata={
+            "lo": 1,
+            "hi": MAX_RUNS,
+            "type_name": WHOLE,
+            "doc": "how many samples of the ranges",
+        },
+    )
+
+
+SWEEP_KEYS: dict[str, str] = {name: key.doc for name, key in keys(SweepTable).items()}
+SAMPLE_KEYS: dict[str, str] = {name: key.doc for name, key in keys(SampleTable).items()}
 RANGE_KEYS = ("low", "high", "log")
 #: scenario keys a spec may not vary, and why
 RESERVED_PATHS = {
@@ -153,14 +226,14 @@ def _parse_spec(
                 raise SpecError(
                     source, f"{table}.{key}", "unknown key; allowed: " + ", ".join(allowed)
                 )
-    get = _Getter(source, head, "sweep")
-    quarters = get.integer("quarters", None, 1, MAX_QUARTERS)
+    get = _Getter(source, head, "sweep", SweepTable)
+    quarters = get.get("quarters")
     vary = _flatten(source, data.get("vary", {}))
     scenarios = _parse_scenarios(source, head, vary.get("scenario"))
     grid, ranges = _parse_vary(source, {k: v for k, v in vary.items() if k != "scenario"}, quarters)
-    sample = _Getter(source, data.get("sample", {}), "sample")
-    method = sample.choice("method", "lhs", ("lhs", "random"))
-    count = sample.integer("count", None, 1, MAX_RUNS)
+    sample = _Getter(source, data.get("sample", {}), "sample", SampleTable)
+    method = sample.get("method", "lhs")
+    count = sample.get("count")
     if ranges and count is None:
         raise SpecError(
             source,
@@ -174,7 +247,7 @@ def _parse_spec(
             "only applies to ranges in [vary] ({ low = ..., high = ... }); there are none",
         )
     return SweepSpec(
-        name=get.text("name", default_name),
+        name=get.get("name", default_name),
         source=source,
         base_dir=base,
         scenarios=scenarios,
@@ -182,13 +255,13 @@ def _parse_spec(
         ranges=ranges,
         method=method,
         count=count or 1,
-        replications=get.integer("replications", 1, 1, MAX_RUNS),
-        seed=get.integer("seed", 0, 0, MAX_SEED),
-        seeds=get.choice("seeds", "common", ("common", "independent")),
+        replications=get.get("replications", 1),
+        seed=get.get("seed", 0),
+        seeds=get.get("seeds", "common"),
         quarters=quarters,
-        panels=get.boolean("panels", False),
+        panels=get.get("panels", False),
         windows=_parse_windows(source, head.get("windows")),
-        description=get.text("description", ""),
+        description=get.get("description", ""),
         parameters=tuple(vary),
         text=text,
     )
@@ -316,39 +389,21 @@ def _parse_windows(source: str, value: Any) -> tuple[Window, ...] | None:
 
 @dataclass(frozen=True, slots=True)
 class _Getter:
-    """Typed reads of one spec table, with errors that name the file and the key."""
+    """Checked reads of one spec table against its declaration, with errors that name the file
+    and the key."""
 
     source: str
     table: dict[str, Any]
     prefix: str
+    declared: type
 
-    def _fail(self, key: str, message: str) -> SpecError:
-        return SpecError(self.source, f"{self.prefix}.{key}", message)
-
-    def integer(self, key: str, default: int | None, lo: int, hi: int) -> int | None:
-        value = self.table.get(key, default)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self._fail(key, f"must be a whole number, got {value!r}")
-        if not lo <= value <= hi:
-            raise self._fail(key, f"{value} is out of range; allowed {lo} to {hi}")
-        return value
-
-    def boolean(self, key: str, default: bool) -> bool:
-        value = self.table.get(key, default)
-        if not isinstance(value, bool):
-            raise self._fail(key, f"must be true or false, got {value!r}")
-        return value
-
-    def text(self, key: str, default: str) -> str:
-        value = self.table.get(key, default)
-        if not isinstance(value, str):
-            raise self._fail(key, f"must be a string, got {value!r}")
-        return value
-
-    def choice(self, key: str, default: str, allowed: tuple[str, ...]) -> str:
-        value = self.table.get(key, default)
-        if value not in allowed:
-            raise self._fail(key, f"{value!r} is not allowed; allowed: " + ", ".join(allowed))
-        return value
+    def get(self, name: str, default: Any = None) -> Any:
+        """The table's value of ``name`` (checked), or ``default`` when it does not set it."""
+        if name not in self.table:
+            return default
+        try:
+            return check_value(
+                self.source, f"{self.prefix}.{name}", self.table[name], keys(self.declared)[name]
+            )
+        except ScenarioError as exc:
+            raise SpecError(exc.source, exc.key, exc.message) from None
