@@ -97,7 +97,13 @@ class Strategy:
             return price * (1.0 - self.max_step)
         # inelastic demand (ε ≤ 1): profit rises with the price, so raise it
         goal = lerner_price(unit_cost, eps) if eps > 1.0 + 1e-9 else price * (1 + self.max_step)
-        if capacity is not None and capacity > 0 and signal.wanted > capacity * (1 + 1e-9):
+        sold_out = signal.sold >= 0.99 * signal.offered
+        if (
+            capacity is not None
+            and capacity > 0
+            and sold_out
+            and signal.wanted > capacity * (1 + 1e-9)
+        ):
             # scarce: the price at which its residual demand falls to what it can supply
             rationing = eps if math.isfinite(eps) and eps > 0.05 else 0.05
             rise = min(math.log(signal.wanted / capacity) / rationing, 50.0)

@@ -70,12 +70,15 @@ TABLE = [
     (10.0, 1.0, isoelastic(10.0, 2.0), None, DOWN),  # optimum 2: far above it
     (1.2, 1.0, isoelastic(1.2, 2.0), None, UP),  # below the optimum
     (2.0, 1.0, isoelastic(2.0, 2.0), None, SAME),  # at the optimum (ε/(ε−1) = 2)
+    # capacity binds on the curve but it did not sell out: the steps it clears on say no
+    (2.0, 1.0, isoelastic(2.0, 2.0, sold=90.0, offered=100.0), 100.0, SAME),
     (4.0, 1.0, isoelastic(4.0, 1.25), None, UP),  # ε = 1.25: optimum 5
     (3.0, 1.0, isoelastic(3.0, 0.5), None, UP),  # inelastic: raise
     (3.0, 1.0, flat(3.0, 100.0, 100.0, 100.0), None, UP),  # no response at all: raise
     (3.0, 1.0, flat(3.0, 0.0, 0.0, 0.0), None, DOWN),  # nobody wants any near it: cut
     (3.0, 1.0, flat(3.0, 100.0, 100.0, 0.0), None, DOWN),  # a rival takes all above: → cost
-    (2.0, 1.0, isoelastic(2.0, 2.0), 100.0, UP),  # at the optimum but capacity binds
+    # at the optimum, but it sold out with buyers left wanting: scarcity lifts it
+    (2.0, 1.0, isoelastic(2.0, 2.0, sold=100.0, offered=100.0), 100.0, UP),
 ]
 
 

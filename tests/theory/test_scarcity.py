@@ -84,18 +84,6 @@ def test_two_scarce_sellers_price_at_the_marginal_excluded_buyer_every_quarter()
         assert path[quarter] == pytest.approx(target, rel=0.10), (quarter, path[quarter])
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "measured: price $0.529 before the collapse (quarter 15), then 0.396, 0.297, 0.249, "
-        "0.227, 0.178, 0.163, 0.144, 0.132, and 0.118 at quarter 24 (8 quarters on, 13% above "
-        "MC $0.104), 0.107 a quarter later: within 10% of marginal cost 9 quarters on. The "
-        "cheaper cloud can serve all demand, so it first prices as a monopolist on its residual "
-        "demand; its rival, selling nothing, cuts by the largest step (25%) a quarter, and each "
-        "then undercuts the other a step at a time (the damped move toward a ceiling just below "
-        "the rival's price)."
-    ),
-)
 def test_spare_capacity_prices_at_marginal_cost_within_8_quarters():
     path = prices()
     assert path[EVENT + 8] == pytest.approx(MC, rel=0.10)
