@@ -78,23 +78,6 @@ def test_logit_duopoly_prices_at_the_differentiated_nash_markup():
         )
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "x = 4 (the economy's default token_choice_elasticity): Nash Lerner 1/2.1 = 0.476; "
-        "measured "
-        "over the last 4 of 30 quarters: asks' Lerner 0.527 (lab_a) and 0.531 (lab_b), each "
-        "alternating between about 0.47 and 0.58, and the market's 0.948 (volume-weighted price "
-        "$1.4–3.8, alternating quarter by quarter). A lab buys inference "
-        "hours for the demand it expects, falls short of its logit share, and its sub-book clears "
-        "at the marginal excluded bid (with ε_D = 0.1 a few % short is a price many times the "
-        "ask); the segment then lays its next demand curve around that inflated price (curve 8× "
-        "to 1/8× of it, "
-        "nothing bid below), which distorts the labs' demand signals. Linearised, the damped "
-        "markup rule (speed 0.5) is also unstable in the asymmetric direction for x ≤ ~5 "
-        "(multiplier 1 − 0.5·(1 + 2k) = −1.23 at x = 4). See the theory-tier report."
-    ),
-)
 def test_logit_duopoly_at_the_default_choice_elasticity():
     labs, market = logit_duopoly(4.0)
     target = nash_lerner(4.0)
