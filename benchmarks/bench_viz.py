@@ -24,7 +24,7 @@ import time
 
 
 def time_specs(quarters: int) -> list[float]:
-    from viz import charts, views
+    from viz import charts, inspector, views
     from viz.live import LiveEconomy
 
     model = LiveEconomy()
@@ -37,10 +37,10 @@ def time_specs(quarters: int) -> list[float]:
         charts.margins_spec(snap)
         charts.profit_pool_spec(snap)
         charts.markets_spec(snap)
-        found = views.inspect(
+        found = inspector.inspect(
             snap,
             snap.quarters - 1,
-            views.pick_book(views.book_choices(snap, snap.quarters - 1), "compute"),
+            inspector.pick_book(inspector.book_choices(snap, snap.quarters - 1), "compute"),
         )
         if found is not None:
             charts.inspector_spec(found)

@@ -15,7 +15,7 @@ from typing import Any
 import altair as alt
 
 from agents.base import Layer
-from viz import views
+from viz import inspector, views
 from viz.live import Snapshot
 from viz.palette import GRID, INK, MUTED, label_scale, layer_colour
 from viz.views import (
@@ -454,7 +454,7 @@ def markets_spec(snap: Snapshot) -> dict[str, Any]:
     return with_data(markets_template(tuple(views.time_domain(snap)), multi), markets=rows)
 
 
-def inspector_spec(found: views.Inspection) -> dict[str, Any]:
+def inspector_spec(found: inspector.Inspection) -> dict[str, Any]:
     price_title = f"Price ({found.price_unit}{', log scale' if found.log_price else ''})"
     template = inspector_template(
         found.market, found.log_price, price_title, f"Quantity ({found.unit})"

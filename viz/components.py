@@ -14,7 +14,7 @@ import solara
 import solara.widgets
 
 from runs.scenario import ScenarioError, library_names
-from viz import charts, views
+from viz import charts, inspector, views
 from viz.lessons import Lesson, lessons
 from viz.live import LiveEconomy, Snapshot
 from viz.setup import KNOBS, SWITCHES, Setup, defaults, open_file, open_library, with_settings
@@ -252,9 +252,11 @@ def InspectorView(snap: Snapshot, book: solara.Reactive[str]):
     chosen, set_chosen = solara.use_state(0)
     last = snap.quarters - 1
     quarter = last if follow or chosen > last else chosen
-    choices = solara.use_memo(lambda: views.book_choices(snap, quarter), [snap.serial, quarter])
-    key = views.pick_book(choices, book.value)
-    found = solara.use_memo(lambda: views.inspect(snap, quarter, key), [snap.serial, quarter, key])
+    choices = solara.use_memo(lambda: inspector.book_choices(snap, quarter), [snap.serial, quarter])
+    key = inspector.pick_book(choices, book.value)
+    found = solara.use_memo(
+        lambda: inspector.inspect(snap, quarter, key), [snap.serial, quarter, key]
+    )
     spec = solara.use_memo(
         lambda: spec_of(lambda: charts.inspector_spec(found) if found else None), [found]
     )

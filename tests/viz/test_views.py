@@ -11,7 +11,7 @@ import vl_convert
 
 from agents.base import PRODUCING_LAYERS, Layer, Market
 from runs.report import layer_margins
-from viz import charts, views
+from viz import charts, inspector, views
 from viz.live import CUSTOMERS, LiveEconomy
 from viz.palette import LAYER_COLOURS, LAYER_LABELS, MARKET_SELLERS, label_scale, layer_colour
 
@@ -118,9 +118,9 @@ def test_the_network_shows_every_firm_by_layer_and_only_their_payments(snap) -> 
 
 def test_the_inspector_shows_curves_point_and_parties(snap) -> None:
     last = snap.quarters - 1
-    choices = views.book_choices(snap, last)
+    choices = inspector.book_choices(snap, last)
     assert "compute" in choices and "foundry" in choices
-    found = views.inspect(snap, last, "compute")
+    found = inspector.inspect(snap, last, "compute")
     assert found is not None and found.rule == "uniform" and found.volume > 0
     for side, order in (("demand", -1), ("supply", 1)):
         prices = [r["p"] for r in found.curves if r["side"] == side]
@@ -128,8 +128,8 @@ def test_the_inspector_shows_curves_point_and_parties(snap) -> None:
     orders = snap.books[last].orders.filter(pl.col("market") == "compute")
     assert {p["firm"] for p in found.parties} == set(orders["firm"])
     assert {p["side"] for p in found.parties} == {"bid", "ask"}
-    assert views.inspect(snap, last, "no_such_market") is None
-    assert views.inspect(snap, last + 5, "compute") is None
+    assert inspector.inspect(snap, last, "no_such_market") is None
+    assert inspector.inspect(snap, last + 5, "compute") is None
 
 
 @pytest.mark.parametrize(
@@ -145,7 +145,7 @@ def test_the_inspector_shows_curves_point_and_parties(snap) -> None:
     ],
 )
 def test_who_was_served(side, wanted, got, at_price, outcome) -> None:
-    assert views._outcome(side, wanted, got, at_price) == outcome
+    assert inspector.outcome(side, wanted, got, at_price) == outcome
 
 
 @pytest.mark.parametrize(
@@ -159,7 +159,7 @@ def test_who_was_served(side, wanted, got, at_price, outcome) -> None:
 )
 def test_the_inspector_falls_back_to_the_nearest_book(wanted: str, picked: str) -> None:
     choices = {"compute": "", "plans/developer/cursor": "", "plans/developer/spillover": ""}
-    assert views.pick_book(choices, wanted) == picked
+    assert inspector.pick_book(choices, wanted) == picked
 
 
 def test_a_firms_statement(snap) -> None:
@@ -189,7 +189,7 @@ def test_every_chart_compiles_and_renders(stepped: LiveEconomy) -> None:
         charts.firm_spec(snap, "nvidia"),
     ]
     for key in ("compute", "foundry", "chips"):
-        specs.append(charts.inspector_spec(views.inspect(snap, last, key)))
+        specs.append(charts.inspector_spec(inspector.inspect(snap, last, key)))
     for spec in specs:
         assert spec["usermeta"] == {"embedOptions": {"actions": False}}
         assert all(spec["datasets"].values()) or spec is specs[0]
