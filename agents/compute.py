@@ -222,8 +222,6 @@ class Cloud(Firm):
         self.ask = p.ask_usd_per_hour
         self.debt = p.opening_debt_usd
         self.sold_hours = 0.0
-        self.offered_hours = 0.0
-        self.utilisation = p.target_utilisation
         self.demand_growth = 0.1
         self.last_sold = p.installed_h100e * self.tech.hours_per_quarter * p.target_utilisation
         self.planning_price: float | None = None
@@ -239,10 +237,10 @@ class Cloud(Firm):
 
     def decide(self, obs: Observation) -> Intents:
         p: CloudParams = self.params
+        self.chips_bought = self.chip_spend = 0.0  # this quarter's purchases, for close and loans
         self.capacity.advance(obs.quarter)
         sq = p.service_quality
         hours = self.capacity.installed(obs.quarter) * self.tech.hours_per_quarter
-        self.offered_hours = hours
         cost = self.energy_cost_per_hour(obs.quarter) / sq
         ask = self.strategy.reprice(self.ask / sq, cost, self.signal, hours * sq, floor=cost)
         self.ask = ask * sq
@@ -350,7 +348,6 @@ class Cloud(Firm):
             repay = self.debt / p.life_quarters
             out.pay("world:lenders", repay, "debt_repayment", None)
             self.debt -= repay
-        self.utilisation = self.sold_hours / max(self.offered_hours, 1.0)
         sold = self.sold_hours
         if self.last_sold > 0:
             g = sold / self.last_sold - 1.0
@@ -373,7 +370,6 @@ class Cloud(Firm):
             out.append(
                 FundingRequest("parent" if p.parent_funded else "equity", reserve - self.cash)
             )
-        self.chips_bought = self.chip_spend = 0.0
         return out
 
     def on_default(self) -> float:

@@ -138,7 +138,6 @@ class DemandSignal:
     wanted_below: float
     wanted_above: float
     step: float
-    clearing_price: float
     #: the lowest rival price above its own at which a rival would take all of its buyers
     #: (homogeneous goods; ``inf`` when there is none): pricing above it sells nothing
     ceiling: float = float("inf")
@@ -182,14 +181,11 @@ class Observation:
     token_price: float
     reference_compute_price: float
     reference_token_price: float
-    token_demand_growth: float
     best_api_quality: float
     open_quality: float
     frontier_quality: float
     frontier_stock: float
     seat_quality_elasticity: float
-    demand_multiplier: float
-    growth_half_life_years: float
     demand_noise: float
     segments: SegmentsView
     programs: tuple[Program, ...] = ()

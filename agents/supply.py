@@ -38,9 +38,14 @@ def demand_at(signal: DemandSignal | None, price: float, fallback: float) -> flo
     (the sales it missed are read off the curve)."""
     if signal is None or signal.price <= 0:
         return fallback
+    return demand_seen(signal) * (price / signal.price) ** -local_elasticity(signal)
+
+
+def demand_seen(signal: DemandSignal) -> float:
+    """The demand a seller saw at its price: what it sold, or what buyers wanted if it sold
+    out."""
     sold_out = signal.sold >= 0.99 * signal.offered
-    base = max(signal.wanted, signal.sold) if sold_out else signal.sold
-    return base * (price / signal.price) ** -local_elasticity(signal)
+    return max(signal.wanted, signal.sold) if sold_out else signal.sold
 
 
 def demand_growth(
@@ -51,10 +56,9 @@ def demand_growth(
     as growth); smoothed half-and-half with the previous estimate, within [−0.5, 0.5]."""
     if previous is None or current is None or previous.price <= 0:
         return smoothed
-    before = max(previous.sold, 1e-12) * (current.price / previous.price) ** -local_elasticity(
-        current
-    )
-    now = max(current.sold, 1e-12)
+    eps = local_elasticity(current)
+    before = max(demand_seen(previous), 1e-12) * (current.price / previous.price) ** -eps
+    now = max(demand_seen(current), 1e-12)
     return min(0.5, max(-0.5, 0.5 * smoothed + 0.5 * (now / before - 1.0)))
 
 
@@ -255,7 +259,7 @@ class ChipDesigner(Firm):
         self.signals: dict[str, DemandSignal] = {}
         self.last_wanted: float | None = None  # residual demand at its price last quarter
         self.growth = 0.0
-        self.last_price = self.price / p.effective_perf
+        self.merchant_signal: DemandSignal | None = None
         self.last_output = max(p.sales_h100e, 1.0)
         self.cost_of_sales = 0.0
         self.revenue_now = 0.0
@@ -275,13 +279,11 @@ class ChipDesigner(Firm):
         self.slot_orders = {}
         if p.merchant:
             self._plan_merchant(obs, cost)
-        for program in obs.programs_of_partner(self.firm_id):
-            self._plan_program(program.name, cost)
-        self.custom_price = {
-            name: price
-            for name, price in self.custom_price.items()
-            if name in {pr.name for pr in obs.programs_of_partner(self.firm_id)}
-        }
+        running = {program.name for program in obs.programs_of_partner(self.firm_id)}
+        for name in sorted(running):
+            self._plan_program(name, cost)
+        # a programme that has ended prices nothing any more
+        self.custom_price = {n: pr for n, pr in self.custom_price.items() if n in running}
         out = Intents()
         total = math.fsum(self.slot_orders.values())
         if total > 0:
@@ -305,9 +307,7 @@ class ChipDesigner(Firm):
         signal = self.signals.get(name)
         price = self.custom_price.get(name, self.params.custom_price_usd)
         stock = self.custom_stock.get(name, 0.0)
-        price = self.strategy.reprice(
-            price, cost, signal, stock + self.slot_orders.get(name, 0), floor=cost
-        )
+        price = self.strategy.reprice(price, cost, signal, stock, floor=cost)
         self.custom_price[name] = price
         wanted = demand_at(signal, price, 0.0)
         self.slot_orders[name] = max(0.0, wanted * 1.1 - stock)
@@ -403,15 +403,9 @@ class ChipDesigner(Firm):
         self.signals = {s.book: s for s in signals if s.market in (Market.CHIPS, Market.CUSTOM)}
         merchant = self.signals.get("")
         if merchant is not None:
-            wanted = merchant.wanted / p.effective_perf
-            if self.last_wanted is not None:
-                # growth of demand at a given price: last quarter's moved to this one's price
-                eps = local_elasticity(merchant)
-                before = self.last_wanted * (merchant.price / self.last_price) ** -eps
-                self.growth = min(
-                    0.25, max(-0.5, 0.5 * self.growth + 0.5 * (wanted / max(before, 1.0) - 1.0))
-                )
-            self.last_wanted, self.last_price = wanted, merchant.price
+            self.growth = demand_growth(self.merchant_signal, merchant, self.growth)
+            self.merchant_signal = merchant
+            self.last_wanted = merchant.wanted / p.effective_perf
 
     def close(self, obs: Observation) -> Intents:
         p: ChipDesignerParams = self.params

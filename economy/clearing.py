@@ -107,7 +107,6 @@ def homogeneous_signals(
     bids: Sequence[Order],
     asks: Sequence[Order],
     sold: Sequence[float],
-    clearing_price: float,
 ) -> list[tuple[str, DemandSignal]]:
     """Each seller's residual demand in a homogeneous book."""
     curve = DemandCurve(bids)
@@ -120,7 +119,7 @@ def homogeneous_signals(
         # where its residual demand ends: the cheapest rival above it that would take it all
         above = sorted({a.price for k, a in enumerate(asks) if k != j and a.price > ask.price})
         ceiling = next((p for p in above if at(p * (1.0 + STEP)) <= 0.0), math.inf)
-        out.append((ask.firm, _signal(market, book, ask, sold[j], at, clearing_price, ceiling)))
+        out.append((ask.firm, _signal(market, book, ask, sold[j], at, ceiling)))
     return out
 
 
@@ -130,7 +129,6 @@ def _signal(
     ask: Order,
     sold: float,
     at: Callable[[float], float],
-    clearing_price: float,
     ceiling: float = math.inf,
 ) -> DemandSignal:
     p = ask.price
@@ -144,7 +142,6 @@ def _signal(
         at(p * (1.0 - STEP)),
         at(p * (1.0 + STEP)),
         STEP,
-        clearing_price,
         ceiling,
     )
 
@@ -170,7 +167,6 @@ def differentiated_signals(
     appeal: Sequence[float],
     sold: Sequence[float],
     elasticity: float,
-    clearing_price: float,
 ) -> list[tuple[str, DemandSignal]]:
     """Each seller's residual demand in a differentiated market: its logit share, at its price
     against its rivals' prices, of the demand at its price."""
@@ -187,7 +183,7 @@ def differentiated_signals(
             share = weights[j] / total if total > 0 else 0.0
             return share * curve.at(p)
 
-        out.append((ask.firm, _signal(market, book, ask, sold[j], at, clearing_price)))
+        out.append((ask.firm, _signal(market, book, ask, sold[j], at)))
     return out
 
 
@@ -238,7 +234,7 @@ class Clearer:
         self, market: Market, book: str, bids: Sequence[Order], asks: Sequence[Order]
     ) -> tuple[list[Trade], list[tuple[str, DemandSignal]]]:
         res, trades = self.book(market, book, bids, asks)
-        signals = homogeneous_signals(market, book, bids, asks, res.ask_fill.tolist(), res.price)
+        signals = homogeneous_signals(market, book, bids, asks, res.ask_fill.tolist())
         return trades, signals
 
     def differentiated(
@@ -297,5 +293,5 @@ class Clearer:
                 sold[spill_asks[j]] += trade.qty
         volume = math.fsum(t.qty for t in trades)
         price = math.fsum(t.qty * t.price for t in trades) / volume if volume > 0 else math.nan
-        signals = differentiated_signals(market, book, bids, asks, appeal, sold, elasticity, price)
+        signals = differentiated_signals(market, book, bids, asks, appeal, sold, elasticity)
         return trades, signals, price, volume

@@ -101,8 +101,6 @@ class Economy(mesa.Model):
             Market.CHIPS: self._merchant_list_price(),
             Market.FOUNDRY: self._foundry_price(),
         }
-        self.token_demand_growth = 0.1
-        self.last_token_volume = 0.0
         self.last_revenue = 0.0
         self.frontier_value_start: float | None = None
         self.seats_sold: dict[str, float] = {}
@@ -228,14 +226,11 @@ class Economy(mesa.Model):
             token_price=self.prices[Market.TOKENS],
             reference_compute_price=self.config.markets.compute_price_usd,
             reference_token_price=self.token_reference_price(api_q + open_q),
-            token_demand_growth=self.token_demand_growth,
             best_api_quality=max(api_q) if api_q else ref,
             open_quality=max(open_q) if open_q else ref - 5.0,
             frontier_quality=max(api_q + open_q, default=ref),
             frontier_stock=max((f.stock for f in labs), default=0.0),
             seat_quality_elasticity=demand.seat_quality_elasticity,
-            demand_multiplier=self.demand_multiplier,
-            growth_half_life_years=demand.growth_half_life_years,
             demand_noise=demand.noise,
             segments=segments,
             programs=tuple(self.live_programs()),
@@ -395,7 +390,7 @@ class Economy(mesa.Model):
         signals: dict[str, list[DemandSignal]],
     ) -> None:
         for market in (Market.CHIPS, Market.CUSTOM):
-            orders[market] += [o for o in self._asks(market, obs)]
+            orders[market] += self._asks(market, obs)
         self.clear_homogeneous(obs, Market.CHIPS, orders, trades, signals)
         for program in obs.programs:
             self.clear_homogeneous(obs, Market.CUSTOM, orders, trades, signals, program.name)
@@ -421,10 +416,6 @@ class Economy(mesa.Model):
         self._deliver(Market.TOKENS, market_trades, obs)
         if not math.isnan(price):
             self.prices[Market.TOKENS] = price
-        if self.last_token_volume > 0:
-            g = volume / self.last_token_volume - 1.0
-            self.token_demand_growth = 0.5 * self.token_demand_growth + 0.5 * g
-        self.last_token_volume = volume
 
     def clear_plans(
         self,

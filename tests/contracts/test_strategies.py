@@ -54,13 +54,12 @@ def isoelastic(
         q(price * (1 - STEP)),
         q(price * (1 + STEP)),
         STEP,
-        price,
     )
 
 
 def flat(price: float, wanted: float, below: float, above: float) -> DemandSignal:
     return DemandSignal(
-        Market.COMPUTE, "", price, 1e12, min(wanted, 1e12), wanted, below, above, STEP, price
+        Market.COMPUTE, "", price, 1e12, min(wanted, 1e12), wanted, below, above, STEP
     )
 
 
