@@ -17,14 +17,23 @@ _Z = (-1.732, -1.150, -0.812, -0.549, -0.319, -0.105, 0.105, 0.319, 0.549, 0.812
 
 #: price points of a demand curve, relative to the price it is laid around: 8× down to 1/8×
 CURVE_RANGE = 8.0
+#: how much closer together the price points lie near the going price than at the ends: the log
+#: of a point's ratio is ``ln 8 · sinh(c·t)/sinh(c)`` for ``t`` evenly spaced over [−1, 1]
+CURVE_FOCUS = 3.5
 
 
 @functools.cache
 def _grid(n: int, elasticity: float) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` price ratios from 8 down to 1/8, evenly spaced in logs, and each ratio to the power
-    ``−elasticity``; both by exactly rounded scalar maths (the same bits on every CPU)."""
-    top, bottom = CURVE_RANGE, 1.0 / CURVE_RANGE
-    ratios = [top * math.pow(bottom / top, i / (n - 1)) for i in range(n)]
+    """``n`` price ratios from 8 down to 1/8, densest around 1 (2.8% apart there for 33 points,
+    58% at the ends), and each ratio to the power ``−elasticity``; both by exactly rounded
+    scalar maths (the same bits on every CPU).
+
+    Buyers bid steps, and a book trades on the steps: between two points the quantity bid at or
+    above a price is the quantity at the upper point. Points close together around the going
+    price keep what trades there within a few per cent of the curve, where sellers price."""
+    span, focus = math.log(CURVE_RANGE), CURVE_FOCUS
+    ts = [1.0 - 2.0 * i / (n - 1) for i in range(n)]
+    ratios = [math.exp(span * math.sinh(focus * t) / math.sinh(focus)) for t in ts]
     grid = np.array(ratios)
     power = np.array([math.pow(r, -elasticity) for r in ratios])
     grid.flags.writeable = False

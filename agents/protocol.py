@@ -126,7 +126,9 @@ class DemandSignal:
     rivals' prices as they were; ``wanted_below`` and ``wanted_above`` the same at
     ``price·(1 − step)`` and ``price·(1 + step)``. Never a bid that only a rival could serve.
     ``ceiling`` is where its residual demand ends: the cheapest rival price above its own that
-    would leave it no buyer.
+    would leave it no buyer. ``sellout`` is the highest price at which the bids, as they trade
+    (at or above a price, after rivals priced no higher have sold what they offered), would still
+    take all it offered: where it would ration its buyers to its supply.
     """
 
     market: Market
@@ -141,6 +143,9 @@ class DemandSignal:
     #: the lowest rival price above its own at which a rival would take all of its buyers
     #: (homogeneous goods; ``inf`` when there is none): pricing above it sells nothing
     ceiling: float = float("inf")
+    #: the highest bid price at which its residual demand covers all it offered (homogeneous
+    #: goods; 0 when none does: its supply does not bind at any price buyers bid)
+    sellout: float = 0.0
 
 
 @dataclass(slots=True)

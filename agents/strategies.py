@@ -15,8 +15,10 @@ its residual demand,
     ε̂ = ln(Q(p·(1−δ)) / Q(p·(1+δ))) / ln((1+δ)/(1−δ)),
 
 and moves toward the price that maximises profit on that demand: the Lerner (1934) price
-``P* = MC · ε̂/(ε̂ − 1)`` (the inverse-elasticity rule), or — when its capacity binds — the price
-at which its residual demand just equals what it can supply, whichever is higher. Where demand
+``P* = MC · ε̂/(ε̂ − 1)`` (the inverse-elasticity rule), or — when its capacity binds — the highest
+price at which its residual demand, on the bids as they trade, still takes all it supplies (the
+signal's ``sellout``), whichever is higher: the constrained optimum, whether or not it sold out
+last quarter. Where demand
 is inelastic (ε̂ ≤ 1) profit rises with the price, so it raises the price by the largest step.
 Each quarter it closes a share ``speed`` of the gap in logs, by at most ``max_step``: a damped
 fixed-point iteration that converges to the optimum on constant-elasticity demand from any start
@@ -97,17 +99,10 @@ class Strategy:
             return price * (1.0 - self.max_step)
         # inelastic demand (ε ≤ 1): profit rises with the price, so raise it
         goal = lerner_price(unit_cost, eps) if eps > 1.0 + 1e-9 else price * (1 + self.max_step)
-        sold_out = signal.sold >= 0.99 * signal.offered
-        if (
-            capacity is not None
-            and capacity > 0
-            and sold_out
-            and signal.wanted > capacity * (1 + 1e-9)
-        ):
-            # scarce: the price at which its residual demand falls to what it can supply
-            rationing = eps if math.isfinite(eps) and eps > 0.05 else 0.05
-            rise = min(math.log(signal.wanted / capacity) / rationing, 50.0)
-            goal = max(goal, price * math.exp(rise))
+        if capacity is not None and capacity > 0 and signal.sellout > goal:
+            # supply binds: on its residual demand profit is highest where buyers just take all
+            # it can supply, above the unconstrained optimum (the marginal excluded buyer's value)
+            goal = signal.sellout
         # never aim above a rival's price at which it would lose every buyer (Bertrand 1883:
         # undercut rather than be undercut)
         return min(goal, signal.ceiling * (1.0 - signal.step))

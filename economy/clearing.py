@@ -101,6 +101,33 @@ def homogeneous_residual(curve: DemandCurve, asks: Sequence[Order], j: int, pric
     return left
 
 
+def sellout_price(curve: DemandCurve, asks: Sequence[Order], j: int) -> float:
+    """The highest bid price at which seller ``j``'s residual demand, on the bids as they trade
+    (every bid at or above the price, less what rivals asking no more offer), covers all it
+    offers; 0 when no bid price does. Residual demand only grows as the price falls, so the
+    search halves the bid prices."""
+    own = asks[j].qty
+    if own <= 0 or not curve.prices:
+        return 0.0
+    rivals = sorted((a.price, a.qty) for k, a in enumerate(asks) if k != j)
+
+    def covers(i: int) -> bool:
+        price = curve.prices[i]
+        served = math.fsum(q for p, q in rivals if p <= price)
+        return curve.cumulative[i] - served >= own * (1.0 - 1e-9)
+
+    lo, hi = 0, len(curve.prices) - 1  # prices high to low
+    if not covers(hi):
+        return 0.0
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if covers(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return curve.prices[lo]
+
+
 def homogeneous_signals(
     market: Market,
     book: str,
@@ -119,7 +146,8 @@ def homogeneous_signals(
         # where its residual demand ends: the cheapest rival above it that would take it all
         above = sorted({a.price for k, a in enumerate(asks) if k != j and a.price > ask.price})
         ceiling = next((p for p in above if at(p * (1.0 + STEP)) <= 0.0), math.inf)
-        out.append((ask.firm, _signal(market, book, ask, sold[j], at, ceiling)))
+        sellout = sellout_price(curve, asks, j)
+        out.append((ask.firm, _signal(market, book, ask, sold[j], at, ceiling, sellout)))
     return out
 
 
@@ -130,6 +158,7 @@ def _signal(
     sold: float,
     at: Callable[[float], float],
     ceiling: float = math.inf,
+    sellout: float = 0.0,
 ) -> DemandSignal:
     p = ask.price
     return DemandSignal(
@@ -143,6 +172,7 @@ def _signal(
         at(p * (1.0 + STEP)),
         STEP,
         ceiling,
+        sellout,
     )
 
 

@@ -37,6 +37,7 @@ def isoelastic(
     scale: float = 1000.0,
     sold: float | None = None,
     offered: float = 1e12,
+    sellout: float = 0.0,
 ) -> DemandSignal:
     """The signal of a seller facing Q(p) = scale·p^−ε."""
 
@@ -54,6 +55,7 @@ def isoelastic(
         q(price * (1 - STEP)),
         q(price * (1 + STEP)),
         STEP,
+        sellout=sellout,
     )
 
 
@@ -69,15 +71,23 @@ TABLE = [
     (10.0, 1.0, isoelastic(10.0, 2.0), None, DOWN),  # optimum 2: far above it
     (1.2, 1.0, isoelastic(1.2, 2.0), None, UP),  # below the optimum
     (2.0, 1.0, isoelastic(2.0, 2.0), None, SAME),  # at the optimum (ε/(ε−1) = 2)
-    # capacity binds on the curve but it did not sell out: the steps it clears on say no
+    # it did not sell out, and no bid price would take all it offers: supply does not bind
     (2.0, 1.0, isoelastic(2.0, 2.0, sold=90.0, offered=100.0), 100.0, SAME),
+    # buyers would take all it offers only below the Lerner price: supply does not bind
+    (2.0, 1.0, isoelastic(2.0, 2.0, sold=90.0, offered=100.0, sellout=1.5), 100.0, SAME),
+    # above both its Lerner price and the price that sells its supply out: cut
+    (4.0, 1.0, isoelastic(4.0, 2.0, sold=60.0, offered=100.0, sellout=3.0), 100.0, DOWN),
+    # supply binds above the Lerner price though it did not sell out: raise toward it
+    (2.0, 1.0, isoelastic(2.0, 2.0, sold=90.0, offered=100.0, sellout=2.5), 100.0, UP),
     (4.0, 1.0, isoelastic(4.0, 1.25), None, UP),  # ε = 1.25: optimum 5
     (3.0, 1.0, isoelastic(3.0, 0.5), None, UP),  # inelastic: raise
     (3.0, 1.0, flat(3.0, 100.0, 100.0, 100.0), None, UP),  # no response at all: raise
     (3.0, 1.0, flat(3.0, 0.0, 0.0, 0.0), None, DOWN),  # nobody wants any near it: cut
     (3.0, 1.0, flat(3.0, 100.0, 100.0, 0.0), None, DOWN),  # a rival takes all above: → cost
     # at the optimum, but it sold out with buyers left wanting: scarcity lifts it
-    (2.0, 1.0, isoelastic(2.0, 2.0, sold=100.0, offered=100.0), 100.0, UP),
+    (2.0, 1.0, isoelastic(2.0, 2.0, sold=100.0, offered=100.0, sellout=3.0), 100.0, UP),
+    # without a capacity the price that would sell a stock out does not bind
+    (2.0, 1.0, isoelastic(2.0, 2.0, sold=100.0, offered=100.0, sellout=3.0), None, SAME),
 ]
 
 

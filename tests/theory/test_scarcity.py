@@ -40,17 +40,9 @@ def test_one_scarce_seller_prices_at_the_marginal_excluded_buyer():
     assert path[-1] == pytest.approx(2.0 * MC, rel=0.10)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "one cloud at p_K = $0.676: volume 77–84% of capacity in quarters 8–15 (0.772 at the end). "
-        "Buyers bid a step curve, 33 prices from 8× to 1/8× of last quarter's price (13.9% apart); "
-        "the seller prices on the curve interpolated between them, where Q(p_K) = K, but the book "
-        "clears on the steps: at its ask only the bids priced at or above it trade, "
-        "Q(next grid price above p_K) ≈ 0.77·K, and no bid left wanting lifts the price."
-    ),
-)
 def test_one_scarce_seller_sells_its_capacity():
+    """It prices at the highest bid at which buyers still take its whole fleet (measured: $0.661
+    against p_K = $0.676, the bids' points 2.8% apart there), so nothing it can rent stands idle."""
     result = run(
         "theory/scarcity", quarters=28, seed=0, overrides={"firms.cloud_b.installed_h100e": 0.0}
     )
@@ -67,16 +59,6 @@ def test_two_scarce_sellers_price_at_the_marginal_excluded_buyer_on_average():
     assert measured == pytest.approx(target, rel=0.10)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "two clouds, p_K = $0.478: measured price quarters 8–15 $0.463–0.564 (up to +18%), volume "
-        "56–100% of capacity: the clouds leapfrog. Each sets its scarcity price where "
-        "its own residual demand equals its own capacity; the cheaper cloud's residual is all of "
-        "demand (the dearer rival's capacity is not netted out), so it aims at Q(p) = K/2 "
-        "($0.676), overshoots its rival, and the pair alternate above and below p_K."
-    ),
-)
 def test_two_scarce_sellers_price_at_the_marginal_excluded_buyer_every_quarter():
     path = prices()
     target = rationing_price(2 * FLEET * HOURS)
