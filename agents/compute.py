@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from agents.base import Firm, Layer, Market, Order, Side, param
-from agents.protocol import DemandSignal, Fill, FundingRequest, Intents, Observation
+from agents.protocol import Contract, DemandSignal, Fill, FundingRequest, Intents, Observation
 from agents.supply import curve_orders
 
 if TYPE_CHECKING:
@@ -78,6 +78,10 @@ class CapacityBook:
             return 0.0
         return math.fsum(c.h100e * c.kw_per_h100e for c in self.cohorts if c.alive(quarter)) / total
 
+    def installed_kw(self, quarter: int) -> float:
+        """Power the installed fleet draws at full use, kW."""
+        return math.fsum(c.h100e * c.kw_per_h100e for c in self.cohorts if c.alive(quarter))
+
     def energy_usd(self, hours_used: float, quarter: int, usd_per_kwh: float) -> float:
         return hours_used * self.kw_per_h100e(quarter) * usd_per_kwh
 
@@ -88,6 +92,24 @@ class CapacityBook:
         for batch in self.pipeline:
             batch.clear()
         return n
+
+
+def opening_cohorts(
+    h100e: float, cost_usd: float, mean_age: int, life: int, tech: Technology
+) -> list[Cohort]:
+    """An opening fleet as it was built: equal cohorts installed over the ``2·mean_age + 1``
+    quarters before the start (at most a life's worth), each drawing the power of its year, so
+    it retires a cohort at a time rather than all at once."""
+    if h100e <= 0:
+        return []
+    n = max(1, min(2 * mean_age + 1, life))
+    return [Cohort(-age, h100e / n, h100e / n * cost_usd, life, tech.kw(-age)) for age in range(n)]
+
+
+def per_kw(tech: Technology, quarter: int) -> float:
+    """A data-centre cost per H100e bought in ``quarter``, relative to the start: shells, power
+    and cooling are built per megawatt, so their cost per H100e falls with the power it draws."""
+    return tech.kw(quarter) / tech.kw_per_h100e
 
 
 def chip_value(
@@ -119,13 +141,40 @@ def chip_value(
     return math.fsum(terms) - dc_capex_usd
 
 
+def make_or_buy(programs: list[Program], merchant_price: float) -> list[tuple[Program, float]]:
+    """The share of its chip demand an owner moves to each of its programmes.
+
+    Workloads differ in how well they port to a custom chip: the first (the owner's own
+    models, written for it) use all of its ``effective_perf``; the last (a renter's code tied to
+    the merchant software stack) none of it. With the share ``s`` already moved, the next
+    workload gets ``effective_perf · (1 − s)`` useful H100e per custom chip, so the owner moves
+    workloads while a custom chip's quote per useful H100e stays below the merchant price per
+    H100e: ``s* = 1 − (quote / effective_perf) / merchant_price`` (0 when the programme costs
+    more). With several programmes the best one's ``s*`` is moved in all, shared among them in
+    proportion to their own ``s*``. A cheaper merchant chip, or a dearer partner, moves demand
+    back: no parameter sets the share.
+    """
+    if merchant_price <= 0:
+        return []
+    gains = [
+        (program, max(0.0, 1.0 - program.quote_usd / program.effective_perf / merchant_price))
+        for program in programs
+        if program.quote_usd > 0
+    ]
+    total = math.fsum(g for _, g in gains)
+    if total <= 0:
+        return []
+    moved = max(g for _, g in gains)
+    return [(program, moved * g / total) for program, g in gains if g > 0]
+
+
 def chip_bids(
     firm_id: str, programs: list[Program], want_at, around: float, value: float, tag: str = "capex"
 ) -> list[Order]:
     """Bids for chips tracing ``want_at(price per effective H100e)``, no bid above ``value``:
-    each programme the firm owns takes its ``max_share`` of every step (per physical custom
-    chip, each worth its effective H100e), the open chip market the rest."""
-    shares = [(p, p.max_share) for p in programs]
+    each programme the firm owns takes the share :func:`make_or_buy` moves to it (per physical
+    custom chip, each worth its effective H100e), the open chip market the rest."""
+    shares = make_or_buy(programs, around)
     merchant = max(0.0, 1.0 - math.fsum(s for _, s in shares))
     orders = curve_orders(
         Market.CHIPS, firm_id, lambda x: merchant * want_at(x), around, tag, cap=value
@@ -136,7 +185,7 @@ def chip_bids(
             Market.CUSTOM,
             firm_id,
             lambda x, s=share, f=perf: s * want_at(x / f) / f,
-            around * perf,
+            program.quote_usd,
             tag,
             book=program.name,
             factor=perf,
@@ -147,6 +196,9 @@ def chip_bids(
 
 @dataclass(frozen=True, slots=True)
 class CloudParams:
+    """A cloud's inputs. Data-centre costs are stated per H100e at the start and scale with the
+    power an H100e draws: a shell, its power and cooling are built and run per megawatt."""
+
     installed_h100e: float = param(1.0e6, 0.0, 1e10, "H100e in service at start")
     installed_cost_usd: float = param(
         38000.0, 0.0, 1e7, "capitalised cost per installed H100e at start (chips + shell)"
@@ -159,12 +211,20 @@ class CloudParams:
     build_lag: int = param(2, 0, 12, "quarters from chip delivery to service")
     life_quarters: int = param(24, 4, 60, "depreciation life of accelerators and shell")
     dc_capex_usd: float = param(
-        12000.0, 0.0, 1e6, "data-centre shell, power and network capex per H100e"
+        12000.0,
+        0.0,
+        1e6,
+        "data-centre shell, power and network capex per H100e at start (then per kW it draws)",
     )
     dc_opex_usd: float = param(
-        600.0, 0.0, 1e6, "facility, staff and lease costs per installed H100e a quarter"
+        600.0,
+        0.0,
+        1e6,
+        "facility, staff and lease costs per installed H100e a quarter at start (then per kW)",
     )
-    target_utilisation: float = param(0.85, 0.1, 1.0, "utilisation it plans new capacity for")
+    target_utilisation: float = param(
+        0.85, 0.1, 1.0, "utilisation it plans new capacity for (capacity planning)"
+    )
     hurdle_rate: float = param(0.10, 0.0, 1.0, "yearly discount rate for new capacity")
     price_outlook: float = param(
         -0.10, -0.9, 1.0, "yearly change of the rental price it expects over a chip's life"
@@ -177,6 +237,14 @@ class CloudParams:
         "fleet growth a quarter per unit by which a chip's value exceeds its price (Tobin's q − 1)",
     )
     leverage: float = param(0.0, 0.0, 0.95, "share of chip purchases financed by debt")
+    contract_share: float = param(
+        0.0,
+        0.0,
+        1.0,
+        "share of the hours of the chips it buys sold forward to its largest customer on a "
+        "take-or-pay contract (the lenders' security for its debt)",
+    )
+    contract_quarters: int = param(16, 1, 40, "term of its take-or-pay contracts, quarters")
     interest_rate: float = param(0.10, 0.0, 1.0, "yearly interest rate on debt")
     sga_usd: float = param(3e8, 0.0, 1e12, "SG&A a quarter")
     parent_funded: bool = param(
@@ -209,16 +277,13 @@ class Cloud(Firm):
         super().__init__(*args, **kwargs)
         p: CloudParams = self.params
         self.capacity = CapacityBook(p.build_lag, p.life_quarters)
-        if p.installed_h100e > 0:
-            self.capacity.cohorts.append(
-                Cohort(
-                    -p.installed_age_quarters,
-                    p.installed_h100e,
-                    p.installed_h100e * p.installed_cost_usd,
-                    p.life_quarters,
-                    self.tech.kw_per_h100e,
-                )
-            )
+        self.capacity.cohorts += opening_cohorts(
+            p.installed_h100e,
+            p.installed_cost_usd,
+            p.installed_age_quarters,
+            p.life_quarters,
+            self.tech,
+        )
         self.ask = p.ask_usd_per_hour
         self.debt = p.opening_debt_usd
         self.sold_hours = 0.0
@@ -228,6 +293,8 @@ class Cloud(Firm):
         self.signal: DemandSignal | None = None
         self.chips_bought = 0.0  # effective H100e this quarter
         self.chip_spend = 0.0
+        self.customers: dict[str, float] = {}  # hours each buyer took from it this quarter
+        self.contracted_usd = 0.0  # value of the contracts it proposed this quarter
 
     # -- decisions -------------------------------------------------------------------------------
     def energy_cost_per_hour(self, quarter: int) -> float:
@@ -261,18 +328,36 @@ class Cloud(Firm):
         if self.planning_price is None:
             self.planning_price = obs.compute_price
         self.planning_price += 0.3 * (obs.compute_price - self.planning_price)
+        scale = per_kw(self.tech, obs.quarter)
         return chip_value(
             self.tech,
             obs.quarter,
             self.planning_price * p.service_quality,
             p.build_lag,
             p.life_quarters,
-            p.target_utilisation,
-            p.dc_capex_usd,
-            p.dc_opex_usd,
+            self.expected_utilisation(obs.quarter),
+            p.dc_capex_usd * scale,
+            p.dc_opex_usd * scale,
             p.hurdle_rate,
             p.price_outlook,
         )
+
+    def expected_utilisation(self, quarter: int) -> float:
+        """The use it expects of its fleet when a chip bought now comes into service: the hours
+        it expects to be asked for then (what it sold and turned away last quarter, grown at the
+        recent rate over the build lag) over the hours of the fleet it will have (installed and
+        being built, less what retires), at most 1. An idle fleet makes a new chip worth less."""
+        p: CloudParams = self.params
+        ahead = p.build_lag + 1
+        fleet = (
+            self.capacity.installed(quarter)
+            + self.capacity.in_pipeline()
+            - math.fsum(c.h100e for c in self.capacity.cohorts if not c.alive(quarter + ahead))
+        )
+        if fleet <= 0:
+            return 1.0
+        demand = self.last_sold * (1.0 + self.demand_growth) ** ahead
+        return min(1.0, demand / (fleet * self.tech.hours_per_quarter))
 
     def chip_orders(self, obs: Observation) -> list[Order]:
         p: CloudParams = self.params
@@ -312,7 +397,7 @@ class Cloud(Firm):
             match fill.market, fill.side:
                 case Market.CHIPS | Market.CUSTOM, Side.BID:
                     effective = fill.qty if fill.market is Market.CHIPS else fill.qty * fill.factor
-                    shell = effective * p.dc_capex_usd
+                    shell = effective * p.dc_capex_usd * per_kw(self.tech, obs.quarter)
                     self.chips_bought += effective
                     self.chip_spend += fill.amount
                     self.capacity.add(
@@ -326,6 +411,8 @@ class Cloud(Firm):
                     )
                 case Market.COMPUTE, Side.ASK:
                     self.sold_hours += fill.qty / p.service_quality
+                    who = fill.counterparty
+                    self.customers[who] = self.customers.get(who, 0.0) + fill.qty
 
     def learn(self, signals: list[DemandSignal], obs: Observation) -> None:
         self.signal = next((s for s in signals if s.market is Market.COMPUTE), None)
@@ -334,14 +421,15 @@ class Cloud(Firm):
         p: CloudParams = self.params
         out = Intents()
         quarter = obs.quarter
-        installed = self.capacity.installed(quarter)
-        out.pay("world:suppliers", self.chips_bought * p.dc_capex_usd, "dc_construction", "capex")
+        shell = self.chips_bought * p.dc_capex_usd * per_kw(self.tech, quarter)
+        out.pay("world:suppliers", shell, "dc_construction", "capex")
         dep = self.capacity.depreciation(quarter)
         out.accrue("depreciation", dep)
         out.accrue("cost_of_revenue", dep)
         energy = self.capacity.energy_usd(self.sold_hours, quarter, self.tech.energy_usd_per_kwh)
         out.pay("world:energy", energy, "energy", "cost_of_revenue")
-        out.pay("world:labour", installed * p.dc_opex_usd, "facilities", "cost_of_revenue")
+        facilities = self.capacity.installed_kw(quarter) / self.tech.kw_per_h100e * p.dc_opex_usd
+        out.pay("world:labour", facilities, "facilities", "cost_of_revenue")
         out.pay("world:labour", p.sga_usd, "sga", "sga")
         if self.debt > 0:
             out.pay("world:lenders", self.debt * p.interest_rate / 4.0, "interest", "interest")
@@ -352,20 +440,48 @@ class Cloud(Firm):
         if self.last_sold > 0:
             g = sold / self.last_sold - 1.0
             self.demand_growth = min(0.5, max(-0.3, 0.5 * self.demand_growth + 0.5 * g))
-        # buyers it turned away at its ask count as demand it could have served
+        # buyers nobody served at or above its ask count as demand it could have served (not
+        # those a dearer rival served: planning on them, every cloud would build for the market)
         unmet = 0.0
         if self.signal is not None:
-            unmet = max(0.0, self.signal.wanted - self.signal.sold) / p.service_quality
+            unmet = self.signal.unserved / p.service_quality
         self.last_sold = sold + unmet
         self.sold_hours = 0.0
+        self.contracted_usd = 0.0
+        if p.contract_share > 0 and self.chips_bought > 0 and self.customers:
+            out.contracts.append(self.forward_sale(quarter))
+            self.contracted_usd = out.contracts[-1].remaining_usd(quarter)
+        self.customers = {}
         return out
+
+    def forward_sale(self, quarter: int) -> Contract:
+        """A take-or-pay contract for ``contract_share`` of the hours of the chips it bought
+        this quarter, with the customer that took most hours from it, at its current ask, from
+        when they come into service: the backlog its lenders lend against."""
+        p: CloudParams = self.params
+        buyer = max(sorted(self.customers), key=lambda who: self.customers[who])
+        hours = self.chips_bought * self.tech.hours_per_quarter * p.service_quality
+        start = quarter + p.build_lag + 1
+        return Contract(
+            self.firm_id,
+            buyer,
+            hours * p.contract_share,
+            self.ask / p.service_quality,
+            start,
+            start + p.contract_quarters,
+        )
 
     def funding_requests(self, obs: Observation) -> list[FundingRequest]:
         p: CloudParams = self.params
         out = []
         if p.leverage > 0 and self.chip_spend > 0:
-            out.append(FundingRequest("loan", p.leverage * self.chip_spend))
-        reserve = 2.0 * (p.sga_usd + self.capacity.installed(obs.quarter) * p.dc_opex_usd)
+            loan = p.leverage * self.chip_spend
+            if p.contract_share > 0:  # lenders advance against contracted revenue only
+                loan = min(loan, self.contracted_usd)
+            out.append(FundingRequest("loan", loan))
+        kw = self.capacity.installed_kw(obs.quarter)
+        facilities = kw / self.tech.kw_per_h100e * p.dc_opex_usd
+        reserve = 2.0 * (p.sga_usd + facilities)
         if reserve > self.cash:
             out.append(
                 FundingRequest("parent" if p.parent_funded else "equity", reserve - self.cash)

@@ -77,6 +77,30 @@ class FundingRequest:
     amount_usd: float
 
 
+@dataclass(frozen=True, slots=True)
+class Contract:
+    """A take-or-pay compute contract: from quarter ``start`` to ``end`` (exclusive) ``buyer``
+    takes ``hours`` quality-adjusted H100e-hours a quarter from ``seller`` at ``price`` each,
+    and pays for them whether it uses them or not (as neoclouds' multi-year contracts with labs
+    and hyperscalers do). A seller proposes one in its intents; it holds once published in an
+    :class:`Observation`, until its term ends or either party defaults."""
+
+    seller: str
+    buyer: str
+    hours: float
+    price: float
+    start: int
+    end: int
+
+    def live(self, quarter: int) -> bool:
+        return self.start <= quarter < self.end
+
+    def remaining_usd(self, quarter: int) -> float:
+        """What is still to be paid under it from ``quarter`` on."""
+        quarters = max(0, self.end - max(quarter, self.start))
+        return quarters * self.hours * self.price
+
+
 @dataclass(slots=True)
 class Intents:
     """What a firm returns from a decision phase."""
@@ -86,6 +110,8 @@ class Intents:
     accruals: list[Accrual] = field(default_factory=list)
     #: free-tier users it served this quarter, by segment (advertisers pay for them)
     ad_users: dict[str, float] = field(default_factory=dict)
+    #: take-or-pay contracts it proposes as seller (signed when the buyer is in business)
+    contracts: list[Contract] = field(default_factory=list)
 
     def pay(self, payee: str, amount_usd: float, kind: str, line: str | None) -> None:
         if amount_usd > 0:
@@ -112,6 +138,8 @@ class Fill:
     tag: str
     factor: float
     counter_factor: float
+    #: the firm on the other side of the trade
+    counterparty: str = ""
 
     @property
     def amount(self) -> float:
@@ -146,6 +174,9 @@ class DemandSignal:
     #: the highest bid price at which its residual demand covers all it offered (homogeneous
     #: goods; 0 when none does: its supply does not bind at any price buyers bid)
     sellout: float = 0.0
+    #: buyers bidding at or above its price whom no seller served (homogeneous goods): demand it
+    #: could have had with more to sell, not demand a rival met
+    unserved: float = 0.0
 
 
 @dataclass(slots=True)
@@ -194,6 +225,8 @@ class Observation:
     demand_noise: float
     segments: SegmentsView
     programs: tuple[Program, ...] = ()
+    #: take-or-pay compute contracts in force this quarter
+    contracts: tuple[Contract, ...] = ()
 
     def programs_of_partner(self, firm_id: str) -> list[Program]:
         return [p for p in self.programs if p.partner == firm_id]

@@ -10,10 +10,14 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from agents.base import Firm, Layer, Market, Order, Side, param
 from agents.protocol import DemandSignal, Fill, Intents, Observation
 from agents.strategies import elasticity
+
+if TYPE_CHECKING:
+    from agents.world import Program
 
 #: price points, relative to the last price, at which a buyer lays a derived-demand curve
 CURVE_POINTS: tuple[float, ...] = (0.5, 0.65, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0)
@@ -220,9 +224,6 @@ class ChipDesignerParams:
     rnd_usd: float = param(3.0e9, 0.0, 1e12, "R&D a quarter at start")
     rnd_share_of_revenue: float = param(0.08, 0.0, 1.0, "R&D grows to this share of revenue")
     sga_usd: float = param(0.6e9, 0.0, 1e12, "SG&A a quarter")
-    custom_price_usd: float = param(
-        9000.0, 1.0, 1e7, "price per custom accelerator (H100e) at start, for partner programmes"
-    )
     opening_cash_usd: float = param(4e10, 0.0, 1e13, "cash at start")
 
 
@@ -237,7 +238,9 @@ class ChipDesigner(Firm):
       growth limit. Its bid for slots is its derived demand: at each slot price, the chips it
       would sell at the price that slot cost implies.
     * A custom-ASIC partner (Broadcom) sells each programme's chips to that programme's owner
-      only, priced by the same rule on that programme's book.
+      only, at its unit cost plus the contract's fee (cost-plus), built to what the owner
+      wanted last quarter; the owner decides how much to buy (make or buy, see
+      :func:`agents.compute.chip_bids`).
 
     Unsold chips are held as inventory at average cost; stock over half a quarter's demand
     loses a quarter of its value a quarter (obsolescence).
@@ -261,6 +264,7 @@ class ChipDesigner(Firm):
         self.growth = 0.0
         self.merchant_signal: DemandSignal | None = None
         self.last_output = max(p.sales_h100e, 1.0)
+        self.at_output_limit = False  # last quarter it wanted to build more than it could
         self.cost_of_sales = 0.0
         self.revenue_now = 0.0
         self.parts_now = 0.0
@@ -280,8 +284,8 @@ class ChipDesigner(Firm):
         if p.merchant:
             self._plan_merchant(obs, cost)
         running = {program.name for program in obs.programs_of_partner(self.firm_id)}
-        for name in sorted(running):
-            self._plan_program(name, cost)
+        for program in sorted(obs.programs_of_partner(self.firm_id), key=lambda g: g.name):
+            self._plan_program(program)
         # a programme that has ended prices nothing any more
         self.custom_price = {n: pr for n, pr in self.custom_price.items() if n in running}
         out = Intents()
@@ -295,22 +299,29 @@ class ChipDesigner(Firm):
         perf = p.effective_perf
         signal = self.signals.get("")
         ask = self.price / perf
-        offered = (self.inventory + self.last_output) * perf
+        # its stock binds its price only when it could not build more: at its output limit
+        offered = (self.inventory + self.last_output) * perf if self.at_output_limit else None
         ask = self.strategy.reprice(ask, cost / perf, signal, offered, floor=cost / perf)
         self.price = ask * perf
         wanted = demand_at(signal, ask, p.sales_h100e * perf) / perf
         want = max(0.0, wanted * (1.0 + self.growth) * (1.0 + p.production_buffer) - self.inventory)
         cap = self.last_output * (1.0 + p.max_output_growth) ** 0.25
+        self.at_output_limit = want > cap
         self.slot_orders[""] = min(want, cap)
 
-    def _plan_program(self, name: str, cost: float) -> None:
-        signal = self.signals.get(name)
-        price = self.custom_price.get(name, self.params.custom_price_usd)
-        stock = self.custom_stock.get(name, 0.0)
-        price = self.strategy.reprice(price, cost, signal, stock, floor=cost)
-        self.custom_price[name] = price
-        wanted = demand_at(signal, price, 0.0)
-        self.slot_orders[name] = max(0.0, wanted * 1.1 - stock)
+    def program_quote(self, program: Program, quarter: int, foundry_price: float) -> float:
+        """Its price per chip of ``program``: its unit cost (a slot at last quarter's price plus
+        the parts) plus the contract's fee (cost-plus, as design-service contracts are)."""
+        return (foundry_price + self.parts_cost(quarter)) * (1.0 + program.fee)
+
+    def _plan_program(self, program: Program) -> None:
+        """Chips for a programme: priced cost-plus, built to what its owner wanted last quarter
+        at that price (and a tenth more), less the stock."""
+        price = program.quote_usd
+        self.custom_price[program.name] = price
+        stock = self.custom_stock.get(program.name, 0.0)
+        wanted = demand_at(self.signals.get(program.name), price, 0.0)
+        self.slot_orders[program.name] = max(0.0, wanted * 1.1 - stock)
 
     def _slot_bids(self, obs: Observation, total: float) -> list[Order]:
         """Derived demand for slots: at slot price ``s`` the chips it would sell at the price
@@ -350,9 +361,10 @@ class ChipDesigner(Firm):
                 Order(
                     Market.CUSTOM, Side.ASK, self.firm_id, self.custom_price[name], stock, book=name
                 )
-                for name, stock in sorted(self.custom_stock.items())
-                if stock > 0 and name in self.custom_price
-            ]
+                for name, stock in sorted(
+                    (n, self.custom_stock.get(n, 0.0)) for n in self.custom_price
+                )
+            ]  # an empty ask too: it learns what the owner wanted, to build for next quarter
         return []
 
     # -- results ---------------------------------------------------------------------------------

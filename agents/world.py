@@ -50,6 +50,27 @@ class Markets:
             "unit of quality (share ∝ ask^-x; large: the cheapest takes all)",
         },
     )
+    chip_choice_elasticity: float = field(
+        default=0.0,
+        metadata={
+            "lo": 0.0,
+            "hi": 50.0,
+            "doc": "how strongly chip buyers favour the designer cheaper per effective H100e "
+            "(share ∝ ask^-x), if designs differ to them beyond their effective performance; "
+            "0 (the default): merchant chips are one good priced per effective H100e, the "
+            "cheapest designer serving first",
+        },
+    )
+    compute_choice_elasticity: float = field(
+        default=8.0,
+        metadata={
+            "lo": 0.0,
+            "hi": 50.0,
+            "doc": "how strongly compute renters favour the cloud cheaper per quality-adjusted "
+            "hour (share ∝ ask^-x): clouds differ in region, software, support and contracts; "
+            "0: hours are a homogeneous good, the cheapest cloud serving first",
+        },
+    )
     choice_set: int = field(
         default=12,
         metadata={
@@ -109,7 +130,9 @@ class Demand:
 
 @dataclass(frozen=True, slots=True)
 class Program:
-    """A custom-chip programme or chip deal: an owner buys chips from one partner only.
+    """A custom-chip programme or chip deal: an owner buys chips from one partner only, at the
+    partner's unit cost plus a fee (a cost-plus contract), after paying the design's NRE. How much
+    of its chip demand the owner moves to it is the owner's make-or-buy decision each quarter.
 
     ``name`` is the programme's key in the scenario; ``start_quarter`` and ``end_quarter`` are
     ``start`` and ``end`` counted in quarters of the run.
@@ -127,9 +150,22 @@ class Program:
     effective_perf: float = field(
         default=1.0, metadata={"lo": 0.01, "hi": 10.0, "doc": "useful H100e per custom chip"}
     )
-    max_share: float = field(
-        default=0.3,
-        metadata={"lo": 0.0, "hi": 1.0, "doc": "share of the owner's new chips it covers"},
+    fee: float = field(
+        default=1.0,
+        metadata={
+            "lo": 0.0,
+            "hi": 10.0,
+            "doc": "the partner's fee over its unit cost (slot plus parts) per chip: a cost-plus "
+            "contract",
+        },
+    )
+    lead_quarters: int = field(
+        default=0,
+        metadata={
+            "lo": 0,
+            "hi": 20,
+            "doc": "quarters from the start (when the NRE is paid) to the first chips",
+        },
     )
     nre_usd: float = field(
         default=0.0,
@@ -138,9 +174,15 @@ class Program:
     text: str = field(default="", metadata={"doc": "plain-words description for the event log"})
     start_quarter: int = field(default=0, metadata={"derived": True})
     end_quarter: int = field(default=10**6, metadata={"derived": True})
+    #: the partner's price per chip this quarter (its cost-plus quote), filled in each quarter
+    quote_usd: float = field(default=0.0, metadata={"derived": True})
 
     def active(self, quarter: int) -> bool:
         return self.start_quarter <= quarter < self.end_quarter
+
+    def delivering(self, quarter: int) -> bool:
+        """Chips can be had: the design's lead time since the start has passed."""
+        return self.start_quarter + self.lead_quarters <= quarter < self.end_quarter
 
     def quarter_started(self, quarter: int) -> bool:
         return quarter == self.start_quarter and quarter >= 0

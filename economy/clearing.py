@@ -137,6 +137,7 @@ def homogeneous_signals(
 ) -> list[tuple[str, DemandSignal]]:
     """Each seller's residual demand in a homogeneous book."""
     curve = DemandCurve(bids)
+    traded = math.fsum(sold)
     out = []
     for j, ask in enumerate(asks):
 
@@ -147,7 +148,8 @@ def homogeneous_signals(
         above = sorted({a.price for k, a in enumerate(asks) if k != j and a.price > ask.price})
         ceiling = next((p for p in above if at(p * (1.0 + STEP)) <= 0.0), math.inf)
         sellout = sellout_price(curve, asks, j)
-        out.append((ask.firm, _signal(market, book, ask, sold[j], at, ceiling, sellout)))
+        unserved = max(0.0, curve.at(ask.price) - traded)
+        out.append((ask.firm, _signal(market, book, ask, sold[j], at, ceiling, sellout, unserved)))
     return out
 
 
@@ -159,6 +161,7 @@ def _signal(
     at: Callable[[float], float],
     ceiling: float = math.inf,
     sellout: float = 0.0,
+    unserved: float = 0.0,
 ) -> DemandSignal:
     p = ask.price
     return DemandSignal(
@@ -173,6 +176,7 @@ def _signal(
         STEP,
         ceiling,
         sellout,
+        unserved,
     )
 
 
@@ -202,6 +206,7 @@ def differentiated_signals(
     against its rivals' prices, of the demand at its price."""
     curve = DemandCurve(bids)
     prices = [a.price for a in asks]
+    traded = math.fsum(sold)
     out = []
     for j, ask in enumerate(asks):
 
@@ -213,8 +218,32 @@ def differentiated_signals(
             share = weights[j] / total if total > 0 else 0.0
             return share * curve.at(p)
 
-        out.append((ask.firm, _signal(market, book, ask, sold[j], at)))
+        sellout = _sellout_on(at, ask.qty, curve)
+        # buyers at or above its price whom nobody served, in its share of the market
+        demand = curve.at(ask.price)
+        unserved = max(0.0, demand - traded) * at(ask.price) / demand if demand > 0 else 0.0
+        out.append((ask.firm, _signal(market, book, ask, sold[j], at, math.inf, sellout, unserved)))
     return out
+
+
+def _sellout_on(at: Callable[[float], float], qty: float, curve: DemandCurve) -> float:
+    """The highest price at which a differentiated seller's residual demand ``at`` covers
+    ``qty`` (0 when none does): bisection in logs between the lowest and highest bid prices,
+    residual demand falling as its price rises."""
+    if qty <= 0 or not curve.prices:
+        return 0.0
+    lo, hi = curve.prices[-1], curve.prices[0]
+    if at(lo) < qty:
+        return 0.0
+    if at(hi) >= qty:
+        return hi
+    for _ in range(40):
+        mid = math.sqrt(lo * hi)
+        if at(mid) >= qty:
+            lo = mid
+        else:
+            hi = mid
+    return lo
 
 
 class Clearer:

@@ -20,6 +20,7 @@ from agents.base import Firm
 from agents.demand import ChipBuyers, Investors, Segment
 from agents.labs import Lab
 from agents.protocol import (
+    Contract,
     DemandSignal,
     Fill,
     FundingRequest,
@@ -83,6 +84,8 @@ class Economy(mesa.Model):
         self.firms: dict[str, Firm] = {}
         self.programs: list[Program] = [scenario.programs[k] for k in sorted(scenario.programs)]
         self.ended_programs: set[str] = set()
+        self.contracts: list[Contract] = []  # signed take-or-pay compute contracts
+        self.ended_contracts: list[Contract] = []
         self.investors: Investors | None = None
         self._events_by_quarter: dict[int, list[Any]] = defaultdict(list)
         for event in scenario.events:
@@ -180,11 +183,12 @@ class Economy(mesa.Model):
         orders = self.orders_by_market(decided)
         self.clear_homogeneous(obs, Market.FOUNDRY, orders, trades, signals)  # 3a
         self.clear_chips(obs, orders, trades, signals)  # 3b
-        self.clear_homogeneous(obs, Market.COMPUTE, orders, trades, signals)  # 4
+        self.clear_compute(obs, orders, trades, signals)  # 4
         self.clear_tokens(obs, orders, trades, signals)  # 5–6
         self.clear_plans(obs, orders, trades, signals)  # 7
         self.learn(obs, signals)
         closing = {f.firm_id: f.close(obs) for f in self.active()}  # 8
+        self.sign_contracts(closing)
         self.settle(obs, decided, closing, trades)  # 9
         self.fund(obs)  # 10
         self.exit_defaulted()  # 11
@@ -234,7 +238,45 @@ class Economy(mesa.Model):
             demand_noise=demand.noise,
             segments=segments,
             programs=tuple(self.live_programs()),
+            contracts=tuple(self.live_contracts()),
         )
+
+    def live_contracts(self) -> list[Contract]:
+        """Contracts in force this quarter; one whose party has defaulted ends (logged)."""
+        out = []
+        for contract in self.contracts:
+            if not contract.live(self.quarter):
+                continue
+            seller, buyer = self.firms[contract.seller], self.firms[contract.buyer]
+            gone = next((f for f in (seller, buyer) if f.defaulted), None)
+            if gone is not None:
+                self.ended_contracts.append(contract)
+                self.log_event(
+                    seller,
+                    f"a take-or-pay contract of {seller.name} with {buyer.name} ends: "
+                    f"{gone.name} has defaulted",
+                    "decision",
+                )
+                continue
+            out.append(contract)
+        self.contracts = [c for c in self.contracts if c not in self.ended_contracts]
+        return out
+
+    def sign_contracts(self, closing: dict[str, Intents]) -> None:
+        """Contracts sellers proposed this quarter, signed when the buyer is in business."""
+        for firm_id in sorted(closing):
+            for contract in closing[firm_id].contracts:
+                buyer = self.firms.get(contract.buyer)
+                if contract.seller != firm_id or buyer is None or buyer.defaulted:
+                    continue
+                self.contracts.append(contract)
+                self.log_event(
+                    self.firms[firm_id],
+                    f"{self.firms[firm_id].name} signs a {contract.end - contract.start}-quarter "
+                    f"take-or-pay contract with {buyer.name}: {contract.hours / 1e6:,.0f} M "
+                    f"hours a quarter at ${contract.price:,.2f}",
+                    "decision",
+                )
 
     def live_programs(self) -> list[Program]:
         """Programmes running this quarter: started, not ended, with both parties in business."""
@@ -253,7 +295,10 @@ class Economy(mesa.Model):
                     "scripted",
                 )
                 continue
-            out.append(program)
+            quote = 0.0  # no chips yet during the design's lead time
+            if program.delivering(self.quarter):
+                quote = partner.program_quote(program, self.quarter, self.prices[Market.FOUNDRY])
+            out.append(replace(program, quote_usd=quote))
         return out
 
     def token_reference_price(self, qualities: list[float]) -> float:
@@ -337,6 +382,7 @@ class Economy(mesa.Model):
                     t.bid.tag,
                     t.bid.factor,
                     t.ask.factor,
+                    t.ask.firm,
                 )
             )
             fills[t.ask.firm].append(
@@ -349,6 +395,7 @@ class Economy(mesa.Model):
                     t.ask.tag,
                     t.ask.factor,
                     t.bid.factor,
+                    t.bid.firm,
                 )
             )
         for firm_id in sorted(fills):
@@ -359,8 +406,8 @@ class Economy(mesa.Model):
             o
             for f in self.active()
             for o in f.asks(market, obs)
-            if o.qty > 0 and math.isfinite(o.price)
-        ]
+            if o.qty >= 0 and math.isfinite(o.price)
+        ]  # an ask of nothing still learns its demand (a partner before its first chips)
 
     def clear_homogeneous(
         self,
@@ -391,9 +438,99 @@ class Economy(mesa.Model):
     ) -> None:
         for market in (Market.CHIPS, Market.CUSTOM):
             orders[market] += self._asks(market, obs)
-        self.clear_homogeneous(obs, Market.CHIPS, orders, trades, signals)
+        self.clear_differentiated(
+            obs, Market.CHIPS, orders, trades, signals, self.config.markets.chip_choice_elasticity
+        )
         for program in obs.programs:
             self.clear_homogeneous(obs, Market.CUSTOM, orders, trades, signals, program.name)
+
+    def clear_compute(
+        self,
+        obs: Observation,
+        orders: dict[Market, list[Order]],
+        trades: dict[Market, list[Trade]],
+        signals: dict[str, list[DemandSignal]],
+    ) -> None:
+        """Rented hours: differentiated clouds (logit shares over their quality-adjusted asks)
+        unless ``markets.compute_choice_elasticity`` is 0, when hours are one homogeneous good."""
+        contracted = self.deliver_contracts(obs, orders)
+        trades[Market.COMPUTE] = contracted
+        self._deliver(Market.COMPUTE, contracted, obs)
+        self.clear_differentiated(
+            obs,
+            Market.COMPUTE,
+            orders,
+            trades,
+            signals,
+            self.config.markets.compute_choice_elasticity,
+        )
+
+    def clear_differentiated(
+        self,
+        obs: Observation,
+        market: Market,
+        orders: dict[Market, list[Order]],
+        trades: dict[Market, list[Trade]],
+        signals: dict[str, list[DemandSignal]],
+        elasticity: float,
+    ) -> None:
+        """Chips or hours from differentiated sellers (logit shares over their asks per
+        effective unit); with ``elasticity`` 0 one homogeneous book."""
+        if elasticity <= 0:
+            self.clear_homogeneous(obs, market, orders, trades, signals)
+            return
+        bids = [o for o in orders[market] if o.side is Side.BID and not o.book]
+        asks = [o for o in orders[market] if o.side is Side.ASK and not o.book]
+        market_trades, book_signals, price, volume = self.clearer.differentiated(
+            market, "", bids, asks, [1.0] * len(asks), elasticity
+        )
+        self.recorder.market_total(self.quarter, market, "", price, volume, bids, asks)
+        trades.setdefault(market, []).extend(market_trades)
+        for firm_id, signal in book_signals:
+            signals[firm_id].append(signal)
+        self._deliver(market, market_trades, obs)
+        if not math.isnan(price):
+            self.prices[market] = price
+
+    def deliver_contracts(self, obs: Observation, orders: dict[Market, list[Order]]) -> list[Trade]:
+        """Hours under take-or-pay contracts, before the spot book clears: each contract takes
+        its hours from the seller's ask (as far as it has them) and serves the buyer's highest
+        bids first; hours the buyer did not bid for are delivered and paid all the same (take or
+        pay). What is left of both orders goes to the spot book."""
+        book = orders[Market.COMPUTE]
+        out: list[Trade] = []
+        for contract in obs.contracts:
+            ask_at = next(
+                (i for i, o in enumerate(book) if o.side is Side.ASK and o.firm == contract.seller),
+                None,
+            )
+            if ask_at is None:
+                continue
+            ask = book[ask_at]
+            due = min(contract.hours, ask.qty)
+            left = due
+            bids = sorted(
+                (i for i, o in enumerate(book) if o.side is Side.BID and o.firm == contract.buyer),
+                key=lambda i: -book[i].price,
+            )
+            for i in bids:
+                if left <= 0:
+                    break
+                take = min(left, book[i].qty)
+                out.append(Trade(book[i], ask, take, contract.price))
+                book[i] = replace(book[i], qty=book[i].qty - take)
+                left -= take
+            if left > 0:  # taken or not, it is paid for
+                unbid = Order(Market.COMPUTE, Side.BID, contract.buyer, contract.price, left)
+                out.append(Trade(replace(unbid, tag="inference"), ask, left, contract.price))
+            book[ask_at] = replace(ask, qty=ask.qty - due)
+        volume = math.fsum(t.qty for t in out)
+        if volume > 0:
+            price = math.fsum(t.qty * t.price for t in out) / volume
+            self.recorder.market_total(
+                self.quarter, Market.COMPUTE, "contracts", price, volume, [], []
+            )
+        return out
 
     def clear_tokens(
         self,

@@ -91,7 +91,7 @@ CASES = [
         "[programs.tpu]\nno_such = 1.0\n",
         "programs.tpu.no_such",
         "unknown key",
-        "max_share",
+        "fee",
     ),
     case(
         "extends-unknown",
@@ -431,7 +431,7 @@ def test_circular_extends(tmp_path: Path) -> None:
         ("firms.nvidia.no_such", "unknown parameter; allowed: "),
         ("firms.nosuch.x", "no firm 'nosuch'; known: "),
         ("technology.nope", "unknown parameter; allowed: "),
-        ("programs.nosuch.max_share", "no program 'nosuch'"),
+        ("programs.nosuch.fee", "no program 'nosuch'"),
         ("nonsense.x", "unknown table"),
         ("technology", "at least two parts"),
         ("firms.nvidia", "name a parameter"),
@@ -459,13 +459,13 @@ def test_overrides_accept_valid_paths() -> None:
         overrides={
             "firms.nvidia.list_price_usd": 30000.0,
             "technology.chip_cost_decline": 0.2,
-            "programs.tpu.max_share": 0.5,
+            "programs.tpu.fee": 0.5,
             "scenario.quarters": 8,
         },
     )
     assert loaded.firms["nvidia"].params.list_price_usd == 30000.0
     assert loaded.technology.chip_cost_decline == 0.2
-    assert loaded.programs["tpu"].max_share == 0.5
+    assert loaded.programs["tpu"].fee == 0.5
     assert loaded.quarters == 8
 
 

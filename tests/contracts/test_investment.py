@@ -1,0 +1,105 @@
+"""Investment and make-or-buy respond to the signals they should (agents/compute.py)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import polars as pl
+import pytest
+
+from agents.compute import make_or_buy, opening_cohorts, per_kw
+from agents.technology import Technology
+from agents.world import Program
+from runs import run
+
+TECH = Technology()
+
+
+def program(name: str = "x", quote: float = 9000.0, perf: float = 1.0) -> Program:
+    return Program(name=name, owner="cloud", partner="asic", effective_perf=perf, quote_usd=quote)
+
+
+def test_the_share_moved_to_a_programme_follows_the_prices() -> None:
+    """s* = 1 − (quote / perf) / merchant price: found from prices, not set."""
+    [(_, share)] = make_or_buy([program(quote=9000.0)], merchant_price=30000.0)
+    assert share == pytest.approx(0.7)
+    [(_, cheaper_merchant)] = make_or_buy([program(quote=9000.0)], merchant_price=15000.0)
+    assert cheaper_merchant == pytest.approx(0.4)
+    [(_, weaker_chip)] = make_or_buy([program(quote=9000.0, perf=0.5)], merchant_price=30000.0)
+    assert weaker_chip == pytest.approx(0.4)
+    assert make_or_buy([program(quote=40000.0)], merchant_price=30000.0) == []  # dearer: buy
+    assert make_or_buy([program(quote=0.0)], merchant_price=30000.0) == []  # no chips yet
+
+
+def test_several_programmes_share_what_the_best_one_would_move() -> None:
+    shares = dict(
+        (p.name, s)
+        for p, s in make_or_buy(
+            [program("a", quote=6000.0), program("b", quote=18000.0)], merchant_price=30000.0
+        )
+    )
+    assert math.fsum(shares.values()) == pytest.approx(0.8)  # the best: 1 − 6/30
+    assert shares["a"] / shares["b"] == pytest.approx(0.8 / 0.4)
+
+
+def test_an_opening_fleet_is_cohorts_of_several_ages() -> None:
+    cohorts = opening_cohorts(1.0e6, 30000.0, mean_age=4, life=24, tech=TECH)
+    assert len(cohorts) == 9
+    assert math.fsum(c.h100e for c in cohorts) == pytest.approx(1.0e6)
+    assert math.fsum(-c.quarter * c.h100e for c in cohorts) / 1.0e6 == pytest.approx(4.0)
+    # older cohorts draw more power; they retire one quarter at a time
+    assert cohorts[-1].kw_per_h100e > cohorts[0].kw_per_h100e
+    retiring = sorted(c.quarter + c.life_quarters for c in cohorts)
+    assert len(set(retiring)) == 9
+
+
+def test_shell_costs_per_h100e_fall_with_its_power() -> None:
+    assert per_kw(TECH, 0) == 1.0
+    assert per_kw(TECH, 4) == pytest.approx(1.0 / 1.4)
+    assert per_kw(replace(TECH, energy_efficiency_gain=0.0), 40) == 1.0
+
+
+def _cloud_capex(scenario, quarters: int = 12) -> list[float]:
+    result = run(scenario, quarters=quarters, seed=0)
+    return (
+        result.firms.filter(pl.col("layer") == "cloud")
+        .group_by("quarter")
+        .agg(pl.col("capex_usd").sum())
+        .sort("quarter")["capex_usd"]
+        .to_list()
+    )
+
+
+def test_capex_falls_when_demand_stops_growing(tmp_path) -> None:
+    """Demand growth stopping at 2026Q1: clouds' expected utilisation falls, so their capex
+    falls within four quarters against the baseline on the same seed."""
+    flat = tmp_path / "flat.toml"
+    flat.write_text(
+        '[scenario]\nextends = "baseline"\nname = "flat"\n\n'
+        '[[events]]\nperiod = "2026Q1"\nkind = "demand"\nvalue = 0.0\n'
+    )
+    grown, stopped = _cloud_capex("baseline"), _cloud_capex(flat)
+    assert stopped[:4] == grown[:4]
+    assert math.fsum(stopped[4:8]) < math.fsum(grown[4:8])
+    assert math.fsum(stopped[8:12]) < math.fsum(grown[8:12])
+
+
+def test_neoclouds_borrow_against_take_or_pay_contracts() -> None:
+    """CoreWeave pre-sells most of its new hours; contracted hours trade before the spot book;
+    lenders lend only against the contracts, so a smaller contracted share means less debt."""
+    result = run("baseline", quarters=12, seed=0)
+    signed = result.frames["events"].filter(
+        (pl.col("firm") == "coreweave") & pl.col("text").str.contains("take-or-pay")
+    )
+    assert signed.height > 0
+    contracted = result.markets.filter(
+        (pl.col("market") == "compute") & (pl.col("book") == "contracts")
+    )
+    assert contracted.height > 0 and contracted["volume"].min() > 0
+    thin = run("baseline", quarters=12, seed=0, overrides={"firms.coreweave.contract_share": 0.02})
+
+    def borrowed(r) -> float:
+        return r.firms.filter(pl.col("firm") == "coreweave")["borrowing_usd"].sum()
+
+    assert borrowed(thin) < 0.5 * borrowed(result)
