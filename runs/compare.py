@@ -417,6 +417,11 @@ def write_report(result: Comparison, loaded: dict[str, Scenario]) -> Path:
             f"*Encodes:* {scenario.source}",
             "",
         ]
+        carried = [c for c in scenario.claims if c.mechanism]
+        if carried:
+            lines += ["*Mechanisms:*", ""]
+            lines += [f"- {c.text}: {c.mechanism}" for c in carried]
+            lines += [""]
         for window in sorted(result.layers["window"].unique()):
             frame = result.layers.filter(
                 (pl.col("scenario") == name) & (pl.col("window") == window)

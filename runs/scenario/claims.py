@@ -76,6 +76,13 @@ class Claim:
             "doc": "the periods measured, first-last (ends included)",
         },
     )
+    mechanism: str = field(
+        default="",
+        metadata={
+            "doc": "the model's rule that carries the claim, in plain words (so a reader can "
+            "check that it exists and responds)"
+        },
+    )
 
 
 def validate_claims(items: Any, firms: dict[str, FirmSpec], source: str) -> tuple[Claim, ...]:
