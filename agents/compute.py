@@ -359,6 +359,22 @@ class Cloud(Firm):
         demand = self.last_sold * (1.0 + self.demand_growth) ** ahead
         return min(1.0, demand / (fleet * self.tech.hours_per_quarter))
 
+    def hour_cost(self, obs: Observation, chip_price: float) -> float:
+        """What an hour of a chip bought now at ``chip_price`` costs over its life: the chip and
+        its shell recovered over its hours at the expected use (at the hurdle rate), plus the
+        energy and facilities of an hour. Its rental price moves with this cost."""
+        p: CloudParams = self.params
+        scale = per_kw(self.tech, obs.quarter)
+        annuity = math.fsum(
+            math.pow(1.0 + p.hurdle_rate, -j / 4.0)
+            for j in range(p.build_lag, p.build_lag + p.life_quarters)
+        )
+        hours = self.tech.hours_per_quarter * max(self.expected_utilisation(obs.quarter), 0.05)
+        capital = (chip_price + p.dc_capex_usd * scale) / annuity
+        return (capital + p.dc_opex_usd * scale) / hours + self.tech.energy_usd_per_hour(
+            obs.quarter
+        )
+
     def chip_orders(self, obs: Observation) -> list[Order]:
         p: CloudParams = self.params
         installed = self.capacity.installed(obs.quarter)
@@ -371,13 +387,19 @@ class Cloud(Firm):
         retiring = math.fsum(
             c.h100e for c in self.capacity.cohorts if not c.alive(obs.quarter + p.build_lag + 1)
         )
-        base = max(0.0, needed - installed - pipeline + retiring)
         most = p.growth_cap * max(installed, 1.0) + retiring
         value = self.chip_value(obs)
         if value <= 0:
             return []
+        # derived demand (Marshall): a dearer chip means a dearer hour, and fewer hours wanted
+        cost_now = self.hour_cost(obs, max(obs.chip_price, 1.0))
+        eps = 1.0
+        if self.signal is not None and math.isfinite(self.signal.market_elasticity):
+            eps = min(5.0, max(0.3, self.signal.market_elasticity))
 
         def want_at(price: float) -> float:
+            scale = (self.hour_cost(obs, max(price, 1.0)) / cost_now) ** -eps
+            base = max(0.0, needed * scale - installed - pipeline + retiring)
             q = value / max(price, 1.0)
             invest = p.invest_speed * max(0.0, q - 1.0) * installed + retiring - pipeline
             return min(most, max(base, invest))

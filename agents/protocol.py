@@ -177,6 +177,13 @@ class DemandSignal:
     #: buyers bidding at or above its price whom no seller served (homogeneous goods): demand it
     #: could have had with more to sell, not demand a rival met
     unserved: float = 0.0
+    #: a step below the dearest rival asking less than it (homogeneous goods; 0 when none does),
+    #: and the demand it would have there: the price that wins the buyers that rival serves
+    undercut: float = 0.0
+    wanted_at_undercut: float = 0.0
+    #: the elasticity of the whole market's demand (every seller's buyers) around its price: how
+    #: buyers respond when every seller's price moves, as with a common cost
+    market_elasticity: float = float("nan")
 
 
 @dataclass(slots=True)

@@ -103,6 +103,15 @@ class Strategy:
             # supply binds: on its residual demand profit is highest where buyers just take all
             # it can supply, above the unconstrained optimum (the marginal excluded buyer's value)
             goal = signal.sellout
+        if signal.undercut > unit_cost:
+            # a homogeneous good: pricing a step below a cheaper rival wins the buyers that rival
+            # serves. Local elasticity cannot see that jump (Edgeworth 1925), so compare the
+            # profit there with what it earns now and aim there when it pays more
+            supply = signal.offered if capacity is not None else math.inf
+            there = (signal.undercut - unit_cost) * min(supply, signal.wanted_at_undercut)
+            here = (price - unit_cost) * signal.sold
+            if there > here * (1.0 + signal.step):
+                goal = min(goal, signal.undercut)
         # never aim above a rival's price at which it would lose every buyer (Bertrand 1883:
         # undercut rather than be undercut)
         return min(goal, signal.ceiling * (1.0 - signal.step))

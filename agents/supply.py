@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from agents.base import Firm, Layer, Market, Order, Side, param
-from agents.protocol import DemandSignal, Fill, Intents, Observation
+from agents.protocol import DemandSignal, Fill, FundingRequest, Intents, Observation
 from agents.strategies import elasticity
 
 if TYPE_CHECKING:
@@ -225,6 +225,14 @@ class ChipDesignerParams:
     rnd_share_of_revenue: float = param(0.08, 0.0, 1.0, "R&D grows to this share of revenue")
     sga_usd: float = param(0.6e9, 0.0, 1e12, "SG&A a quarter")
     opening_cash_usd: float = param(4e10, 0.0, 1e13, "cash at start")
+    parent_funded: bool = param(
+        False,
+        doc="a division of a diversified company that covers its cash shortfalls "
+        "(AMD, Broadcom, Marvell: their other businesses fund their accelerator lines)",
+    )
+    parent_budget_usd: float = param(
+        5e9, 0.0, 1e12, "most its parent puts in a quarter when it is parent-funded"
+    )
 
 
 class ChipDesigner(Firm):
@@ -264,10 +272,10 @@ class ChipDesigner(Firm):
         self.growth = 0.0
         self.merchant_signal: DemandSignal | None = None
         self.last_output = max(p.sales_h100e, 1.0)
-        self.at_output_limit = False  # last quarter it wanted to build more than it could
         self.cost_of_sales = 0.0
         self.revenue_now = 0.0
         self.parts_now = 0.0
+        self.last_rnd = 0.0
 
     def parts_cost(self, quarter: int) -> float:
         return self.params.component_cost_usd * self.tech.cost_factor(quarter)
@@ -299,14 +307,14 @@ class ChipDesigner(Firm):
         perf = p.effective_perf
         signal = self.signals.get("")
         ask = self.price / perf
-        # its stock binds its price only when it could not build more: at its output limit
-        offered = (self.inventory + self.last_output) * perf if self.at_output_limit else None
-        ask = self.strategy.reprice(ask, cost / perf, signal, offered, floor=cost / perf)
+        # it builds to demand, so its stock is no capacity to ration by price: a shortfall is
+        # rationed by the book while its output catches up (pricing its stock as scarce, a
+        # designer that built less raised its price, was asked for less and built less again)
+        ask = self.strategy.reprice(ask, cost / perf, signal, None, floor=cost / perf)
         self.price = ask * perf
         wanted = demand_at(signal, ask, p.sales_h100e * perf) / perf
         want = max(0.0, wanted * (1.0 + self.growth) * (1.0 + p.production_buffer) - self.inventory)
         cap = self.last_output * (1.0 + p.max_output_growth) ** 0.25
-        self.at_output_limit = want > cap
         self.slot_orders[""] = min(want, cap)
 
     def program_quote(self, program: Program, quarter: int, foundry_price: float) -> float:
@@ -428,10 +436,19 @@ class ChipDesigner(Firm):
             self._sell(0.25 * self.inventory, "")
         out.accrue("cost_of_revenue", self.cost_of_sales)
         rnd = max(p.rnd_usd, p.rnd_share_of_revenue * self.revenue_now)
+        self.last_rnd = rnd
         out.pay("world:labour", rnd, "rnd", "rnd")
         out.pay("world:labour", p.sga_usd, "sga", "sga")
         self.cost_of_sales = self.revenue_now = self.parts_now = 0.0
         return out
+
+    def funding_requests(self, obs: Observation) -> list[FundingRequest]:
+        """A parent-funded division asks its parent to keep two quarters of its fixed costs."""
+        p: ChipDesignerParams = self.params
+        reserve = 2.0 * (max(p.rnd_usd, self.last_rnd) + p.sga_usd)
+        if p.parent_funded and self.cash < reserve:
+            return [FundingRequest("parent", min(reserve - self.cash, p.parent_budget_usd))]
+        return []
 
     def on_default(self) -> float:
         super().on_default()

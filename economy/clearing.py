@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -149,8 +149,21 @@ def homogeneous_signals(
         ceiling = next((p for p in above if at(p * (1.0 + STEP)) <= 0.0), math.inf)
         sellout = sellout_price(curve, asks, j)
         unserved = max(0.0, curve.at(ask.price) - traded)
-        out.append((ask.firm, _signal(market, book, ask, sold[j], at, ceiling, sellout, unserved)))
+        below = [a.price for k, a in enumerate(asks) if k != j and 0 < a.price < ask.price]
+        undercut = max(below) * (1.0 - STEP) if below else 0.0
+        signal = _signal(market, book, ask, sold[j], at, ceiling, sellout, unserved, curve)
+        if undercut > 0:
+            signal = replace(signal, undercut=undercut, wanted_at_undercut=at(undercut))
+        out.append((ask.firm, signal))
     return out
+
+
+def market_elasticity(curve: DemandCurve, price: float) -> float:
+    """The arc elasticity of the book's whole demand around ``price`` (NaN where there is none)."""
+    below, above = curve.at(price * (1.0 - STEP)), curve.at(price * (1.0 + STEP))
+    if below <= 0 or above <= 0:
+        return math.nan
+    return math.log(below / above) / math.log((1.0 + STEP) / (1.0 - STEP))
 
 
 def _signal(
@@ -162,6 +175,7 @@ def _signal(
     ceiling: float = math.inf,
     sellout: float = 0.0,
     unserved: float = 0.0,
+    curve: DemandCurve | None = None,
 ) -> DemandSignal:
     p = ask.price
     return DemandSignal(
@@ -177,6 +191,7 @@ def _signal(
         ceiling,
         sellout,
         unserved,
+        market_elasticity=market_elasticity(curve, p) if curve is not None else math.nan,
     )
 
 
@@ -222,7 +237,8 @@ def differentiated_signals(
         # buyers at or above its price whom nobody served, in its share of the market
         demand = curve.at(ask.price)
         unserved = max(0.0, demand - traded) * at(ask.price) / demand if demand > 0 else 0.0
-        out.append((ask.firm, _signal(market, book, ask, sold[j], at, math.inf, sellout, unserved)))
+        signal = _signal(market, book, ask, sold[j], at, math.inf, sellout, unserved, curve)
+        out.append((ask.firm, signal))
     return out
 
 

@@ -103,3 +103,25 @@ def test_neoclouds_borrow_against_take_or_pay_contracts() -> None:
         return r.firms.filter(pl.col("firm") == "coreweave")["borrowing_usd"].sum()
 
     assert borrowed(thin) < 0.5 * borrowed(result)
+
+
+def test_a_clouds_chip_demand_falls_with_the_chip_price() -> None:
+    """Derived demand: at a dearer chip an hour costs more and fewer hours are wanted, so the
+    cloud's bid curve slopes down (it was flat up to a chip's value)."""
+    from economy.model import Economy
+    from market.catalogue import Market
+    from runs.scenario import load_scenario
+
+    economy = Economy(load_scenario("baseline"), seed=0)
+    for _ in range(4):
+        economy.step()
+    obs = economy.publish()
+    aws = economy.firms["aws"]
+    bids = sorted(
+        (o for o in aws.chip_orders(obs) if o.market is Market.CHIPS), key=lambda o: -o.price
+    )
+    assert len(bids) >= 3
+    cumulative = [math.fsum(b.qty for b in bids[: i + 1]) for i in range(len(bids))]
+    # the quantity wanted at the lowest bid price is well above that at the highest
+    assert cumulative[-1] > 1.5 * cumulative[0]
+    assert aws.hour_cost(obs, 40000.0) > aws.hour_cost(obs, 20000.0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import math
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -86,6 +87,16 @@ TABLE = [
     (3.0, 1.0, flat(3.0, 100.0, 100.0, 0.0), None, DOWN),  # a rival takes all above: → cost
     # at the optimum, but it sold out with buyers left wanting: scarcity lifts it
     (2.0, 1.0, isoelastic(2.0, 2.0, sold=100.0, offered=100.0, sellout=3.0), 100.0, UP),
+    # a homogeneous rival asks 3 and takes its buyers; a step below it would sell 100 at a profit
+    (
+        4.0,
+        1.0,
+        replace(flat(4.0, 1.0, 1.5, 0.5), undercut=2.94, wanted_at_undercut=100.0),
+        None,
+        DOWN,
+    ),
+    # undercutting would earn less than it earns now: it keeps to its own optimum
+    (2.0, 1.0, replace(isoelastic(2.0, 2.0), undercut=1.05, wanted_at_undercut=300.0), None, SAME),
     # without a capacity the price that would sell a stock out does not bind
     (2.0, 1.0, isoelastic(2.0, 2.0, sold=100.0, offered=100.0, sellout=3.0), None, SAME),
 ]
