@@ -18,6 +18,7 @@ class Plan:
     price: float
     seats_expected: float
     seats_sold: float = 0.0
+    revenue: float = 0.0  # this quarter's
     last_sold: float = 0.0  # seats sold last quarter
     signal: DemandSignal | None = None  # its own residual demand last quarter
     factor: float = 1.0  # effective seats per seat at its last ask
@@ -50,7 +51,7 @@ class PlanDesk:
 
     def close_quarter(self) -> None:
         for plan in self.plans.values():
-            plan.last_sold, plan.seats_sold = plan.seats_sold, 0.0
+            plan.last_sold, plan.seats_sold, plan.revenue = plan.seats_sold, 0.0, 0.0
 
     def reprice(self, strategy, obs: Observation, token_cost_per_m: float) -> None:
         """Move each plan's price, then expect the seats its segment wants at that price."""
@@ -111,6 +112,7 @@ class PlanDesk:
 
     def receive(self, fill: Fill) -> None:
         self.plans[fill.book].seats_sold += fill.qty
+        self.plans[fill.book].revenue += fill.amount
 
     def learn(self, signals: list[DemandSignal]) -> None:
         for plan in self.plans.values():

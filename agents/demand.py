@@ -11,8 +11,40 @@ import numpy as np
 from agents.base import Firm, Layer, Market, Order, Side, param
 from agents.protocol import Intents, Observation
 
-#: standard-normal quantiles at the mid-points of 12 equal slices: users' willingness to pay
-_Z = (-1.732, -1.150, -0.812, -0.549, -0.319, -0.105, 0.105, 0.319, 0.549, 0.812, 1.150, 1.732)
+#: users' willingness to pay is log-normal; seat bids trace its survival function at these many
+#: standard deviations of log WTP, from −WTP_SPAN to +WTP_SPAN (a step of 0.05: a price rise of
+#: 5% of a spread moves the conversion rate, not only a rise past one of a few quantiles)
+WTP_POINTS = 141
+WTP_SPAN = 3.5
+
+
+def normal_cdf(z: float) -> float:
+    """The standard-normal distribution function (the C library's scalar ``erf``)."""
+    return 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))
+
+
+@functools.cache
+def wtp_grid() -> tuple[tuple[float, float], ...]:
+    """``(z, mass)`` of each seat bid: ``z`` evenly spaced, ``mass`` the share of users whose log
+    WTP falls in the bin around it (the outer bins open-ended, so the masses sum to one)."""
+    step = 2.0 * WTP_SPAN / (WTP_POINTS - 1)
+    z = [-WTP_SPAN + i * step for i in range(WTP_POINTS)]
+    edges = [-math.inf] + [zi + 0.5 * step for zi in z[:-1]] + [math.inf]
+    cdf = [0.0 if e == -math.inf else 1.0 if e == math.inf else normal_cdf(e) for e in edges]
+    return tuple((zi, cdf[i + 1] - cdf[i]) for i, zi in enumerate(z))
+
+
+def conversion_rate(price_per_effective_seat: float, wtp_usd: float, wtp_spread: float) -> float:
+    """The share of a segment's users who pay for a plan at ``price_per_effective_seat`` (the
+    plan's price over its quality factor): those whose willingness to pay is at least that, as
+    the seat bids of :func:`wtp_grid` trace it."""
+    if price_per_effective_seat <= 0:
+        return 1.0
+    return math.fsum(
+        mass
+        for z, mass in wtp_grid()
+        if wtp_usd * math.exp(wtp_spread * z) >= price_per_effective_seat
+    )
 
 
 #: price points of a demand curve, relative to the price it is laid around: 8× down to 1/8×
@@ -146,8 +178,10 @@ class Segment(Firm):
     """A customer segment (consumer, developer, enterprise): demand, never margins.
 
     Seat demand: the segment's users have log-normally distributed willingness to pay (median
-    ``wtp_usd``), scaled by the token value of the model behind a plan to the power
-    ``quality_elasticity``; twelve quantile steps become twelve bids per effective seat.
+    ``wtp_usd``) per effective seat (a plan's price over its quality factor); the bids trace the
+    distribution's survival function finely (:func:`wtp_grid`), so the share of users who convert
+    from the free tier to a paid seat falls with the plan's price and rises with its model's
+    quality (:func:`conversion_rate`).
     API and compute demand are constant-elasticity curves whose scale grows each year, laid
     around last quarter's prices. Every growth rate is scaled by the scenario's demand
     multiplier and fades with the scenario's growth half-life. Each quarter's demand is moved by
@@ -197,18 +231,18 @@ class Segment(Firm):
         out = Intents()
         shock = demand_shock(self.random_stream, obs.demand_noise)
         if p.users > 0 and p.wtp_usd > 0:
-            each = self.users() * shock / len(_Z)
+            users = self.users() * shock
             out.orders += [
                 Order(
                     Market.PLANS,
                     Side.BID,
                     self.firm_id,
                     p.wtp_usd * math.exp(p.wtp_spread * z),
-                    each,
+                    users * mass,
                     book=self.firm_id,
                     tag="plan",
                 )
-                for z in _Z
+                for z, mass in wtp_grid()
             ]
         if p.api_spend_usd > 0:
             spend = p.api_spend_usd * self.growth["api"].level * shock
@@ -306,10 +340,10 @@ class Investors(Firm):
     Sentiment mean-reverts to a long-run level and is pushed up by the industry's revenue growth
     and down by its burn relative to revenue (an adaptive-expectations rule, after Minsky's
     financial-instability hypothesis: funding follows recent success). A round asked for is
-    granted in proportion to sentiment, capped at the amount asked and at ``max_stake`` of the
-    firm's valuation (``revenue_multiple`` × sentiment × annualised revenue): a firm with little
-    revenue cannot raise more than a stake in it is worth. A scripted funding shock sets
-    sentiment directly.
+    granted in proportion to sentiment — less than asked when investors are wary, more when rounds
+    are oversubscribed — capped at ``max_stake`` of the firm's valuation (``revenue_multiple`` ×
+    sentiment × annualised revenue): a firm with little revenue cannot raise more than a stake in
+    it is worth. A scripted funding shock sets sentiment directly.
     """
 
     layer = Layer.CAPITAL
@@ -331,9 +365,9 @@ class Investors(Firm):
         return asked_usd * min(1.0, max(0.0, self.sentiment))
 
     def grant(self, asked_usd: float, revenue_usd: float) -> float:
-        """How much of a round is granted: all of it at sentiment 1 or more, less below, never
-        more than ``max_stake`` of what the firm is valued at on its quarter's revenue."""
+        """How much of a round is granted: the amount asked times sentiment (all of it at 1),
+        never more than ``max_stake`` of what the firm is valued at on its quarter's revenue."""
         p: InvestorParams = self.params
         mood = max(0.0, self.sentiment)
         valuation = p.revenue_multiple * mood * 4.0 * max(0.0, revenue_usd)
-        return min(asked_usd * min(1.0, mood), p.max_stake * valuation)
+        return min(asked_usd * mood, p.max_stake * valuation)

@@ -10,7 +10,8 @@ from agents.base import Firm, Layer, Market, Order, Side, param
 from agents.compute import CapacityBook, CloudParams, Cohort, chip_bids, chip_value
 from agents.demand import curve_bids
 from agents.protocol import DemandSignal, Fill, FundingRequest, Intents, Observation
-from agents.supply import demand_at, demand_growth
+from agents.supply import curve_orders, demand_at, demand_growth, local_elasticity
+from agents.training import life_annuity, quality_value, training_hours
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,16 +22,22 @@ class LabParams:
     tokens_per_hour: float = param(
         1.5, 0.001, 1e5, "M tokens its models serve per H100e-hour at start"
     )
-    training_share: float = param(
-        0.20, 0.0, 1.0, "share of its cash it spends on training compute each quarter"
+    min_training_usd: float = param(
+        0.0,
+        0.0,
+        1e12,
+        "training spend a quarter it keeps whatever quality earns it (a parent's strategic "
+        "budget: an open-weights lab sells no tokens)",
     )
-    min_training_usd: float = param(0.0, 0.0, 1e12, "training spend a quarter it keeps anyway")
-    training_to_revenue: float = param(
-        0.0,
-        0.0,
-        10.0,
-        "training spend a quarter per dollar of last quarter's revenue (the race "
-        "to stay at the frontier), while half its cash covers it",
+    model_life_quarters: int = param(
+        6,
+        0,
+        40,
+        "quarters a model earns on its quality before a newer one replaces it (0: it trains "
+        "for no return)",
+    )
+    discount_rate: float = param(
+        0.15, 0.0, 1.0, "yearly rate at which it discounts what a model will earn"
     )
     api_tokens_q: float = param(
         5e8, 0.0, 1e15, "quality-adjusted M tokens sold on the API the quarter before start"
@@ -67,9 +74,22 @@ class LabParams:
     own_compute_share: float = param(
         0.0, 0.0, 1.0, "share of its compute it aims to own rather than rent"
     )
+    own_platform_usd: float = param(
+        1.0e7,
+        0.0,
+        1e11,
+        "fixed cost a quarter of running compute it owns (cluster operations, networking, "
+        "scheduling staff), paid while it owns any",
+    )
     sga_usd: float = param(5e8, 0.0, 1e12, "SG&A a quarter")
     opening_cash_usd: float = param(2e10, 0.0, 1e13, "cash at start")
-    runway_quarters: float = param(6.0, 0.0, 40.0, "raise money when cash covers fewer quarters")
+    runway_quarters: float = param(
+        6.0,
+        0.0,
+        40.0,
+        "quarters of planned burn it keeps in cash: it raises a round when cash covers fewer, "
+        "and trains only as much as its cash covers that long",
+    )
     parent_funded: bool = param(False, doc="a parent company covers its needs (no rounds)")
     parent_budget_usd: float = param(
         2.0e10, 0.0, 1e13, "most its parent puts in a quarter (parent-funded labs)"
@@ -88,22 +108,29 @@ def budget_bids(
 OWNED_DC = CloudParams()
 #: what a lab does with hours, in the order its own capacity serves them
 USES = ("inference", "training", "free_tier")
+#: weight of the latest quarter in its expected value of quality (adaptive expectations, Nerlove
+#: 1958: the weight clouds give the latest rental price in their planning price)
+EXPECTATION_WEIGHT = 0.3
 
 
 class Lab(Firm):
     """A model lab (or, with ``serves_open_model``, an inference host).
 
-    * Training: spends a share of its cash on training compute each quarter, or
-      ``training_to_revenue`` times last quarter's revenue while half its cash covers it (the race
-      for the frontier, financed by rounds); quality follows the logarithm of its effective
-      training stock (scaling laws: Kaplan et al. 2020; Hoffmann et al. 2022), which decays as
-      older training falls behind.
+    * Training: on expected returns. A quality point is worth what it adds to its gross profit
+      in the token and plan markets through its share of buyers against its rivals' quality
+      (:mod:`agents.training`), over the model's life; it bids for the training hours at which
+      an hour's value equals its price, bounded by what its cash covers over its runway. Quality
+      follows the logarithm of its effective training stock (scaling laws: Kaplan et al. 2020;
+      Hoffmann et al. 2022), which decays as older training falls behind.
     * Inference: rents the hours its expected token sales, its own apps and its free users need,
       bidding up to what an hour earns in tokens. Hours it owns serve it first.
     * Tokens: its ask per quality-adjusted token moves by its strategy toward the profit-
       maximising price on its own residual demand (the API buyers it would win at its ask
       against the other sellers'), against the compute cost of a token.
-    * Funding: raises a round when cash covers fewer than ``runway_quarters`` of burn.
+    * Funding: raises a round when cash covers fewer than ``runway_quarters`` of planned burn,
+      sized to cover them; investors grant it in proportion to their sentiment.
+    * Owned compute: serves its own needs first; idle owned hours are offered on the compute
+      market at a price its strategy sets against their energy cost.
     """
 
     layer = Layer.LAB
@@ -128,8 +155,13 @@ class Lab(Firm):
         self.own_hours = dict.fromkeys(USES, 0.0)
         self.reserved_app_tokens_m = 0.0
         self.plan_revenue_now = 0.0
-        self.last_burn = 0.0
-        self.last_revenue = 0.0
+        self.free_tier_m = 0.0  # M tokens its free users want this quarter
+        self.value_of_quality: float | None = None  # expected $ a quarter per quality point
+        self.training_wanted_usd = 0.0  # what training is worth buying at this quarter's price
+        self.fixed_burn = 0.0  # last quarter's operating loss before R&D (negative: a profit)
+        self.compute_ask: float | None = None  # its ask for idle owned hours
+        self.compute_signal: DemandSignal | None = None
+        self.hours_resold = 0.0
         self.own = (
             CapacityBook(OWNED_DC.build_lag, OWNED_DC.life_quarters)
             if p.own_compute_share > 0
@@ -178,16 +210,10 @@ class Lab(Firm):
             "training": 0.0,
             "free_tier": 0.0,
         }
-        if not p.serves_open_model:
-            cash = max(self.cash, 0.0)
-            budget = max(
-                p.min_training_usd,
-                p.training_share * cash,
-                min(p.training_to_revenue * self.last_revenue, 0.5 * cash),
-            )
-            need["training"] = budget / pc
-        free_m = p.free_users_share * obs.segments.free_tokens_m()
-        need["free_tier"] = free_m / tph
+        training_at = self.training_curve(obs)
+        need["training"] = training_at(pc)
+        self.free_tier_m = p.free_users_share * obs.segments.free_tokens_m()
+        need["free_tier"] = self.free_tier_m / tph
         own = self._serve_own(obs, need)
         if need["inference"] - own["inference"] > 0:
             earn = (self.token_ask or 0.0) * value * tph
@@ -201,15 +227,78 @@ class Lab(Firm):
                     tag="inference",
                 )
             )
-        # both are budgets: dollars fixed, more hours when cheaper (unit-elastic), so no price
-        # rise can make them spend without bound
-        for use, elasticity in (("training", 1.0), ("free_tier", 1.0)):
-            rest = need[use] - own[use]
-            if rest > 0:
-                out.orders += budget_bids(self.firm_id, rest * pc, pc, elasticity, use)
+        idle = self.own_hours_available(obs) - math.fsum(own.values())
+        if need["training"] - own["training"] > 0 and idle <= 0:
+            # derived demand for training compute: more hours when they are cheaper
+            out.orders += curve_orders(
+                Market.COMPUTE,
+                self.firm_id,
+                lambda price: max(0.0, training_at(price) - own["training"]),
+                pc,
+                "training",
+            )
+        # a budget: dollars fixed, more hours when cheaper (unit-elastic), so no price rise can
+        # make it spend without bound
+        if need["free_tier"] - own["free_tier"] > 0:
+            rest = need["free_tier"] - own["free_tier"]
+            out.orders += budget_bids(self.firm_id, rest * pc, pc, 1.0, "free_tier")
         if self.own is not None:
             out.orders += self.own_chip_orders(obs, need["inference"])
+            out.orders += self.idle_hours_ask(obs, idle)
         return out
+
+    def training_curve(self, obs: Observation):
+        """Training hours it buys at a compute price: where an hour's value over the model's life
+        equals its price (:func:`agents.training.training_hours`), at least what
+        ``min_training_usd`` buys, at most what its cash covers over its runway."""
+        p: LabParams = self.params
+        tech = self.tech
+        if p.serves_open_model:
+            self.training_wanted_usd = 0.0
+            return lambda price: 0.0
+        if self.value_of_quality is None:  # before its first quarter: its opening API sales
+            margin = (self.token_ask or 0.0) - self.token_cost(obs)
+            self.value_of_quality = quality_value(
+                [(self.kept_share() * p.api_tokens_q * margin, local_elasticity(None), 1.0)],
+                tech.quality_doubling,
+            )
+        r = tech.training_stock_retention
+        # the stock after the quarter without training: what it keeps, and what diffuses to it
+        base = r * self.stock + tech.knowledge_diffusion * max(
+            0.0, r * (obs.frontier_stock - self.stock)
+        )
+        factor = tech.training_factor(obs.quarter)
+        annuity = life_annuity(p.model_life_quarters, p.discount_rate, r)
+
+        def optimal(price: float) -> float:
+            return training_hours(
+                self.value_of_quality, annuity, tech.quality_per_decade, price, base, factor
+            )
+
+        pc = max(obs.compute_price, 0.01)
+        self.training_wanted_usd = max(p.min_training_usd, pc * optimal(pc))
+        runway = max(p.runway_quarters, 1.0)
+        afford = max(p.min_training_usd, max(self.cash, 0.0) / runway - self.fixed_burn)
+        return lambda price: min(max(optimal(price), p.min_training_usd / price), afford / price)
+
+    def kept_share(self) -> float:
+        """The share of its revenue it keeps after any revenue share."""
+        p: LabParams = self.params
+        return 1.0 - (p.revenue_share if p.revenue_share_to else 0.0)
+
+    def idle_hours_ask(self, obs: Observation, idle: float) -> list[Order]:
+        """Its owned hours that its own needs leave idle, offered on the compute market at a price
+        its strategy sets against their energy cost."""
+        self.hours_resold = 0.0
+        if idle <= 0:
+            return []
+        cost = self.own.kw_per_h100e(obs.quarter) * self.tech.energy_usd_per_kwh
+        if self.compute_ask is None:
+            self.compute_ask = max(obs.compute_price, cost)
+        self.compute_ask = self.strategy.reprice(
+            self.compute_ask, cost, self.compute_signal, capacity=idle, floor=cost
+        )
+        return [Order(Market.COMPUTE, Side.ASK, self.firm_id, self.compute_ask, idle)]
 
     def _serve_own(self, obs: Observation, need: dict[str, float]) -> dict[str, float]:
         """Hours its own capacity serves, inference first."""
@@ -265,6 +354,8 @@ class Lab(Firm):
             match fill.market, fill.side:
                 case Market.COMPUTE, Side.BID:
                     self.hours[fill.tag] += fill.qty / fill.counter_factor
+                case Market.COMPUTE, Side.ASK:
+                    self.hours_resold += fill.qty
                 case Market.CHIPS | Market.CUSTOM, Side.BID:
                     effective = fill.qty if fill.market is Market.CHIPS else fill.qty * fill.factor
                     self.chips_bought += effective
@@ -318,6 +409,9 @@ class Lab(Firm):
 
     def learn(self, signals: list[DemandSignal], obs: Observation) -> None:
         signal = next((s for s in signals if s.market is Market.TOKENS), None)
+        self.compute_signal = next(
+            (s for s in signals if s.market is Market.COMPUTE), self.compute_signal
+        )
         self.demand_growth = demand_growth(self.signal, signal, self.demand_growth)
         self.signal = signal or self.signal
         self.desk.learn(signals)
@@ -331,6 +425,7 @@ class Lab(Firm):
         p: LabParams = self.params
         tech = self.tech
         out = Intents()
+        self._expect_value_of_quality(obs)
         self.api_sold_q, self.api_sold_now_q = self.api_sold_now_q, 0.0
         if self.own is not None:
             self._own_capacity_costs(obs, out)
@@ -347,10 +442,14 @@ class Lab(Firm):
                 p.revenue_share_to, p.revenue_share * revenue, "revenue_share", "cost_of_revenue"
             )
         out.pay("world:labour", p.sga_usd, "sga", "sga")
-        if p.free_users_share > 0:
+        if p.free_users_share > 0 and self.free_tier_m > 0:
+            # advertisers pay for the free users it served: the share of its free users that the
+            # hours it got for them served
+            served_m = self.hours["free_tier"] * self.tokens_per_hour(obs.quarter)
+            served = min(1.0, served_m / self.free_tier_m)
             out.ad_users.update(
                 {
-                    name: p.free_users_share * view.free_users()
+                    name: served * p.free_users_share * view.free_users()
                     for name, view in obs.segments.items()
                     if view.ads_usd_per_free_user > 0
                 }
@@ -360,22 +459,49 @@ class Lab(Firm):
         self.api_revenue_now = self.plan_revenue_now = 0.0
         return out
 
+    def _expect_value_of_quality(self, obs: Observation) -> None:
+        """Update its expected value of a quality point from this quarter's gross profit in each
+        market it sells in and its own demand's elasticity there (adaptive expectations)."""
+        if self.params.serves_open_model:
+            return
+        kept = self.kept_share()
+        markets = []
+        if self.api_sold_now_q > 0:
+            gp = kept * self.api_revenue_now - self.api_sold_now_q * self.token_cost(obs)
+            markets.append((gp, local_elasticity(self.signal), 1.0))
+        seat_cost = max(obs.compute_price, 0.01) / self.tokens_per_hour(obs.quarter)
+        for plan in self.desk.plans.values():
+            tokens = plan.seats_sold * obs.segments[plan.segment].tokens_per_seat
+            gp = kept * plan.revenue - tokens * seat_cost
+            markets.append((gp, local_elasticity(plan.signal), obs.seat_quality_elasticity))
+        now = quality_value(markets, self.tech.quality_doubling)
+        before = self.value_of_quality
+        self.value_of_quality = (
+            now if before is None else before + EXPECTATION_WEIGHT * (now - before)
+        )
+
     def _own_capacity_costs(self, obs: Observation, out: Intents) -> None:
-        """Owned capacity is costed like rented hours: the share used for training is R&D."""
-        used = math.fsum(self.own_hours.values())
+        """Owned capacity is costed like rented hours: the share used for training is R&D, the
+        rest (its own serving and the hours it resold) cost of revenue. Energy is paid on the
+        hours used or resold, not on idle ones; facilities and the fixed platform cost are paid
+        on what it owns."""
+        p: LabParams = self.params
+        used = math.fsum(self.own_hours.values()) + self.hours_resold
         rnd = self.own_hours["training"] / used if used > 0 else 0.0
         dep = self.own.depreciation(obs.quarter)
         out.accrue("depreciation", dep)
         out.accrue("cost_of_revenue", dep * (1.0 - rnd))
         out.accrue("rnd", dep * rnd)
-        energy = self.own.energy_usd(
-            self.own_hours_available(obs), obs.quarter, self.tech.energy_usd_per_kwh
-        )
-        facilities = self.own.installed(obs.quarter) * OWNED_DC.dc_opex_usd
+        energy = self.own.energy_usd(used, obs.quarter, self.tech.energy_usd_per_kwh)
+        installed = self.own.installed(obs.quarter)
+        facilities = installed * OWNED_DC.dc_opex_usd
         for share, line in ((1.0 - rnd, "cost_of_revenue"), (rnd, "rnd")):
             if share > 0:
                 out.pay("world:energy", energy * share, "energy", line)
                 out.pay("world:labour", facilities * share, "facilities", line)
+        if installed + self.own.in_pipeline() > 0:
+            out.pay("world:labour", p.own_platform_usd, "platform", "cost_of_revenue")
+        self.hours_resold = 0.0
         out.pay(
             "world:suppliers", self.chips_bought * OWNED_DC.dc_capex_usd, "dc_construction", "capex"
         )
@@ -384,15 +510,20 @@ class Lab(Firm):
 
     def closed(self, books, cash_usd: float, obs: Observation) -> None:
         super().closed(books, cash_usd, obs)
-        self.last_burn = max(0.0, -books.operating_income)
-        self.last_revenue = books.revenue
+        self.fixed_burn = -(books.operating_income + books.rnd)
+
+    def planned_burn(self) -> float:
+        """What it plans to burn next quarter: the training its value of quality wants at this
+        quarter's compute price, plus last quarter's operating loss before R&D."""
+        return max(0.0, self.training_wanted_usd + self.fixed_burn)
 
     def funding_requests(self, obs: Observation) -> list[FundingRequest]:
         p: LabParams = self.params
-        # a round tops cash up to twice its runway of burn (sized by runway, not by a multiple
-        # of cash, so that spending a share of cash cannot feed on its own funding)
-        if self.cash < p.runway_quarters * self.last_burn:
-            ask = 2.0 * p.runway_quarters * self.last_burn - self.cash
+        # a round sized by runway: it tops cash up to runway_quarters of planned burn (not a
+        # multiple of it, so what investors grant is what it has to spend)
+        need = p.runway_quarters * self.planned_burn()
+        if self.cash < need:
+            ask = need - self.cash
             if p.parent_funded:
                 return [FundingRequest("parent", min(ask, p.parent_budget_usd))]
             return [FundingRequest("equity", ask)]

@@ -60,10 +60,10 @@ def test_shell_costs_per_h100e_fall_with_its_power() -> None:
     assert per_kw(replace(TECH, energy_efficiency_gain=0.0), 40) == 1.0
 
 
-def _cloud_capex(scenario, quarters: int = 12) -> list[float]:
+def _cloud_capex(scenario, quarters: int) -> list[float]:
     result = run(scenario, quarters=quarters, seed=0)
     return (
-        result.firms.filter(pl.col("layer") == "cloud")
+        result.firms.filter(pl.col("layer").is_in(["cloud", "neocloud"]))
         .group_by("quarter")
         .agg(pl.col("capex_usd").sum())
         .sort("quarter")["capex_usd"]
@@ -72,17 +72,18 @@ def _cloud_capex(scenario, quarters: int = 12) -> list[float]:
 
 
 def test_capex_falls_when_demand_stops_growing(tmp_path) -> None:
-    """Demand growth stopping at 2026Q1: clouds' expected utilisation falls, so their capex
-    falls within four quarters against the baseline on the same seed."""
+    """Demand growth stopping at 2026Q1 (quarter 4): clouds' sales stop growing, their expected
+    utilisation falls, and their capex falls below the baseline's on the same seed (measured on
+    seed 0: from the fifth quarter on; over quarters 8-15, 44% less)."""
     flat = tmp_path / "flat.toml"
     flat.write_text(
         '[scenario]\nextends = "baseline"\nname = "flat"\n\n'
         '[[events]]\nperiod = "2026Q1"\nkind = "demand"\nvalue = 0.0\n'
     )
-    grown, stopped = _cloud_capex("baseline"), _cloud_capex(flat)
+    grown, stopped = _cloud_capex("baseline", 16), _cloud_capex(flat, 16)
     assert stopped[:4] == grown[:4]
-    assert math.fsum(stopped[4:8]) < math.fsum(grown[4:8])
-    assert math.fsum(stopped[8:12]) < math.fsum(grown[8:12])
+    assert math.fsum(stopped[8:12]) < 0.8 * math.fsum(grown[8:12])
+    assert math.fsum(stopped[12:16]) < 0.8 * math.fsum(grown[12:16])
 
 
 def test_neoclouds_borrow_against_take_or_pay_contracts() -> None:
@@ -112,7 +113,8 @@ def test_a_clouds_chip_demand_falls_with_the_chip_price() -> None:
     from market.catalogue import Market
     from runs.scenario import load_scenario
 
-    economy = Economy(load_scenario("baseline"), seed=0)
+    # growth uncapped, so the curve shows its slope rather than the cap
+    economy = Economy(load_scenario("baseline", {"firms.aws.growth_cap": 5.0}), seed=0)
     for _ in range(4):
         economy.step()
     obs = economy.publish()

@@ -1,0 +1,74 @@
+"""Labs train less when investors are wary; hosts that own compute resell idle hours, pay energy
+on the hours they use and carry a fixed platform cost (docs/model.md §4.4)."""
+
+from __future__ import annotations
+
+import math
+
+import polars as pl
+import pytest
+
+from agents.compute import Cohort
+from economy.model import Economy
+from market.catalogue import Market, Side
+from runs import run
+from runs.scenario import apply_overrides, load_raw, validate
+
+
+def scenario(name: str = "baseline", overrides: dict | None = None, events: list | None = None):
+    raw, source = load_raw(name)
+    if overrides:
+        raw = apply_overrides(raw, overrides, source)
+    if events:
+        raw.setdefault("events", []).extend(events)
+    return validate(raw, source)
+
+
+def training_usd(result, firms=("openai", "anthropic")) -> float:
+    return result.firms.filter(pl.col("firm").is_in(list(firms)))["rnd_usd"].sum()
+
+
+def test_labs_train_less_when_sentiment_is_lower() -> None:
+    """Rounds are granted in proportion to sentiment and training is bounded by the cash that
+    covers the runway: the labs that raise rounds train less at half the sentiment, and less
+    still when it breaks to 0.2."""
+    base = training_usd(run(scenario(), quarters=8, seed=0))
+    half = {"firms.investors.sentiment": 0.6, "firms.investors.long_run_sentiment": 0.5}
+    wary = training_usd(run(scenario(overrides=half), quarters=8, seed=0))
+    crash = [{"period": "2025Q3", "kind": "sentiment", "value": 0.2}]
+    broken = training_usd(run(scenario(events=crash), quarters=8, seed=0))
+    assert broken < wary < base
+
+
+def test_hosts_that_own_compute_resell_idle_hours_and_pay_a_platform_cost() -> None:
+    result = run(scenario("hosts-go-full-stack"), quarters=20, seed=0)
+    flows = result.frames["flows"]
+    hosts = ["together", "fireworks"]
+    resold = flows.filter(pl.col("payee").is_in(hosts) & (pl.col("kind") == "compute_rental"))
+    assert resold["amount_cents"].sum() > 0
+    platform = flows.filter(pl.col("payer").is_in(hosts) & (pl.col("kind") == "platform"))
+    fee = round(1e7 * 100)  # $10 M a quarter, in cents
+    assert platform.height > 0 and (platform["amount_cents"] == fee).all()
+    # none in the baseline, where hosts own nothing
+    base = run(scenario(), quarters=4, seed=0).frames["flows"]
+    assert base.filter(pl.col("kind") == "platform").height == 0
+
+
+def test_owned_capacity_pays_energy_on_hours_used_not_idle_ones() -> None:
+    eco = Economy(scenario("hosts-go-full-stack"), seed=0)
+    eco.step()
+    host = eco.firms["together"]
+    # a fleet larger than its own needs: 100k H100e in service
+    host.own.add(Cohort(eco.quarter, 1e5, 3e9, 24, eco.tech.kw(eco.quarter)), immediately=True)
+    obs = eco.publish()
+    orders = host.decide(obs).orders
+    asks = [o for o in orders if o.market is Market.COMPUTE and o.side is Side.ASK]
+    installed_hours = host.own.installed(obs.quarter) * obs.tech.hours_per_quarter
+    used = math.fsum(host.own_hours.values())
+    (ask,) = asks
+    assert ask.qty == pytest.approx(installed_hours - used)
+    host.hours_resold = 0.25 * ask.qty  # a quarter of its idle hours found buyers
+    kwh = host.own.kw_per_h100e(obs.quarter) * obs.tech.energy_usd_per_kwh
+    energy = math.fsum(p.amount_usd for p in host.close(obs).payments if p.kind == "energy")
+    assert energy == pytest.approx((used + 0.25 * ask.qty) * kwh)
+    assert energy < installed_hours * kwh
