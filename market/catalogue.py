@@ -64,8 +64,8 @@ RULE: dict[Market, str] = {
     Market.FOUNDRY: "posted",
     Market.CHIPS: "posted",
     Market.CUSTOM: "posted",
-    Market.COMPUTE: "uniform",
-    Market.TOKENS: "uniform",
+    Market.COMPUTE: "posted",
+    Market.TOKENS: "posted",
     Market.PLANS: "posted",
 }
 #: the unit each market's quantities are in

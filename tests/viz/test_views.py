@@ -124,7 +124,7 @@ def test_the_inspector_shows_curves_point_and_parties(snap) -> None:
     key = next(k for k in choices if k.startswith("compute/"))
     assert inspector.pick_book(choices, "compute").startswith("compute/")
     found = inspector.inspect(snap, last, key)
-    assert found is not None and found.rule == "uniform" and found.volume > 0
+    assert found is not None and found.rule == "posted" and found.volume > 0
     for side, order in (("demand", -1), ("supply", 1)):
         prices = [r["p"] for r in found.curves if r["side"] == side]
         assert prices and np.all(np.diff(prices) * order >= -1e-9)
