@@ -60,7 +60,8 @@ def compare_command(
             "--workers",
             "-w",
             metavar="N",
-            help="Local worker processes (default: one per CPU; 1 runs in this process).",
+            help="Local worker processes, at most 4 per CPU (default: one per CPU; 1 runs in "
+            "this process).",
             show_default=False,
         ),
     ] = None,

@@ -62,7 +62,8 @@ def sweep_command(
             "--workers",
             "-w",
             metavar="N",
-            help="Local worker processes (default: one per CPU; 1 runs in this process). With "
+            help="Local worker processes, at most 4 per CPU (default: one per CPU; 1 runs in "
+            "this process). With "
             "Dask: tasks kept in flight (default: the cluster's threads).",
             show_default=False,
         ),

@@ -184,3 +184,22 @@ def test_exit_statuses_are_documented() -> None:
     docs = (Path(__file__).resolve().parents[2] / "docs" / "batches.md").read_text()
     for words in ("`0`", "`1`", "`2`", "`130`"):
         assert words in docs
+
+
+def test_ctrl_c_during_a_run_exits_130_and_leaves_nothing(
+    previous: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    module = importlib.import_module("runs.run")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(module, "run", interrupted)
+    out = copy_of(previous, tmp_path)
+    before = snapshot(out)
+    result = invoke("run", "--quarters", "1", "--out", str(out))
+    assert result.exit_code == 130, result.stderr
+    assert "Traceback" not in result.stderr
+    assert snapshot(out) == before and strays(tmp_path) == []
