@@ -60,7 +60,8 @@ def compare_command(
             "--workers",
             "-w",
             metavar="N",
-            help="Local worker processes (default: one per CPU; 1 runs in this process).",
+            help="Local worker processes, at most 4 per CPU (default: one per CPU; 1 runs in "
+            "this process).",
             show_default=False,
         ),
     ] = None,
@@ -91,12 +92,17 @@ def compare_command(
     seeds), market concentration (HHI) and the leading sellers' Lerner index, and a verdict on
     each of the scenario's claims — supported, contradicted, not supported or untestable — by the
     rule the report states. Also DIR/margins.png and DIR/profit_pool.png.
+
+    Exit status: 0 all done; 1 some runs failed (the count is printed), or files could not be
+    written (a full disk, a read-only directory) or the executor failed; 2 bad input, nothing
+    ran; 130 interrupted (run the same command again to finish).
     """
+    from cli.common import EXIT_FAILED, fail, fail_output
     from cli.common import console as _console
-    from cli.common import fail
     from runs.compare import compare, default_out, scenario_list
+    from runs.output import WRITE_ERRORS, OutputError, write_error
     from runs.scenario import ScenarioError
-    from runs.sweep import SweepError, parse_executor
+    from runs.sweep import SweepError, SweepFailure, check_workers, parse_executor
 
     names = scenario_list(scenarios or [], everything=all_)
     if len(names) < 2:
@@ -106,19 +112,28 @@ def compare_command(
         )
     if not 2 <= seeds <= 1000:
         fail(f"--seeds: must be between 2 and 1000, got {seeds}")
-    if workers is not None and workers < 1:
-        fail(f"--workers: must be at least 1, got {workers}")
     if quarters is not None and not 1 <= quarters <= 400:
         fail(f"--quarters: must be between 1 and 400, got {quarters}")
     if out is None:
         out = default_out(names, seeds, everything=all_)
     try:
-        parse_executor(executor)
+        kind, _ = parse_executor(executor)
+        check_workers(workers, local=kind == "local")
+    except SweepError as exc:
+        fail(str(exc))
+    again = "; run the same command again to finish"
+    try:
         result = compare(
             names[1:], seeds=seeds, out=out, workers=workers, executor=executor, quarters=quarters
         )
     except (ScenarioError, SweepError) as exc:
         fail(str(exc))
+    except OutputError as exc:
+        fail_output(exc, again)
+    except SweepFailure as exc:
+        fail(f"{exc}{again}", EXIT_FAILED)
+    except WRITE_ERRORS as exc:  # the report or its charts
+        fail_output(write_error(f"--out {out}", exc), again)
     except KeyboardInterrupt:
         typer.echo("interrupted: run the same command again to finish the rest", err=True)
         raise typer.Exit(130) from None
@@ -139,3 +154,5 @@ def compare_command(
     if result.failed:
         console.print(f"{result.failed} runs failed; see {out / 'runs.parquet'}")
     console.print(f"wrote {out / 'report.md'}", soft_wrap=True)
+    if result.failed:
+        raise typer.Exit(EXIT_FAILED)

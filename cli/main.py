@@ -5,13 +5,14 @@
     margins scenarios
     margins validate my.toml
 
-A user's mistake (a bad scenario file, an unknown scenario, a bad option, an output directory that
-cannot be written) prints one line ``error: <message>`` on stderr and exits with status 2.
+A user's mistake (a bad scenario file, an unknown scenario, a bad option, an output path that is
+a file) prints one line ``error: <message>`` on stderr and exits with status 2, before anything
+runs; files that cannot be written (a full disk, a read-only or forbidden directory) are one such
+line and status 1. Every command's statuses: :data:`cli.common.EXIT_STATUS_HELP`.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,9 +24,9 @@ from rich.table import Table
 from rich.text import Text
 from typer.core import TyperGroup
 
+from cli.common import EXIT_STATUS_HELP, fail, fail_output
 from cli.common import console as _console
 from cli.common import echo_error as _echo_error
-from cli.common import fail
 from market.calendar import MAX_QUARTERS, MAX_SEED
 from runs.scenario import LIBRARY, ScenarioError, library_names, load_scenario, resolve
 
@@ -66,7 +67,7 @@ app = typer.Typer(
     help="Chasing Margins: an agent-based simulation of the AI value chain — who captures the "
     "margins. Run a scenario, list the scenario library or check a scenario file; sweep "
     "parameters over many runs and summarize them; compare scenarios with the baseline and "
-    "test their claims; watch the value chain live in the web app.",
+    "test their claims; watch the value chain live in the web app.\n\n" + EXIT_STATUS_HELP,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -113,17 +114,32 @@ def run(
             metavar="DIR",
             help="Directory to write manifest.json, scenario.toml and the five Parquet frames "
             "(firms, markets, flows, models, events) into; created if missing "
-            "(default: out/SCENARIO-seedS, e.g. out/baseline-seed0).",
+            "(default: out/SCENARIO-seedS, e.g. out/baseline-seed0). The files are written "
+            "beside it first and moved into place when all are written; a previous run's "
+            "output there is replaced whole.",
             show_default=False,
         ),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Write into --out even when it holds files that are not a run's (those stay; "
+            "a run's files of the same names are replaced).",
+        ),
+    ] = False,
 ) -> None:
     """Run a scenario, write its frames to a directory and print the margins it produced.
 
     The table shows, for each layer of the value chain and then for the leading firms by
     revenue, the gross and operating margin (sum of profit over sum of revenue) of a few
     calendar years: 2025, 2026 and 2030 when the run covers them, and its last full year.
+
+    Exit status: 0 done; 1 the files could not be written (a full disk, a read-only or
+    forbidden directory: a previous output stays whole); 2 bad input, nothing ran; 130
+    interrupted.
     """
+    from runs.output import OutputError, Staged
     from runs.report import leading_firms, report_years
     from runs.run import run as run_scenario
 
@@ -139,16 +155,19 @@ def run(
         fail(f"--seed: must be a whole number between 0 and {MAX_SEED}, got {seed}")
     if out is None:
         out = Path("out") / f"{_scenario_label(scenario)}-seed{seed}"
-    _prepare_out(out)
-
+    try:  # made now, so that a bad --out fails before the run, not after
+        staged = Staged(out, force=force, label=f"--out {out}")
+    except OutputError as exc:
+        fail_output(exc)
     try:
         result = run_scenario(loaded, quarters=quarters, seed=seed)
+        result.write(out, staged)
     except ScenarioError as exc:
         fail(str(exc))
-    try:
-        result.write(out)
-    except OSError as exc:
-        fail(f"--out {out}: cannot write ({exc.strerror or exc})")
+    except OutputError as exc:
+        fail_output(exc)
+    finally:
+        staged.discard()  # gone once committed; removed after a failure or Ctrl-C
 
     firms = result.frames["firms"]
     console = _console()
@@ -174,16 +193,6 @@ def run(
 def _scenario_label(scenario: str) -> str:
     """``baseline`` for a library name, the file's stem for a path."""
     return scenario if scenario in library_names() else Path(scenario).stem
-
-
-def _prepare_out(out: Path) -> None:
-    """Create the output directory now, so that a bad --out fails before the run, not after."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        fail(f"--out {out}: cannot create the directory ({exc.strerror or exc})")
-    if not os.access(out, os.W_OK | os.X_OK):
-        fail(f"--out {out}: the directory is not writable")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,8 +5,8 @@
     margins summarize out/smoke
 
 A bad spec, output directory or executor is one ``error:`` line on stderr and exit status 2,
-before any run starts. Otherwise the exit status is the number of runs that failed (0: all ran;
-capped at 100), or 130 when interrupted.
+before any run starts. Otherwise the exit status is 0 when every run is done, 1 when some runs
+failed (the count is printed) or files could not be written, 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -62,7 +62,8 @@ def sweep_command(
             "--workers",
             "-w",
             metavar="N",
-            help="Local worker processes (default: one per CPU; 1 runs in this process). With "
+            help="Local worker processes, at most 4 per CPU (default: one per CPU; 1 runs in "
+            "this process). With "
             "Dask: tasks kept in flight (default: the cluster's threads).",
             show_default=False,
         ),
@@ -92,30 +93,32 @@ def sweep_command(
     DIR/runs/RUN_ID/, and DIR/runs.parquet and DIR/summary.parquet index them (see
     docs/batches.md). Shows a progress bar on a terminal, a line every few seconds otherwise.
 
-    Exit status: 0 when every run succeeded; otherwise the number of failed runs (at most 100;
-    each is recorded with its error); 2 for a bad spec, directory or executor (nothing ran);
-    130 when interrupted (run the same command again to finish).
+    A run that raises is recorded as failed, with its error; a run whose worker was lost, or
+    that could not be written (a full disk), is not: running the same command again runs it.
+
+    Exit status: 0 when every run is done and succeeded; 1 when some runs failed (the count is
+    printed), or when the sweep stopped because files could not be written (a full disk, a
+    read-only directory) or the executor failed; 2 for a bad spec, directory or executor
+    (nothing ran); 130 when interrupted (run the same command again to finish).
     """
-    from cli.common import fail
+    from cli.common import EXIT_FAILED, fail, fail_output
+    from runs.output import OutputError
     from runs.scenario import ScenarioError
     from runs.sweep import (
-        MAX_EXIT_STATUS,
         SweepError,
+        SweepFailure,
         SweepReport,
+        check_workers,
         parse_executor,
         plan_sweep,
         sweep,
     )
 
     try:
+        kind, _ = parse_executor(executor)
+        check_workers(workers, local=kind == "local")
         plan = plan_sweep(spec)
-    except ScenarioError as exc:
-        fail(str(exc))
-    if workers is not None and workers < 1:
-        fail(f"--workers: must be at least 1, got {workers}")
-    try:
-        parse_executor(executor)
-    except SweepError as exc:
+    except (ScenarioError, SweepError) as exc:
         fail(str(exc))
     out = out if out is not None else Path("out") / plan.spec.name
     report = SweepReport(out, len(plan.tasks), 0)
@@ -131,6 +134,14 @@ def sweep_command(
         )
     except (SweepError, ScenarioError) as exc:
         fail(str(exc))
+    except (OutputError, SweepFailure) as exc:
+        again = (
+            f"; {report.done} of {report.total} runs done, run the same command again to "
+            "finish the rest"
+        )
+        if isinstance(exc, OutputError):
+            fail_output(exc, again)
+        fail(f"{exc}{again}", EXIT_FAILED)
     except KeyboardInterrupt:
         typer.echo(
             f"interrupted: {report.done} of {report.total} runs done; run the same command "
@@ -139,7 +150,8 @@ def sweep_command(
         )
         raise typer.Exit(130) from None
     _print_sweep(plan.spec.name, summary, report)
-    raise typer.Exit(min(report.failed, MAX_EXIT_STATUS))
+    if report.failed or report.lost:
+        raise typer.Exit(EXIT_FAILED)
 
 
 def _print_sweep(name: str, summary: pl.DataFrame, report: Any) -> None:
@@ -153,11 +165,19 @@ def _print_sweep(name: str, summary: pl.DataFrame, report: Any) -> None:
         if report.ran
         else "nothing left to run"
     )
+    lost = (
+        f", {len(report.lost)} lost (their worker died twice; not recorded, run the same "
+        "command again to retry them)"
+        if report.lost
+        else ""
+    )
     console.print(
         f"sweep {name}: {summary.height} runs, {summary.height - failed.height} ok, "
-        f"{failed.height} failed; {ran} ({report.done_before} done before)",
+        f"{failed.height} failed{lost}; {ran} ({report.done_before} done before)",
         soft_wrap=True,
     )
+    for run_id, error in report.errors[:SHOWN_FAILURES]:
+        console.print(f"lost {run_id}: {error}", soft_wrap=True)
     if failed.height:
         errors = (
             pl.read_parquet(report.out / "runs.parquet")

@@ -52,6 +52,25 @@ def check_bind(host: str, port: int) -> str | None:
     return None
 
 
+def is_loopback(host: str) -> bool:
+    """True for an address only this computer can reach (127.0.0.1, ::1, localhost)."""
+    import ipaddress
+
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+NO_LOGIN_WARNING = (
+    "warning: --host {host}: the app has no login: anyone who can reach this address can use "
+    "it and run simulations on this computer; serve it beyond this computer only on a network "
+    "you trust"
+)
+
+
 def viz(
     port: Annotated[
         int,
@@ -69,7 +88,8 @@ def viz(
             "--host",
             metavar="H",
             help=f"Address to listen on (default {DEFAULT_HOST}: this computer only). Use 0.0.0.0 "
-            "to let other computers on the network open it.",
+            "to let other computers on the network open it: the app has no login, so anyone "
+            "who can reach it can use it (a warning says so).",
             show_default=False,
         ),
     ] = DEFAULT_HOST,
@@ -103,6 +123,8 @@ def viz(
     problem = check_bind(host, port)
     if problem:
         fail(problem)
+    if not is_loopback(host):
+        typer.echo(NO_LOGIN_WARNING.format(host=host), err=True)
 
     # the page's libraries on this machine (fetched once), so that it works offline
     fetched = subprocess.run(

@@ -36,10 +36,12 @@ WINDOW_HELP = (
 
 
 def is_period(text: object) -> bool:
-    """True for a string ``YYYYQn`` with a year in range and ``n`` in 1..4."""
+    """True for a string ``YYYYQn`` (ASCII digits, the year written with four) with a year in
+    range and ``n`` in 1..4."""
     return (
         isinstance(text, str)
         and len(text) == 6
+        and text.isascii()
         and text[:4].isdigit()
         and text[4] == "Q"
         and text[5] in "1234"
@@ -96,7 +98,12 @@ class Window:
         last = last or first
         bounds = []
         for n, part in enumerate((first, last)):
-            if len(part) == 4 and part.isdigit() and FIRST_YEAR <= int(part) <= LAST_YEAR:
+            if (
+                len(part) == 4
+                and part.isascii()
+                and part.isdigit()
+                and FIRST_YEAR <= int(part) <= LAST_YEAR
+            ):
                 bounds.append(f"{part}Q1" if n == 0 else f"{part}Q4")
             elif is_period(part):
                 bounds.append(part)

@@ -103,7 +103,7 @@ def compare(
     progress: str | bool = "auto",
 ) -> Comparison:
     """Run the baseline and ``scenarios`` on ``seeds`` common seeds and judge them pairwise."""
-    from runs.sweep import sweep
+    from runs.sweep import SweepReport, sweep
 
     names = scenario_list(scenarios)
     if len(names) < 2:
@@ -132,7 +132,8 @@ def compare(
         "vary": {"scenario": names},
     }
     out = Path(out)
-    summary = sweep(spec, out, workers=workers, executor=executor, progress=progress)
+    report = SweepReport(out, 0, 0)
+    summary = sweep(spec, out, workers=workers, executor=executor, progress=progress, report=report)
     runs = _read_runs(out, summary)
     result = Comparison(
         names,
@@ -143,7 +144,7 @@ def compare(
         _layer_changes(summary, names, spec["sweep"]["windows"]),
         _structure(runs, names, loaded, spec["sweep"]["windows"]),
         _claims(runs, names, loaded),
-        failed=int((summary["status"] != "ok").sum()),
+        failed=int((summary["status"] != "ok").sum()) + len(report.lost),
         windows=windows,
     )
     result.verdicts = {

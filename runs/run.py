@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from runs.output import FRAMES, Staged
 from runs.scenario import Scenario, digest, dumps_toml, load_scenario
 
-FRAMES = ("firms", "markets", "flows", "models", "events")
+__all__ = ["FRAMES", "RunResult", "as_run", "manifest", "run"]
 
 
 @dataclass
@@ -41,10 +42,16 @@ class RunResult:
         """The scenario as run: its own tables, with the run's quarters and seed."""
         return dumps_toml(as_run(self.scenario, self.quarters, self.seed))
 
-    def write(self, out: str | Path) -> Path:
-        """Write ``manifest.json`` and one Parquet file per frame into ``out``."""
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
+    def write(self, out: str | Path, staged: Staged | None = None) -> Path:
+        """Write ``manifest.json``, ``scenario.toml`` and one Parquet file per frame into the
+        directory ``out``, atomically (:mod:`runs.output`): a previous run's output there is
+        replaced whole, other files of ``out`` stay. ``staged``: a :class:`~runs.output.Staged`
+        made (and checked) before the run. Raises :class:`~runs.output.OutputError`."""
+        staged = staged if staged is not None else Staged(out, force=True)
+        return staged.write(self.write_files)
+
+    def write_files(self, out: Path) -> Path:
+        """Write the run's files into the existing directory ``out``, in place."""
         for name, frame in self.frames.items():
             frame.write_parquet(out / f"{name}.parquet", statistics=False)
         (out / "scenario.toml").write_text(self.scenario_toml())

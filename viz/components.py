@@ -494,7 +494,7 @@ def ScenarioPicker(pending: Setup, on_setup: Callable[[Setup], None], error: sol
             error.set(f"{name}: {info['error']}")
             return
         try:
-            opened = open_file(name, str(info.get("text") or "").encode())
+            opened = open_file(name, str(info.get("text") or ""))
         except ScenarioError as exc:
             error.set(str(exc))
             return

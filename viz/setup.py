@@ -27,8 +27,10 @@ from runs.scenario import (
     ScenarioError,
     apply_overrides,
     library_names,
+    load_layers,
     load_raw,
     validate,
+    validate_layers,
 )
 
 MAX_SEED = 2**63 - 1
@@ -126,24 +128,57 @@ def open_library(name: str) -> Opened:
     return Opened(name, raw, source, False, scenario, scenario.digest())
 
 
-def open_file(filename: str, data: bytes) -> Opened:
-    """A scenario file a user opened, checked exactly as ``margins validate FILE`` checks it.
+#: the largest scenario file the app opens, in bytes (checked here, on the server, whatever the
+#: page sends; the page refuses a larger file before sending it)
+MAX_UPLOAD_BYTES = 2**20
+#: the longest file name the app takes, in bytes of UTF-8 (what file systems allow)
+MAX_NAME_BYTES = 255
 
-    The file may ``extends`` a scenario of the library. Raises :class:`ScenarioError` whose
-    message names the file as the user knows it (not where it was stored to be read).
+
+def upload_name(filename: str) -> str:
+    """The name a user's file is known by, checked: a plain file name (no folders), printable,
+    at most :data:`MAX_NAME_BYTES` bytes. Raises :class:`ScenarioError`."""
+    name = str(filename).replace("\\", "/").rsplit("/", 1)[-1]
+    if not name:
+        name = "scenario.toml"
+    problem = None
+    if name in (".", ".."):
+        problem = "not a file name"
+    elif any(ord(c) < 32 or ord(c) == 127 for c in name):
+        problem = "a file name may not hold control characters (such as NUL)"
+    elif len(name.encode("utf-8", "replace")) > MAX_NAME_BYTES:
+        problem = f"a file name may be at most {MAX_NAME_BYTES} bytes long"
+    if problem:
+        raise ScenarioError(name, "", f"{problem}; rename the file and open it again")
+    return name
+
+
+def open_file(filename: str, data: bytes | str) -> Opened:
+    """A scenario file a user opened, checked as ``margins validate FILE`` checks it, except that
+    it may ``extends`` only a scenario of the library: a file sent to the app never makes the
+    server read any other file, and no message says anything about the server's files.
+
+    Raises :class:`ScenarioError` whose message names the file as the user knows it (not where
+    it was stored to be read): also for a file name that is not one, or a file over
+    :data:`MAX_UPLOAD_BYTES`.
     """
-    name = Path(filename).name or "scenario.toml"
+    name = upload_name(filename)
+    # a text of more characters than the limit has at least as many bytes: refused unencoded
+    if len(data) <= MAX_UPLOAD_BYTES and isinstance(data, str):
+        data = data.encode("utf-8", "surrogateescape")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ScenarioError(
+            name, "", f"larger than {MAX_UPLOAD_BYTES // 2**20} MB: not a scenario file"
+        )
     with tempfile.TemporaryDirectory(prefix="margins-open-") as tmp:
         path = Path(tmp) / name
         path.write_bytes(data)
         try:
-            raw, _ = load_raw(path)
-            scenario = validate(raw, name)
+            raw, _, layers = load_layers(path, library_only=True, source=name)
+            scenario = validate_layers(raw, name, layers)
         except ScenarioError as exc:
-            prefix = f"{exc.source}: " + (f"{exc.key}: " if exc.key else "")
-            message = str(exc).removeprefix(prefix).replace(str(path), name)
-            source = name if exc.source == str(path) else exc.source
-            raise ScenarioError(source, exc.key, message) from None
+            message = exc.message.replace(str(path), name).replace(tmp, "")
+            raise ScenarioError(exc.source, exc.key, message) from None
     return Opened(name, raw, name, True, scenario, scenario.digest())
 
 

@@ -22,8 +22,17 @@ from agents.world import Demand, Event, FirmSpec, Markets, Program
 from runs.scenario.claims import CLAIM_LAYERS, CLAIM_MARKETS, CLAIM_METRICS, DEFAULT_WINDOW, Claim
 from runs.scenario.errors import ScenarioError
 from runs.scenario.io import digest, dumps_toml, read_toml
-from runs.scenario.library import LIBRARY, library_names, load_raw, merge, resolve
-from runs.scenario.load import load_scenario
+from runs.scenario.library import (
+    LIBRARY,
+    Layer,
+    library_names,
+    load_layers,
+    load_raw,
+    locate,
+    merge,
+    resolve,
+)
+from runs.scenario.load import load_scenario, validate_layers
 from runs.scenario.overrides import apply_overrides, check_path, known_keys
 from runs.scenario.schema import Header, Scenario, validate
 
@@ -38,6 +47,7 @@ __all__ = [
     "Event",
     "FirmSpec",
     "Header",
+    "Layer",
     "Markets",
     "Program",
     "Scenario",
@@ -49,10 +59,13 @@ __all__ = [
     "dumps_toml",
     "known_keys",
     "library_names",
+    "load_layers",
     "load_raw",
     "load_scenario",
+    "locate",
     "merge",
     "read_toml",
     "resolve",
     "validate",
+    "validate_layers",
 ]

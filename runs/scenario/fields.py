@@ -38,12 +38,14 @@ from pydantic import AfterValidator, ConfigDict, Field, TypeAdapter, ValidationE
 from pydantic_core import PydanticCustomError
 
 from market.calendar import PERIOD_HELP, is_period
-from runs.scenario.errors import ScenarioError
+from runs.scenario.errors import ScenarioError, shown
 
 CONFIG = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False)
 TYPE_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
 #: every table-valued parameter maps end-user segments to a price per seat a quarter
 SEGMENT_TABLE = "a table of segment = price"
+#: the highest price per seat a quarter a segment table may hold, when its field declares none
+SEGMENT_PRICE_HI = 1e6
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -75,7 +77,7 @@ class Key:
 
 def period_problem(value: Any) -> str | None:
     """What is wrong with a period, or None."""
-    return None if is_period(value) else f"{value!r} is not {PERIOD_HELP}"
+    return None if is_period(value) else f"{shown(value)} is not {PERIOD_HELP}"
 
 
 def _default(f: dataclasses.Field) -> Any:
@@ -101,7 +103,7 @@ def keys(cls: type) -> dict[str, Key]:
             hints[f.name],
             _default(f),
             meta.get("lo"),
-            meta.get("hi"),
+            meta.get("hi", SEGMENT_PRICE_HI if typing.get_origin(hints[f.name]) is dict else None),
             tuple(meta.get("allowed", ())),
             meta.get("noun", "allowed"),
             period_problem if period else meta.get("check"),
@@ -220,21 +222,26 @@ def message(error: Any, key: Key) -> str:
     if key.check is not None and kind == "string_type":
         return key.check(value) or error["msg"]
     if typing.get_origin(key.type) is dict:
-        lo = "" if key.lo is None else f" (a number >= {key.lo:g})"
-        return f"must be {SEGMENT_TABLE}{lo}"
+        lo = "" if key.lo is None else f" >= {key.lo:g}"
+        hi = "" if key.hi is None else f" and <= {key.hi:g}"
+        return (
+            f"must be {SEGMENT_TABLE} (a number{lo}{hi})"
+            if lo or hi
+            else f"must be {SEGMENT_TABLE}"
+        )
     if kind == "string_too_short":
         return "is required"
     if kind == "finite_number":
-        return f"must be a finite number, got {value!r}"
+        return f"must be a finite number, got {shown(value)}"
     if kind == "literal_error":
-        return f"{value!r} is not {key.noun}; allowed: " + ", ".join(key.allowed)
+        return f"{shown(value)} is not {key.noun}; allowed: " + ", ".join(key.allowed)
     if kind in ("greater_than_equal", "less_than_equal"):
-        shown = float(value) if key.type is float else value
+        number = float(value) if key.type is float else value
         if key.lo is not None and key.hi is not None:
-            return f"{shown!r} is out of range; allowed {key.lo} to {key.hi}"
-        return f"{shown!r} is out of range; allowed " + (
+            return f"{shown(number)} is out of range; allowed {key.lo} to {key.hi}"
+        return f"{shown(number)} is out of range; allowed " + (
             f"at least {key.lo}" if key.hi is None else f"at most {key.hi}"
         )
     if kind.endswith("_type") and key.type in TYPE_NAMES:
-        return f"must be {key.type_name or TYPE_NAMES[key.type]}, got {value!r}"
+        return f"must be {key.type_name or TYPE_NAMES[key.type]}, got {shown(value)}"
     return error["msg"]

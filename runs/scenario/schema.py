@@ -17,9 +17,9 @@ from agents.registry import ROLES, role_class
 from agents.strategies import strategy_names
 from agents.technology import Technology
 from agents.world import Demand, Event, FirmSpec, Markets, Program
-from market.calendar import MAX_QUARTERS, MAX_SEED, quarter_of
+from market.calendar import MAX_QUARTERS, MAX_SEED, last_period, quarter_of
 from runs.scenario.claims import Claim, validate_claims
-from runs.scenario.errors import ScenarioError
+from runs.scenario.errors import ScenarioError, shown
 from runs.scenario.fields import check_table, check_value, keys
 from runs.scenario.io import digest, dumps_toml
 
@@ -95,8 +95,8 @@ def validate(raw: dict, source: str) -> Scenario:
     markets = Markets(**check_table(source, "markets", raw.get("markets", {}), Markets))
     demand = Demand(**check_table(source, "demand", raw.get("demand", {}), Demand))
     firms = _validate_firms(raw.get("firms", {}), source)
-    programs = _validate_programs(raw.get("programs", {}), firms, source, start)
-    events = _validate_events(raw.get("events", []), firms, source)
+    programs = _validate_programs(raw.get("programs", {}), firms, source, start, header.quarters)
+    events = _validate_events(raw.get("events", []), firms, source, start, header.quarters)
     claims = validate_claims(raw.get("claims", []), firms, source)
     return Scenario(
         name=header.name or Path(source.split(" ")[0]).stem,
@@ -136,19 +136,19 @@ def _validate_firms(table: Any, source: str) -> dict[str, FirmSpec]:
             raise ScenarioError(
                 source,
                 f"{key}.role",
-                f"{firm_id!r} is not a firm of the "
+                f"{shown(firm_id)} is not a firm of the "
                 "scenario it extends; a new firm needs a role (allowed: " + ", ".join(ROLES) + ")",
             )
         if not isinstance(role, str) or role not in ROLES:
             raise ScenarioError(
-                source, f"{key}.role", f"{role!r} is not a role; allowed: " + ", ".join(ROLES)
+                source, f"{key}.role", f"{shown(role)} is not a role; allowed: " + ", ".join(ROLES)
             )
         strategy = spec.get("strategy", keys(FirmSpec)["strategy"].default)
         if strategy not in strategy_names():
             raise ScenarioError(
                 source,
                 f"{key}.strategy",
-                f"unknown strategy {strategy!r}; allowed: " + ", ".join(strategy_names()),
+                f"unknown strategy {shown(strategy)}; allowed: " + ", ".join(strategy_names()),
             )
         Params = role_class(role).Params
         values = check_table(source, key, spec, FirmSpec, Params)
@@ -177,13 +177,17 @@ def _validate_firms(table: Any, source: str) -> dict[str, FirmSpec]:
             raise ScenarioError(
                 source,
                 f"firms.{firm_id}.revenue_share_to",
-                f"unknown firm {target!r}; known: " + ", ".join(firms),
+                f"unknown firm {shown(target)}; known: " + ", ".join(firms),
             )
     return firms
 
 
+def span(start: str, quarters: int) -> str:
+    return f"the run's quarters are {start} to {last_period(start, quarters)}"
+
+
 def _validate_programs(
-    table: Any, firms: dict[str, FirmSpec], source: str, start: str
+    table: Any, firms: dict[str, FirmSpec], source: str, start: str, n_quarters: int
 ) -> dict[str, Program]:
     if not isinstance(table, dict):
         raise ScenarioError(source, "programs", "must be a table")
@@ -194,7 +198,9 @@ def _validate_programs(
         for k in ("owner", "partner"):
             if values[k] not in firms:
                 raise ScenarioError(
-                    source, f"{key}.{k}", f"unknown firm {values[k]!r}; known: " + ", ".join(firms)
+                    source,
+                    f"{key}.{k}",
+                    f"unknown firm {shown(values[k])}; known: " + ", ".join(firms),
                 )
         if firms[values["partner"]].role != "chip_designer":
             raise ScenarioError(source, f"{key}.partner", "must be a chip_designer")
@@ -203,11 +209,27 @@ def _validate_programs(
         quarters = {"start_quarter": quarter_of(start, values.get("start") or start)}
         if values.get("end"):
             quarters["end_quarter"] = quarter_of(start, values["end"])
+            if quarters["end_quarter"] <= quarters["start_quarter"]:
+                raise ScenarioError(
+                    source,
+                    f"{key}.end",
+                    f"{values['end']} is not after the programme's start "
+                    f"{values.get('start') or start}: it would never run",
+                )
+            if quarters["end_quarter"] <= 0:
+                raise ScenarioError(
+                    source,
+                    f"{key}.end",
+                    f"{values['end']} is not after the run's first quarter {start}, so the "
+                    "programme would never run",
+                )
         out[name] = Program(name=name, **values, **quarters)
     return out
 
 
-def _validate_events(items: Any, firms: dict[str, FirmSpec], source: str) -> tuple[Event, ...]:
+def _validate_events(
+    items: Any, firms: dict[str, FirmSpec], source: str, start: str, n_quarters: int
+) -> tuple[Event, ...]:
     if not isinstance(items, list):
         raise ScenarioError(source, "events", "must be an array of tables ([[events]])")
     segments = segments_of(firms)
@@ -215,10 +237,17 @@ def _validate_events(items: Any, firms: dict[str, FirmSpec], source: str) -> tup
     for n, item in enumerate(items):
         key = f"events[{n}]"
         values = check_table(source, key, item, Event)
+        if quarter_of(start, values["period"]) < 0:
+            raise ScenarioError(
+                source,
+                f"{key}.period",
+                f"{values['period']} is before the run's first quarter {start}, so the event "
+                "would never happen",
+            )
         kind, firm = values["kind"], values.get("firm", "")
         if kind in ("set", "launch_app") and firm not in firms:
             raise ScenarioError(
-                source, f"{key}.firm", f"unknown firm {firm!r}; known: " + ", ".join(firms)
+                source, f"{key}.firm", f"unknown firm {shown(firm)}; known: " + ", ".join(firms)
             )
         if kind == "set":
             params = keys(type(firms[firm].params))
@@ -227,7 +256,7 @@ def _validate_events(items: Any, firms: dict[str, FirmSpec], source: str) -> tup
                 raise ScenarioError(
                     source,
                     f"{key}.key",
-                    f"{pkey!r} is not a parameter of {firm}; allowed: " + ", ".join(params),
+                    f"{shown(pkey)} is not a parameter of {firm}; allowed: " + ", ".join(params),
                 )
             values["value"] = check_value(source, f"{key}.value", values.get("value"), params[pkey])
         else:
@@ -238,7 +267,8 @@ def _validate_events(items: Any, firms: dict[str, FirmSpec], source: str) -> tup
             raise ScenarioError(
                 source,
                 f"{key}.segment",
-                f"{values.get('segment', '')!r} is not a segment; known: " + ", ".join(segments),
+                f"{shown(values.get('segment', ''))} is not a segment; known: "
+                + ", ".join(segments),
             )
         out.append(Event(**values))
     return tuple(out)

@@ -23,6 +23,10 @@ Guarantees:
   finished directory into place, so a killed sweep never leaves half a run counted as done.
   Running the same spec into the same directory again runs only what is missing.
 - A run that raises is recorded (``status = "failed"`` and the error) and the sweep goes on.
+  A failure that is not the run's own — its worker lost, its files not written (a full disk),
+  the executor gone — is never recorded: the next sweep into the directory runs it again.
+- A finished run counts as done only when its files are whole (``result.json``, the manifest
+  and, with panels, every Parquet frame readable); otherwise it is run again.
 
 The modules, each with one job:
 
@@ -39,13 +43,16 @@ The modules, each with one job:
 """
 
 from market.calendar import ALL, MAX_QUARTERS, MAX_SEED, Window
-from runs.sweep.engine import MAX_EXIT_STATUS, SweepReport, sweep
-from runs.sweep.errors import SpecError, SweepError
+from runs.sweep.engine import SweepReport, sweep
+from runs.sweep.errors import SpecError, SweepError, SweepFailure
 from runs.sweep.executors import (
     CONNECT_TIMEOUT_S,
     LocalWorkers,
     Pool,
+    check_main_guard,
+    check_workers,
     default_workers,
+    max_workers,
     open_pool,
     parse_executor,
 )
@@ -76,7 +83,6 @@ __all__ = [
     "ALL",
     "CONNECT_TIMEOUT_S",
     "LAYER_FIGURES",
-    "MAX_EXIT_STATUS",
     "MAX_QUARTERS",
     "MAX_RUNS",
     "MAX_SEED",
@@ -95,9 +101,12 @@ __all__ = [
     "SpecError",
     "SweepDir",
     "SweepError",
+    "SweepFailure",
     "SweepReport",
     "SweepSpec",
     "Window",
+    "check_main_guard",
+    "check_workers",
     "collect",
     "commit_run",
     "default_counts",
@@ -106,6 +115,7 @@ __all__ = [
     "human_duration",
     "key_window",
     "load_spec",
+    "max_workers",
     "open_pool",
     "parameter_columns",
     "parse_executor",

@@ -16,8 +16,9 @@ from typing import Any
 
 import polars as pl
 
-from runs.sweep.errors import SweepError
-from runs.sweep.executors import Pool, open_pool
+from runs.output import OutputError
+from runs.sweep.errors import SweepFailure
+from runs.sweep.executors import Pool, check_main_guard, open_pool
 from runs.sweep.plan import Plan, RunTask, plan_sweep
 from runs.sweep.progress import Progress
 from runs.sweep.records import one_line
@@ -25,8 +26,6 @@ from runs.sweep.spec import SweepSpec
 from runs.sweep.store import SweepDir
 from runs.sweep.worker import Chunk, Outcome, run_chunk
 
-#: the exit status of ``margins sweep`` is the number of failed runs, capped here
-MAX_EXIT_STATUS = 100
 #: runs per task submitted to a pool, at most; fewer when there are few runs per worker
 MAX_CHUNK = 4
 #: tasks in flight per worker slot
@@ -47,6 +46,8 @@ class SweepReport:
     pool: str = ""
     interrupted: bool = False
     errors: list[tuple[str, str]] = field(default_factory=list)
+    #: runs whose worker was lost twice in this call (not recorded: the next call runs them)
+    lost: list[str] = field(default_factory=list)
 
 
 def sweep(
@@ -71,7 +72,9 @@ def sweep(
             :class:`concurrent.futures.Executor`.
         progress: ``"auto"`` (a bar on a terminal, else a line every few seconds on stderr),
             ``"bar"``, ``"lines"``, or False.
-        retry_failed: run again the runs that failed before.
+        retry_failed: run again the runs that failed before (a run's own error is kept: it
+            fails again on the same parameters and seed). A run whose worker was lost, or that
+            could not be written, is never recorded as failed: the next call runs it.
         report: filled in with what happened (for the CLI).
 
     Returns:
@@ -80,9 +83,12 @@ def sweep(
 
     Raises:
         SpecError: the spec is wrong (nothing ran). SweepError: the output directory or the
-        executor cannot be used (nothing ran). KeyboardInterrupt: interrupted (what finished
-        is kept; calling again finishes the rest).
+        executor cannot be used (nothing ran). OutputError: files could not be written (a full
+        disk, a read-only directory). SweepFailure: the executor failed while running (its
+        scheduler gone). KeyboardInterrupt: interrupted. In the last three cases what finished
+        is kept, and calling again finishes the rest.
     """
+    check_main_guard(workers, executor)
     plan = spec if isinstance(spec, Plan) else plan_sweep(spec)
     out = Path(out) if out is not None else Path("out") / plan.spec.name
     report = report if report is not None else SweepReport(out, len(plan.tasks), 0)
@@ -111,16 +117,16 @@ def sweep(
                 mode,
             ) as bar:
                 if todo:
-                    _execute(plan, todo, pool, store, bar)
+                    _execute(plan, todo, pool, store, bar, report)
         except BaseException:
             pool.kill()  # stop the workers first, so that the tables count every finished run
+            with contextlib.suppress(OutputError):  # the first error is the one to report
+                _, summary = store.write_tables(plan)
+                _count(report, summary, started)
             raise
-        finally:  # also when interrupted: the tables show what is done
-            report.seconds = time.perf_counter() - started
-            _, summary = store.write_tables(plan)
-            report.done = summary.height
-            report.ran = report.done - report.done_before
-            report.failed = summary.filter(pl.col("status") == "failed").height
+        # the tables show what is done
+        _, summary = store.write_tables(plan)
+        _count(report, summary, started)
     except BaseException as exc:
         report.interrupted = isinstance(exc, KeyboardInterrupt)
         pool.kill()
@@ -130,6 +136,13 @@ def sweep(
     finally:
         store.close()  # the workers are gone: clear their scratch space, release the lock
     return summary
+
+
+def _count(report: SweepReport, summary: pl.DataFrame, started: float) -> None:
+    report.seconds = time.perf_counter() - started
+    report.done = summary.height
+    report.ran = report.done - report.done_before
+    report.failed = summary.filter(pl.col("status") == "failed").height
 
 
 def _submission_order(tasks: Sequence[RunTask]) -> list[RunTask]:
@@ -150,7 +163,14 @@ def _chunk(plan: Plan, tasks: Sequence[RunTask], out: str | None, pool: Pool) ->
     )
 
 
-def _execute(plan: Plan, todo: list[RunTask], pool: Pool, store: SweepDir, bar: Progress) -> None:
+def _execute(
+    plan: Plan,
+    todo: list[RunTask],
+    pool: Pool,
+    store: SweepDir,
+    bar: Progress,
+    report: SweepReport,
+) -> None:
     """Run ``todo`` on ``pool``: chunks of a few runs, at most a few chunks per slot in flight."""
     out = str(store.runs) if pool.writes else None
     size = max(1, min(MAX_CHUNK, math.ceil(len(todo) / (pool.slots * 4))))
@@ -175,26 +195,35 @@ def _execute(plan: Plan, todo: list[RunTask], pool: Pool, store: SweepDir, bar: 
     while queue or inflight:
         while queue and len(inflight) < limit:
             tasks = queue.pop()
-            inflight[pool.executor.submit(run_chunk, _chunk(plan, tasks, out, pool))] = tasks
+            try:
+                future = pool.executor.submit(run_chunk, _chunk(plan, tasks, out, pool))
+            except Exception as exc:  # the executor is gone (e.g. Dask's scheduler)
+                raise SweepFailure(f"the executor stopped working ({one_line(exc)})") from None
+            inflight[future] = tasks
         done, _ = wait(list(inflight), timeout=1.0, return_when=FIRST_COMPLETED)
         broken = False
         for future in done:
             tasks = inflight.pop(future)
             try:
                 handle(future.result())
+            except OutputError:
+                raise  # a full disk, a read-only directory: no run can be written
             except Exception as exc:
                 broken = broken or isinstance(exc, BrokenProcessPool)
-                _recover(tasks, exc, attempts, queue, store, handle)
+                _recover(tasks, exc, attempts, queue, store, handle, report)
         if broken:  # a worker process died: the pool is unusable, start a new one
             if pool.restart is None:
-                raise SweepError(
-                    "the executor's worker pool broke (a worker process died); "
-                    "run the sweep again to finish it"
-                )
+                raise SweepFailure("the executor's worker pool broke (a worker process died)")
             for future, tasks in list(inflight.items()):  # lost with the pool
                 inflight.pop(future)
                 _recover(
-                    tasks, RuntimeError("the worker pool broke"), attempts, queue, store, handle
+                    tasks,
+                    RuntimeError("the worker pool broke"),
+                    attempts,
+                    queue,
+                    store,
+                    handle,
+                    report,
                 )
             with contextlib.suppress(Exception):
                 pool.executor.shutdown(wait=False, cancel_futures=True)
@@ -208,9 +237,11 @@ def _recover(
     queue: list[list[RunTask]],
     store: SweepDir,
     handle: Callable[[list[Outcome]], None],
+    report: SweepReport,
 ) -> None:
-    """A chunk that never came back (its worker died): runs it finished are on disk; the rest
-    are tried once more, one per task; a run lost twice is recorded as failed."""
+    """A chunk that never came back (its worker died, its scheduler went away): runs it
+    finished are on disk; the rest are tried once more, one per task. A run lost twice is
+    counted as lost in ``report`` but not recorded, so that the next sweep runs it again."""
     finished = store.finished_ids([t.run_id for t in tasks])
     handle([Outcome(r, s) for r, s in finished.items()])
     for task in tasks:
@@ -218,7 +249,8 @@ def _recover(
             continue
         attempts[task.run_id] = attempts.get(task.run_id, 0) + 1
         if attempts[task.run_id] >= 2:
-            store.record_lost(task, f"worker lost: {one_line(exc)}")
+            report.lost.append(task.run_id)
+            report.errors.append((task.run_id, f"worker lost: {one_line(exc)}"))
             handle([Outcome(task.run_id, "failed")])
         else:
             queue.append([task])

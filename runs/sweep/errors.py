@@ -11,3 +11,9 @@ class SpecError(ScenarioError):
 
 class SweepError(ValueError):
     """A sweep that cannot start: its output directory or its executor is unusable."""
+
+
+class SweepFailure(RuntimeError):
+    """A sweep that stopped part-way for a reason not its runs' own: its executor failed (a
+    Dask scheduler gone, a pool that cannot be restarted). What finished is kept; running the
+    sweep again finishes the rest."""

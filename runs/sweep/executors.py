@@ -3,16 +3,19 @@ Dask cluster. Each is a :class:`Pool` the engine submits chunks to and stops at 
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import multiprocessing
 import os
 import signal
+import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.connection import wait as wait_for
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 from typing import Any
 
 from runs.sweep.errors import SweepError
@@ -23,6 +26,10 @@ from runs.sweep.worker import worker_init
 CONNECT_TIMEOUT_S = 10.0
 #: seconds a terminated local worker has to exit before it is killed
 STOP_TIMEOUT_S = 5.0
+#: local worker processes per CPU at most (more only share the CPUs and multiply memory)
+WORKERS_PER_CPU = 4
+#: tasks kept in flight on Dask at most
+MAX_DASK_SLOTS = 10_000
 
 
 @dataclass
@@ -47,6 +54,83 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def max_workers() -> int:
+    """The most local worker processes a sweep starts on this machine."""
+    return WORKERS_PER_CPU * default_workers()
+
+
+def check_workers(workers: int | None, local: bool = True) -> None:
+    """Refuse a number of workers this machine (or a Dask cluster) cannot use. Raises
+    :class:`SweepError`."""
+    if workers is None:
+        return
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise SweepError(f"--workers: must be a whole number of at least 1, got {workers!r}")
+    if local and workers > max_workers():
+        raise SweepError(
+            f"--workers: at most {max_workers()} on this machine ({WORKERS_PER_CPU} per CPU, "
+            f"{default_workers()} CPUs), got {workers}"
+        )
+    if not local and workers > MAX_DASK_SLOTS:
+        raise SweepError(f"--workers: at most {MAX_DASK_SLOTS:,} tasks in flight, got {workers}")
+
+
+def check_main_guard(workers: int | None, executor: Any) -> None:
+    """Refuse, before anything starts, a sweep on local worker processes called from the top
+    level of a script without ``if __name__ == "__main__":``. Each worker process starts by
+    importing the script again (how Python starts processes by "spawn"), so the unguarded call
+    would run in every worker and break them all. Raises :class:`SweepError`."""
+    if executor != "local" or workers == 1 or (workers is None and default_workers() == 1):
+        return
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or not path:
+        return  # interactive, -c or stdin: nothing is imported again
+    line = _module_level_line(main)
+    if line is None or _guarded(Path(path), line):
+        return
+    name = Path(path).name
+    raise SweepError(
+        f"{name}, line {line}: sweep() is called at the top level of the script, which every "
+        'worker process imports again; put the call under  if __name__ == "__main__":  '
+        "(or pass workers=1 to run in this process)"
+    )
+
+
+def _module_level_line(main: Any) -> int | None:
+    """The line of the main module's top-level code that is running now, if any."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_globals is main.__dict__ and frame.f_code.co_name == "<module>":
+            return frame.f_lineno
+        frame = frame.f_back
+    return None
+
+
+def _guarded(path: Path, line: int) -> bool:
+    """True when ``line`` of the script lies under ``if __name__ == "__main__":`` (or the
+    script cannot be read, so nothing is refused on a guess)."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
+        return True
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and _is_main_test(node.test):
+            end = node.end_lineno or node.lineno
+            if any(child.lineno <= line <= (child.end_lineno or end) for child in node.body):
+                return True
+    return False
+
+
+def _is_main_test(test: ast.expr) -> bool:
+    if not isinstance(test, ast.Compare) or len(test.ops) != 1:
+        return False
+    sides = [test.left, test.comparators[0]]
+    names = [s for s in sides if isinstance(s, ast.Name) and s.id == "__name__"]
+    texts = [s for s in sides if isinstance(s, ast.Constant) and s.value == "__main__"]
+    return bool(names and texts) and isinstance(test.ops[0], ast.Eq)
+
+
 def parse_executor(text: str) -> tuple[str, str | None]:
     """``local`` → ("local", None); ``dask://HOST:PORT`` → ("dask", "tcp://HOST:PORT").
     Raises :class:`SweepError`."""
@@ -66,8 +150,7 @@ def open_pool(executor: str | Executor | Any = "local", workers: int | None = No
     """The pool a sweep runs on. ``executor`` is ``"local"``, ``"dask://HOST:PORT"``, a
     :class:`concurrent.futures.Executor` or a ``distributed.Client``. Raises :class:`SweepError`
     (before any run) when it cannot be used."""
-    if workers is not None and workers < 1:
-        raise SweepError(f"--workers: must be at least 1, got {workers}")
+    check_workers(workers, local=executor == "local")
     if isinstance(executor, Executor):  # a process pool shares our disk: its workers write
         return Pool(
             executor,

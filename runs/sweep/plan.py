@@ -24,9 +24,10 @@ from runs.scenario import (
     check_path,
     known_keys,
     library_names,
-    load_raw,
+    load_layers,
     resolve,
     validate,
+    validate_layers,
 )
 from runs.sweep.errors import SpecError
 from runs.sweep.spec import MAX_RUNS, Range, SweepSpec, load_spec
@@ -65,6 +66,16 @@ def plan_sweep(spec: SweepSpec | str | Path | Mapping[str, Any]) -> Plan:
     """Check a spec against its scenarios and list its runs. Raises :class:`SpecError`."""
     if not isinstance(spec, SweepSpec):
         spec = load_spec(spec)
+    # counted before anything is built: a grid of millions of points is refused at once
+    n_points = math.prod(len(v) for v in spec.grid.values()) * (spec.count if spec.ranges else 1)
+    n_points *= len(spec.scenarios) if "scenario" in spec.parameters else 1
+    if n_points * spec.replications > MAX_RUNS:
+        raise SpecError(
+            spec.source,
+            "vary",
+            f"{n_points * spec.replications:,} runs ({n_points:,} points × "
+            f"{spec.replications} replications); at most {MAX_RUNS:,}",
+        )
     bases = {label: _load_base(spec, label) for label in spec.scenarios}
     grid = {
         path: tuple(_check_values(spec, bases, path, values)) for path, values in spec.grid.items()
@@ -82,14 +93,6 @@ def plan_sweep(spec: SweepSpec | str | Path | Mapping[str, Any]) -> Plan:
             values = dict(zip((key for key, _ in axes), combo, strict=True))
             values.update(sample)
             points.append({key: values[key] for key in spec.parameters})
-    n_runs = len(points) * spec.replications
-    if n_runs > MAX_RUNS:
-        raise SpecError(
-            spec.source,
-            "vary",
-            f"{n_runs:,} runs ({len(points):,} points × "
-            f"{spec.replications} replications); at most {MAX_RUNS:,}",
-        )
     windows = _windows(spec, bases, points)
     tasks = tuple(_tasks(spec, points))
     scenario_digests = {
@@ -135,8 +138,8 @@ def _load_base(spec: SweepSpec, label: str) -> tuple[dict[str, Any], str]:
         ) from None
     if not path.is_file():
         raise SpecError(spec.source, key, f"{label!r}: no such scenario file ({path})")
-    raw, source = load_raw(path)
-    validate(raw, source)  # a broken scenario is reported (naming its own file) before any run
+    raw, source, layers = load_layers(path)
+    validate_layers(raw, source, layers)  # a broken scenario is reported before any run
     return raw, source
 
 

@@ -36,8 +36,11 @@ def index_row(
 
 
 def one_line(exc: BaseException) -> str:
-    """An exception as one line: ``Type: message``."""
-    text = " ".join(str(exc).split())
+    """An exception as one line: ``Type: message`` (control characters escaped, the length
+    capped)."""
+    from runs.scenario.errors import clean
+
+    text = clean(" ".join(str(exc).split()), 1000)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 

@@ -7,7 +7,6 @@ scenarios it names. Errors are :class:`SpecError`, naming the file, the key and 
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 from market.calendar import MAX_QUARTERS, MAX_SEED, Window
 from runs.scenario import ScenarioError
 from runs.scenario.fields import check_value, keys
+from runs.scenario.io import parse_toml
 from runs.sweep.errors import SpecError
 
 #: shipped example specs (``margins sweep smoke`` runs ``runs/sweeps/smoke.toml``)
@@ -195,15 +195,15 @@ def load_spec(
         source = source or (f"{path.stem} ({path.name})" if shipped else str(path))
         try:
             text = path.read_text()
-            data = tomllib.loads(text)
+            data = parse_toml(text, source)
         except FileNotFoundError:
             raise SpecError(
                 str(path), "", "no such file; shipped specs: " + ", ".join(spec_names())
             ) from None
         except IsADirectoryError:
             raise SpecError(str(path), "", "is a directory, not a spec file") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise SpecError(source, "", f"not valid TOML ({exc})") from None
+        except ScenarioError as exc:
+            raise SpecError(exc.source, exc.key, exc.message) from None
         except (OSError, UnicodeDecodeError) as exc:
             raise SpecError(source, "", f"cannot read ({getattr(exc, 'strerror', exc)})") from None
         base = Path(base_dir) if base_dir is not None else path.parent
@@ -246,6 +246,16 @@ def _parse_spec(
             "sample",
             "only applies to ranges in [vary] ({ low = ..., high = ... }); there are none",
         )
+    replications = get.get("replications", 1)
+    points = math.prod(len(v) for v in grid.values()) * (count or 1)
+    points *= len(scenarios) if "scenario" in vary else 1
+    if points * replications > MAX_RUNS:  # counted before any point is built
+        raise SpecError(
+            source,
+            "vary",
+            f"{points * replications:,} runs ({points:,} points × "
+            f"{replications} replications); at most {MAX_RUNS:,}",
+        )
     return SweepSpec(
         name=get.get("name", default_name),
         source=source,
@@ -255,7 +265,7 @@ def _parse_spec(
         ranges=ranges,
         method=method,
         count=count or 1,
-        replications=get.get("replications", 1),
+        replications=replications,
         seed=get.get("seed", 0),
         seeds=get.get("seeds", "common"),
         quarters=quarters,

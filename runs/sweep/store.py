@@ -14,9 +14,10 @@ from typing import Any
 import polars as pl
 from filelock import FileLock, Timeout
 
+from runs.output import WRITE_ERRORS, OutputError, write_error
 from runs.sweep.errors import SweepError
-from runs.sweep.plan import Plan, RunTask
-from runs.sweep.records import TIMING_COLUMNS, commit_run, index_row, read_result, write_json
+from runs.sweep.plan import Plan
+from runs.sweep.records import TIMING_COLUMNS, commit_run, read_result, write_json
 from runs.sweep.worker import Outcome
 
 
@@ -33,16 +34,24 @@ class SweepDir:
         """Create or reopen the directory for ``plan``: take the lock, check that it holds the
         same sweep, clear leftovers of killed workers."""
         out = self.path
+        if out.exists() and not out.is_dir():
+            raise OutputError(f"--out {out}: is a file, not a directory", user=True)
         try:
             out.mkdir(parents=True, exist_ok=True)
             self.runs.mkdir(exist_ok=True)
         except OSError as exc:
-            raise SweepError(
-                f"--out {out}: cannot create the directory ({exc.strerror or exc})"
-            ) from None
+            raise write_error(f"--out {out}", exc) from None
         if not os.access(out, os.W_OK | os.X_OK):
-            raise SweepError(f"--out {out}: the directory is not writable")
+            raise OutputError(f"--out {out}: cannot write (Permission denied)")
         self._take_lock()
+        try:
+            self._open(plan)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, plan: Plan) -> None:
+        out = self.path
         meta_path = out / "sweep.json"
         if meta_path.exists():
             self._check_same(plan, meta_path)
@@ -53,9 +62,13 @@ class SweepDir:
                     f"--out {out}: not empty and not a sweep directory (no "
                     "sweep.json); choose a new or empty directory"
                 )
-            write_json(meta_path, _describe(plan))
-            if plan.spec.text is not None:
-                (out / "spec.toml").write_text(plan.spec.text)
+            try:
+                write_json(meta_path, _describe(plan))
+                if plan.spec.text is not None:
+                    (out / "spec.toml").write_text(plan.spec.text)
+            except OSError as exc:
+                meta_path.unlink(missing_ok=True)
+                raise write_error(f"--out {out}", exc) from None
         shutil.rmtree(self.runs / ".tmp", ignore_errors=True)
 
     def _take_lock(self) -> None:
@@ -68,6 +81,8 @@ class SweepDir:
             raise SweepError(
                 f"--out {self.path}: another sweep is running in this directory"
             ) from None
+        except OSError as exc:
+            raise write_error(f"--out {self.path}", exc) from None
         self._lock = lock
 
     def close(self) -> None:
@@ -99,14 +114,19 @@ class SweepDir:
 
     def finished(self, plan: Plan) -> dict[str, str]:
         """Status (``ok`` / ``failed``) of the plan's runs that are done. A run directory whose
-        ``result.json`` cannot be read is incomplete: it is removed and the run counts as to do."""
+        files are not all there and readable (``result.json``, the manifest, each Parquet file
+        of a run with panels) is incomplete: it is removed and the run counts as to do."""
         wanted = {t.run_id for t in plan.tasks}
         out = {}
         for entry in os.scandir(self.runs):
             if entry.name not in wanted:
                 continue
             record = read_result(Path(entry.path))
-            if record is None:
+            if (
+                record is None
+                or _lost(record)
+                or not _files_whole(Path(entry.path), record, plan.spec.panels)
+            ):
                 shutil.rmtree(entry.path, ignore_errors=True)
             else:
                 out[entry.name] = record["run"]["status"]
@@ -126,34 +146,55 @@ class SweepDir:
             shutil.rmtree(self.runs / run_id, ignore_errors=True)
 
     def store(self, outcome: Outcome) -> None:
-        """Write a run's files that came back from a remote worker (atomically)."""
+        """Write a run's files that came back from a remote worker (atomically). Raises
+        :class:`~runs.output.OutputError`."""
         assert outcome.files is not None
         scratch = self.runs / ".tmp"
-        scratch.mkdir(exist_ok=True)
         tmp = scratch / f"{outcome.run_id}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
-        tmp.mkdir()
-        for name, data in outcome.files.items():
-            (tmp / Path(name).name).write_bytes(data)
-        commit_run(tmp, self.runs / outcome.run_id)
-
-    def record_lost(self, task: RunTask, error: str) -> None:
-        """Record a run as failed when the worker running it died (twice)."""
-        scratch = self.runs / ".tmp"
-        scratch.mkdir(exist_ok=True)
-        tmp = scratch / f"{task.run_id}.lost.{uuid.uuid4().hex[:8]}"
-        tmp.mkdir()
-        row = index_row(task, "failed", error, None, 0.0)
-        write_json(tmp / "result.json", {"run": row, "summary": {}})
-        commit_run(tmp, self.runs / task.run_id)
+        try:
+            scratch.mkdir(exist_ok=True)
+            tmp.mkdir()
+            for name, data in outcome.files.items():
+                (tmp / Path(name).name).write_bytes(data)
+            commit_run(tmp, self.runs / outcome.run_id)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise write_error(f"--out {self.path}", exc) from None
 
     def write_tables(self, plan: Plan | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
         """Rebuild ``runs.parquet`` and ``summary.parquet`` from the run directories."""
         index, summary = collect(self.path, plan)
         for name, frame in (("runs", index), ("summary", summary)):
             tmp = self.path / f".{name}.parquet.tmp"
-            frame.write_parquet(tmp)
-            os.replace(tmp, self.path / f"{name}.parquet")
+            try:
+                frame.write_parquet(tmp)
+                os.replace(tmp, self.path / f"{name}.parquet")
+            except WRITE_ERRORS as exc:
+                tmp.unlink(missing_ok=True)
+                raise write_error(f"--out {self.path}", exc) from None
         return index, summary
+
+
+def _lost(record: dict[str, Any]) -> bool:
+    """A run recorded as failed because its worker was lost (as sweeps before this one did):
+    not the run's own failure, so it is run again."""
+    error = record["run"].get("error") or ""
+    return record["run"]["status"] == "failed" and str(error).startswith("worker lost:")
+
+
+def _files_whole(run_dir: Path, record: dict[str, Any], panels: bool) -> bool:
+    """True when a finished run's files are there and readable: for a run that succeeded, its
+    manifest and (with panels) every Parquet frame the manifest lists."""
+    if record["run"]["status"] != "ok":
+        return True
+    try:
+        manifest = json.loads((run_dir / "manifest.json").read_text())
+        frames = manifest.get("frames", []) if panels else []
+        for name in frames:
+            pl.read_parquet_schema(run_dir / Path(name).name)
+    except (OSError, ValueError, TypeError, AttributeError, pl.exceptions.PolarsError):
+        return False
+    return True
 
 
 def _describe(plan: Plan) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from market.calendar import Window
+from runs.output import WRITE_ERRORS, write_error
 from runs.scenario import apply_overrides, validate
 from runs.sweep.plan import RunTask
 from runs.sweep.records import commit_run, index_row, one_line, write_json
@@ -54,6 +55,17 @@ def run_chunk(chunk: Chunk) -> list[Outcome]:
 
 
 def _run_task(task: RunTask, chunk: Chunk) -> Outcome:
+    """Run one task. The run's own error (the simulation raising) is its recorded failure; a
+    failure to write its files (a full disk, a read-only directory) is not the run's: it is
+    raised as :class:`~runs.output.OutputError` and the run stays to do."""
+    try:
+        return _attempt(task, chunk)
+    except WRITE_ERRORS as exc:
+        where = chunk.out if chunk.out is not None else "a temporary directory"
+        raise write_error(where, exc) from None
+
+
+def _attempt(task: RunTask, chunk: Chunk) -> Outcome:
     from runs.run import manifest
     from runs.run import run as run_scenario
 
@@ -75,15 +87,16 @@ def _run_task(task: RunTask, chunk: Chunk) -> Outcome:
             result = run_scenario(scenario, quarters=chunk.quarters, seed=task.seed)
             summary = summarize_run(result.frames, chunk.windows)
             quarters = result.quarters
-            if chunk.panels:
-                result.write(tmp)
-            else:
-                write_json(tmp / "manifest.json", manifest(scenario, task.seed, quarters))
-            status, error = "ok", None
+            status, error, trace = "ok", None, None
         except Exception as exc:  # a run that raises is recorded and the sweep goes on
             status, error, quarters = "failed", one_line(exc), chunk.quarters
-            summary = {}
-            (tmp / "error.txt").write_text(traceback.format_exc())
+            summary, trace = {}, traceback.format_exc()
+        if status == "ok" and chunk.panels:
+            result.write_files(tmp)
+        elif status == "ok":
+            write_json(tmp / "manifest.json", manifest(scenario, task.seed, quarters))
+        else:
+            (tmp / "error.txt").write_text(trace or "")
         row = index_row(task, status, error, quarters, time.perf_counter() - start)
         write_json(tmp / "result.json", {"run": row, "summary": summary})
         if chunk.out is None:

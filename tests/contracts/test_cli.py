@@ -185,3 +185,28 @@ def test_subprocess_exit_status_and_stderr(tmp_path: Path) -> None:
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith(f"error: {path}: technology.no_such: unknown key; allowed: ")
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("host", "warned"),
+    [("127.0.0.1", False), ("localhost", False), ("::1", False), ("0.0.0.0", True)],
+)
+def test_viz_warns_that_the_app_has_no_login_beyond_loopback(
+    monkeypatch: pytest.MonkeyPatch, host: str, warned: bool
+) -> None:
+    import solara.__main__
+
+    import cli.viz
+
+    served = []
+    monkeypatch.setattr(cli.viz, "check_bind", lambda host, port: None)
+    monkeypatch.setattr(
+        cli.viz.subprocess,
+        "run",
+        lambda *a, **k: subprocess.CompletedProcess(a, 0, "", ""),
+    )
+    monkeypatch.setattr(solara.__main__.run, "main", lambda **kwargs: served.append(kwargs))
+    result = invoke("viz", "--host", host, "--port", "8765")
+    assert result.exit_code == 0, result.stderr
+    assert served, "the server was not started"
+    assert ("the app has no login" in result.stderr) is warned, result.stderr

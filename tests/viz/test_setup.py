@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from cli.main import app
 from runs.scenario import ScenarioError, load_scenario, validate
 from viz.setup import (
     KNOBS,
+    MAX_UPLOAD_BYTES,
     SWITCHES,
     default_setup,
     defaults,
@@ -122,7 +124,6 @@ BAD_FILES = {
     "unknown key": '[scenario]\nextends = "baseline"\n\n[firms.nvidia]\nfoo = 1\n',
     "not toml": "[scenario\nname = 1\n",
     "out of range": '[scenario]\nextends = "baseline"\n\n[demand]\nmultiplier = 99.0\n',
-    "unknown parent": '[scenario]\nextends = "no_such_scenario"\n',
     "wrong type": '[scenario]\nextends = "baseline"\n\n[markets]\nuniform_k = "half"\n',
 }
 
@@ -137,6 +138,84 @@ def test_a_bad_file_gives_the_clis_message(tmp_path: Path, case: str) -> None:
     with pytest.raises(ScenarioError) as raised:
         open_file("mine.toml", BAD_FILES[case].encode())
     assert " ".join(str(raised.value).split()) == expected
+
+
+SECRET = '[scenario]\nname = "hunter2"\n[firms.x]\nrole = "lab"\npassword = "hunter2"\n'
+
+
+@pytest.mark.parametrize(
+    "extends",
+    [
+        "ABSOLUTE",  # a scenario-shaped file elsewhere on the server
+        "SECRET",  # any other file: its keys and values must not show
+        "../../secret.toml",
+        "../secret.toml",
+        "secret.toml",
+        "/etc/passwd",
+        "/no/such/file.toml",
+        "no_such_scenario",
+    ],
+)
+def test_an_opened_file_may_extend_only_the_library(tmp_path: Path, extends: str) -> None:
+    """The server reads no file a user's scenario names: any extends but a library name is the
+    same one line, whether or not the file exists and whatever it holds."""
+    good = tmp_path / "server.toml"
+    good.write_text('[scenario]\nextends = "baseline"\nname = "server-side"\n')
+    secret = tmp_path / "secret.toml"
+    secret.write_text(SECRET)
+    target = {"ABSOLUTE": str(good), "SECRET": str(secret)}.get(extends, extends)
+    text = f"[scenario]\nextends = {json.dumps(target)}\n"
+    with pytest.raises(ScenarioError) as raised:
+        open_file("mine.toml", text)
+    message = str(raised.value)
+    assert message.startswith("mine.toml: scenario.extends: "), message
+    assert "is not a scenario of the library; a file opened here may extend only these: " in (
+        message
+    )
+    assert "hunter2" not in message and "server-side" not in message
+    assert "no such" not in message and "password" not in message
+    shown = message.split(": ", 2)[2]
+    for other in ("../../secret.toml", "/etc/passwd", str(good)):
+        if other != target:
+            assert other not in shown
+
+
+def test_an_opened_file_may_extend_a_library_scenario_by_name() -> None:
+    opened = open_file("mine.toml", '[scenario]\nextends = "theory/monopoly"\n')
+    assert opened.scenario.name == "mine"
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        ("..", "not a file name"),
+        (".", "not a file name"),
+        ("a" * 252 + ".toml", "at most 255 bytes"),
+        ("é" * 130 + ".toml", "at most 255 bytes"),
+        ("bad\x00name.toml", "control characters"),
+        ("bad\nname.toml", "control characters"),
+    ],
+)
+def test_an_odd_file_name_is_one_clear_message(name: str, fragment: str) -> None:
+    with pytest.raises(ScenarioError) as raised:
+        open_file(name, '[scenario]\nextends = "baseline"\n')
+    message = str(raised.value)
+    assert fragment in message and "\n" not in message and "\x00" not in message, message
+    assert len(message) < 500
+
+
+def test_a_file_name_with_folders_is_read_as_its_last_part() -> None:
+    opened = open_file("../../etc/dear.toml", '[scenario]\nextends = "baseline"\n')
+    assert opened.name == "dear.toml"
+
+
+@pytest.mark.parametrize("kind", [str, bytes])
+def test_the_server_refuses_a_file_over_the_size_limit(kind: type) -> None:
+    """The page refuses a large file, but the server must not rely on it."""
+    text = '[scenario]\nextends = "baseline"\n#' + "x" * MAX_UPLOAD_BYTES + "\n"
+    with pytest.raises(ScenarioError) as raised:
+        open_file("big.toml", text if kind is str else text.encode())
+    assert str(raised.value) == "big.toml: larger than 1 MB: not a scenario file"
 
 
 def test_library_scenarios_open() -> None:
