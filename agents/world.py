@@ -33,14 +33,6 @@ class Markets:
             "start (also the reference price of direct API demand)",
         },
     )
-    uniform_k: float = field(
-        default=0.5,
-        metadata={
-            "lo": 0.0,
-            "hi": 1.0,
-            "doc": "where in the clearing interval uniform prices fall",
-        },
-    )
     token_choice_elasticity: float = field(
         default=4.0,
         metadata={

@@ -97,7 +97,7 @@ class Economy(mesa.Model):
             [f for f, firm in self.firms.items() if firm.layer in PRODUCING_LAYERS],
         )
         m = scenario.markets
-        self.clearer = Clearer(RULE, m.uniform_k, m.choice_set, self.recorder.market)
+        self.clearer = Clearer(RULE, 0.0, m.choice_set, self.recorder.market)  # every rule posted
         self.prices = {
             Market.COMPUTE: m.compute_price_usd,
             Market.TOKENS: m.token_price_usd,

@@ -127,7 +127,10 @@ CASES = [
         "'fast'",
     ),
     case(
-        "bool-for-number", "[markets]\nuniform_k = true\n", "markets.uniform_k", "must be a number"
+        "bool-for-number",
+        "[markets]\ntoken_choice_elasticity = true\n",
+        "markets.token_choice_elasticity",
+        "must be a number",
     ),
     case(
         "float-for-int",

@@ -124,7 +124,7 @@ BAD_FILES = {
     "unknown key": '[scenario]\nextends = "baseline"\n\n[firms.nvidia]\nfoo = 1\n',
     "not toml": "[scenario\nname = 1\n",
     "out of range": '[scenario]\nextends = "baseline"\n\n[demand]\nmultiplier = 99.0\n',
-    "wrong type": '[scenario]\nextends = "baseline"\n\n[markets]\nuniform_k = "half"\n',
+    "wrong type": '[scenario]\nextends = "baseline"\n\n[markets]\nchoice_set = "half"\n',
 }
 
 
