@@ -24,6 +24,10 @@ def test_the_library_holds_the_moves():
         "funding-dries-up",
         "monetization",
         "openai-full-vertical",
+        "openai-owns-compute",
+        "openai-owns-compute-and-chips",
+        "openai-ends-revenue-share",
+        "google-sells-tpus",
         "merchant-chip-competition",
     } <= set(library_names())
 
@@ -62,3 +66,10 @@ def test_each_move_runs_and_changes_the_outcome(name):
     base = run("baseline", quarters=quarters, seed=3).firms
     assert moved.height > 0
     assert not moved.equals(base), f"{name} leaves 12 quarters of the baseline unchanged"
+
+
+@pytest.mark.parametrize("name", MOVES)
+def test_every_claim_names_the_mechanism_that_carries_it(name):
+    scenario = load_scenario(name)
+    for claim in scenario.claims:
+        assert len(claim.mechanism) > 30, f"{name}: claim {claim.text!r} states no mechanism"
