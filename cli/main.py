@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -117,6 +118,28 @@ def run(
             show_default=False,
         ),
     ] = None,
+    settings: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="KEY=VALUE",
+            help="Change one scenario value by its dotted path, e.g. `--set demand.multiplier=1.5` "
+            "or `--set firms.nvidia.component_cost_usd=7600`; repeatable. VALUE is read as a "
+            "TOML value (a number, true/false, a quoted string, a list) or else as a string, and "
+            "checked exactly as the same key in a scenario file. Recorded in manifest.json "
+            "(`overrides`) and in the written scenario.toml.",
+            show_default=False,
+        ),
+    ] = None,
+    chart: Annotated[
+        bool,
+        typer.Option(
+            "--chart",
+            help="Also write margins.png (each layer's gross and operating margin per quarter) "
+            "and profit_pool.png (each layer's share of the industry's gross profit) beside "
+            "the frames.",
+        ),
+    ] = False,
 ) -> None:
     """Run a scenario, write its frames to a directory and print the margins it produced.
 
@@ -124,13 +147,15 @@ def run(
     revenue, the gross and operating margin (sum of profit over sum of revenue) of a few
     calendar years: 2025, 2026 and 2030 when the run covers them, and its last full year.
     """
+    from runs.charts import write_run_charts
     from runs.report import leading_firms, report_years
     from runs.run import run as run_scenario
 
+    overrides = parse_settings(settings or [])
     try:
-        loaded = load_scenario(scenario)
+        loaded = load_scenario(scenario, overrides)
     except ScenarioError as exc:
-        fail(str(exc))
+        fail(f"--set: {exc}" if overrides and exc.key in overrides else str(exc))
     quarters = loaded.quarters if quarters is None else quarters
     seed = loaded.seed if seed is None else seed
     if not 1 <= quarters <= MAX_QUARTERS:
@@ -145,8 +170,10 @@ def run(
         result = run_scenario(loaded, quarters=quarters, seed=seed)
     except ScenarioError as exc:
         fail(str(exc))
+    result.manifest["overrides"] = overrides
     try:
         result.write(out)
+        charts = write_run_charts(result.firms, out, f"{scenario} · seed {seed}") if chart else []
     except OSError as exc:
         fail(f"--out {out}: cannot write ({exc.strerror or exc})")
 
@@ -169,6 +196,26 @@ def run(
             soft_wrap=True,
         )
     console.print(f"wrote {out}", soft_wrap=True)
+    for path in charts:
+        console.print(f"wrote {path}", soft_wrap=True)
+
+
+def parse_settings(settings: list[str]) -> dict[str, Any]:
+    """``--set KEY=VALUE`` options as overrides by dotted path (values read as TOML values)."""
+    out: dict[str, Any] = {}
+    for item in settings:
+        key, eq, text = item.partition("=")
+        key = key.strip()
+        if not eq or not key:
+            fail(f"--set {item}: write KEY=VALUE, e.g. --set demand.multiplier=1.5")
+        try:
+            value = tomllib.loads(f"value = {text.strip()}")["value"]
+        except tomllib.TOMLDecodeError:
+            value = text.strip()
+        if key in out:
+            fail(f"--set {key}: given twice")
+        out[key] = value
+    return out
 
 
 def _scenario_label(scenario: str) -> str:

@@ -43,7 +43,13 @@ def settle_imports() -> None:
 
 
 if os.environ.get("SOLARA_APP"):  # served by `solara run` or `margins viz`
+    import warnings
+
     from viz.assets import ensure_all
+
+    # Solara's note, on every first request over plain http to 127.0.0.1, that its cookies fall
+    # back to samesite=lax: true and harmless for a page served on this computer
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
 
     ensure_all()  # the page's libraries on this machine: it works offline
     settle_imports()
