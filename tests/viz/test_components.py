@@ -12,6 +12,7 @@ import solara
 import solara.widgets
 
 from viz.app import Page, first_setup
+from viz.chart import VegaView
 from viz.lessons import lessons
 
 VIEWS = ("network", "margins", "profit-pool", "markets", "inspector", "firm", "events")
@@ -64,9 +65,10 @@ def test_step_advances_a_quarter_and_redraws_every_chart(page) -> None:
     assert "quarter 1 of" in status(page)
     click(page, "Step")
     assert "quarter 2 of" in status(page)
-    charts = page.find(solara.widgets.VegaLite).widgets
+    charts = page.find(VegaView).widgets
     assert len(charts) >= 6
-    assert all(chart.spec and chart.spec.get("datasets") for chart in charts)
+    assert all(chart.spec and chart.datasets and chart.serial >= 1 for chart in charts)
+    assert all("datasets" not in chart.spec for chart in charts)  # data travels on its own
 
 
 def test_a_slider_waits_for_reset_then_changes_the_run(page) -> None:
