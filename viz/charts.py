@@ -124,6 +124,7 @@ def _run_encodings(compare: bool) -> dict[str, Any]:
             orient="bottom",
             symbolType="stroke",
             symbolStrokeColor=MUTED,
+            symbolOpacity=1,
             labelExpr=(
                 "datum.label == 'previous run' ? 'previous run (kept at Reset)' : datum.label"
             ),
