@@ -117,27 +117,13 @@ _FAINT = alt.Scale(domain=RUNS, range=[1.0, 0.45])
 
 
 def _run_encodings(compare: bool) -> dict[str, Any]:
-    """The previous run drawn thinner and fainter in the same colours, with a legend when kept."""
-    legend = (
-        alt.Legend(
-            title=None,
-            orient="bottom",
-            symbolType="stroke",
-            symbolStrokeColor=MUTED,
-            symbolOpacity=1,
-            labelExpr=(
-                "datum.label == 'previous run' ? 'previous run (kept at Reset)' : datum.label"
-            ),
-        )
-        if compare
-        else None
-    )
+    """The previous run drawn thinner and fainter in the same colours (the caption and the run
+    controls say which run is which; ``compare`` keeps one template per case)."""
+    del compare
     return {
-        "opacity": alt.Opacity(
-            "run:N", scale=alt.Scale(domain=RUNS, range=[1.0, 0.45]), legend=None
-        ),
+        "opacity": alt.Opacity("run:N", scale=_FAINT, sort=RUNS, legend=None),
         "strokeWidth": alt.StrokeWidth(
-            "run:N", scale=alt.Scale(domain=RUNS, range=[2.2, 1.3]), legend=legend
+            "run:N", scale=alt.Scale(domain=RUNS, range=[2.2, 1.3]), sort=RUNS, legend=None
         ),
     }
 
@@ -184,7 +170,7 @@ def margins_template(
             opacity=alt.condition(
                 hidden,
                 alt.value(0.0),
-                alt.Opacity("run:N", scale=_FAINT, legend=None),
+                alt.Opacity("run:N", scale=_FAINT, sort=RUNS, legend=None),
             ),
             tooltip=[
                 alt.Tooltip("label:N", title="layer"),
@@ -452,11 +438,20 @@ def firm_template(
 
 # ---------------------------------------------------------------------------------------------
 # the specs of a snapshot
+#: rows of a kept run, by (view, snapshot serial, arguments): they do not change as this run goes
+_KEPT: dict[tuple, list[dict]] = {}
+
+
 def _both(rows, snap: Snapshot, before: Snapshot | None, *args) -> list[dict]:
-    """Rows of this run, then of the run kept (marked ``run``)."""
+    """Rows of this run, then of the run kept (marked ``run``, computed once)."""
     out = rows(snap, *args)
     if before is not None and before.quarters:
-        out = out + rows(before, *args, run="previous run")
+        key = (rows.__name__, before.serial, args)
+        if key not in _KEPT:
+            if len(_KEPT) > 64:
+                _KEPT.clear()
+            _KEPT[key] = rows(before, *args, run="previous run")
+        out = out + _KEPT[key]
     return out
 
 

@@ -25,10 +25,10 @@ from viz.palette import INK, MUTED, layer_colour, layer_label
 from viz.views import usd
 
 NETWORK_WIDTH = 980
-NETWORK_HEIGHT = 360
+NETWORK_HEIGHT = 320
 #: each firm is a labelled box; payments run between boxes, never through one
 BOX_W, BOX_H = 94.0, 20.0
-_TOP, _BOTTOM, _SIDE = 58, 58, 56
+_TOP, _BOTTOM, _SIDE = 50, 50, 56
 #: edge widths: thinnest and widest, pixels (width grows with the square root of the amount)
 EDGE_MIN, EDGE_MAX = 0.8, 13.0
 

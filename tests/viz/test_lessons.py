@@ -9,8 +9,8 @@ import pytest
 
 from agents.base import Market
 from viz.lessons import LessonError, lessons, parse, teaching_markdown, watch_problems
-from viz.views import STATEMENT
 from viz.live import LiveEconomy
+from viz.views import STATEMENT
 
 ROOT = Path(__file__).resolve().parents[2]
 IDS = [item.id for item in lessons()]
