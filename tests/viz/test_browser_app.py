@@ -208,6 +208,8 @@ def test_margins_modes_legend_compare_and_export(browser, server: str, tmp_path)
         for name in CHART_VIEWS:
             view = page.locator(f".margins-view-{name}")
             for kind in ("png", "svg"):
+                print("exporting", name, kind)  # shown if the download does not come
+                view.scroll_into_view_if_needed()
                 with page.expect_download() as info:
                     view.locator(f".margins-export-{kind}").first.click()
                 assert info.value.suggested_filename.endswith(f".{kind}"), name
