@@ -1,8 +1,8 @@
 """The live run: the economy as the app steps it, and the snapshot the views read.
 
 :class:`LiveEconomy` is the project's :class:`~economy.model.Economy` (the same Mesa model that
-``margins run`` steps) built from a :class:`~viz.setup.Setup`, so that Mesa's model controller can
-rebuild it from keyword arguments on Reset. It adds no economics. After each quarter it takes a
+``margins run`` steps) built from a :class:`~viz.setup.Setup`, and rebuilt from it on Reset. It
+adds no economics. After each quarter it takes a
 :class:`Snapshot` of what the views show; the views read only snapshots, so a view drawn while the
 next quarter runs on another thread never sees half a quarter.
 """
@@ -163,8 +163,8 @@ def next_snapshot(old: Snapshot, economy: Economy) -> Snapshot:
 class LiveEconomy(Economy):
     """The economy of one :class:`Setup`, stepped a quarter at a time by the app.
 
-    Built from keyword arguments only (``LiveEconomy(setup=...)``) so that Mesa's model
-    controller can rebuild it on Reset. ``running`` turns false after the scenario's last quarter.
+    Built from keyword arguments only (``LiveEconomy(setup=...)``), as a Mesa model is.
+    ``running`` turns false after the scenario's last quarter.
 
     Args:
         setup: the scenario, seed and settings (default: the baseline as it is defined).

@@ -66,6 +66,8 @@ def usd(value: float | None, cents: bool = False) -> str:
     for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
         if v >= size:
             return f"{sign}${v / size:.3g}{suffix}"
+    if v < 0.01:  # a fraction of a cent: its first figures, never "$0.00"
+        return f"{sign}${v:.2g}"
     return f"{sign}${v:.2f}" if cents or v < 100 else f"{sign}${v:.0f}"
 
 

@@ -1,6 +1,6 @@
 """The page without a browser: Solara renders it to widgets, and the tests click and type.
 
-Mesa's model controller steps and resets; the views redraw; settings wait for Reset; a bad
+The run controls step and reset; the views redraw; settings wait for Reset; a bad
 scenario file shows the CLI's message and changes nothing.
 """
 

@@ -27,6 +27,8 @@ from viz.palette import LAYER_COLOURS, LAYER_LABELS, MARKET_SELLERS, label_scale
         (25000.0, "$25k"),
         (2.2, "$2.20"),
         (150.0, "$150"),
+        (0.0038, "$0.0038"),
+        (3.8e-07, "$3.8e-07"),
         (None, "—"),
         (math.nan, "—"),
     ],
