@@ -1,7 +1,8 @@
 """Every command and Python example of README.md and docs/*.md, run as a reader would run it.
 
-The commands of each file run in the order the file gives them, in one scratch directory (so
-``out/...`` paths land there and ``summarize out/smoke`` finds the sweep before it), with
+The commands of each file run in the order the file gives them, in a scratch directory of the
+file's own (so ``out/...`` paths land there and ``summarize out/smoke`` finds the sweep before
+it), then its Python examples, with
 ``./dev`` standing for this environment's Python. A few cannot run verbatim on a test machine;
 :data:`ADAPTED` says how each is run instead and why, and :data:`ELSEWHERE` names the test that
 runs it. A command in the docs that none of these cover fails the test, so a new command in the
@@ -119,9 +120,10 @@ def readme_scenario() -> str:
     return next(body for lang, body in blocks(ROOT / "README.md") if lang == "toml")
 
 
-@pytest.fixture(scope="module")
-def scratch(tmp_path_factory) -> Path:
-    where = tmp_path_factory.mktemp("docs")
+@pytest.fixture
+def scratch(tmp_path: Path) -> Path:
+    """A directory of its own for each file, as a reader following that file starts in."""
+    where = tmp_path
     (where / "runs").symlink_to(ROOT / "runs")  # paths like runs/sweeps/x.toml, as in the repo
     (where / "my-scenario.toml").write_text(readme_scenario())
     return where
@@ -138,19 +140,16 @@ def test_the_readme_example_says_what_it_does() -> None:
     assert raw["firms"]["nvidia"]["component_cost_usd"] == pytest.approx(2 * base)
 
 
-#: commands already run (several files give the same one): each runs once
-DONE: set[str] = set()
-
-
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
 def test_every_command_and_python_example_of_the_file_runs(doc: Path, scratch: Path) -> None:
     dask_port = None
     workers: list[subprocess.Popen] = []
+    done: set[str] = set()  # a command the file gives twice runs once
     try:
         for line in commands(doc):
-            if line in ELSEWHERE or (line in DONE and not line.startswith("dask")):
+            if line in ELSEWHERE or line in done:
                 continue
-            DONE.add(line)
+            done.add(line)
             args = argv(line)
             if line.startswith(("./dev margins viz", "margins viz")):
                 serve_and_stop(args, scratch)
