@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -252,3 +253,29 @@ def test_a_chart_template_is_built_once_and_filled_each_quarter(stepped: LiveEco
     template = charts.margins_template(tuple(views.time_domain(snap)), False, "quarter")
     assert "datasets" not in template
     assert first["spec"] is template["spec"]
+
+
+def test_no_payment_runs_through_a_firms_box(snap) -> None:
+    """Each payment's line crosses the columns between payer and payee through gaps between the
+    boxes, flat over the boxes' width, and the chart has a key for line widths."""
+    net = network.network(snap)
+    boxes: dict[float, list[tuple[float, float]]] = {}
+    for node in net.nodes:
+        boxes.setdefault(node["x"], []).append((node["y0"], node["y1"]))
+    paths: dict[int, list[dict]] = {}
+    for point in net.paths:
+        paths.setdefault(point["edge"], []).append(point)
+    assert len(paths) == len(net.edges) > 0
+    crossings = 0
+    for points in paths.values():
+        points.sort(key=lambda p: p["order"])
+        for a, b in itertools.pairwise(points[1:-1]):
+            for x, spans in boxes.items():
+                if min(a["x"], b["x"]) < x < max(a["x"], b["x"]):  # a flat run over column x
+                    crossings += 1
+                    assert a["y"] == b["y"]
+                    assert all(not lo - 1 < a["y"] < hi + 1 for lo, hi in spans), (x, a["y"])
+    assert crossings > 0  # some payments skip columns (end customers pay the labs)
+    widths = [row["width"] for row in net.scale]
+    assert len(widths) == 3 and widths == sorted(widths) and widths[-1] <= network.EDGE_MIN + 13
+    assert all(row["label"].startswith("$") for row in net.scale)
