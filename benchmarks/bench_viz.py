@@ -24,7 +24,7 @@ import time
 
 
 def time_specs(quarters: int) -> list[float]:
-    from viz import charts, inspector, views
+    from viz import charts, inspector, network, views
     from viz.live import LiveEconomy
 
     model = LiveEconomy()
@@ -33,7 +33,7 @@ def time_specs(quarters: int) -> list[float]:
         start = time.perf_counter()
         model.step()
         snap = model.snapshot
-        charts.network_spec(snap)
+        network.network_spec(snap)
         charts.margins_spec(snap)
         charts.profit_pool_spec(snap)
         charts.markets_spec(snap)

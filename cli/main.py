@@ -14,6 +14,7 @@ line and status 1. Every command's statuses: :data:`cli.common.EXIT_STATUS_HELP`
 from __future__ import annotations
 
 import sys
+import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -128,6 +129,28 @@ def run(
             "a run's files of the same names are replaced).",
         ),
     ] = False,
+    settings: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="KEY=VALUE",
+            help="Change one scenario value by its dotted path, e.g. `--set demand.multiplier=1.5` "
+            "or `--set firms.nvidia.component_cost_usd=7600`; repeatable. VALUE is read as a "
+            "TOML value (a number, true/false, a quoted string, a list) or else as a string, and "
+            "checked exactly as the same key in a scenario file. Recorded in manifest.json "
+            "(`overrides`) and in the written scenario.toml.",
+            show_default=False,
+        ),
+    ] = None,
+    chart: Annotated[
+        bool,
+        typer.Option(
+            "--chart",
+            help="Also write margins.png (each layer's gross and operating margin per quarter) "
+            "and profit_pool.png (each layer's share of the industry's gross profit) beside "
+            "the frames.",
+        ),
+    ] = False,
 ) -> None:
     """Run a scenario, write its frames to a directory and print the margins it produced.
 
@@ -139,14 +162,16 @@ def run(
     forbidden directory: a previous output stays whole); 2 bad input, nothing ran; 130
     interrupted.
     """
+    from runs.charts import write_run_charts
     from runs.output import OutputError, Staged
     from runs.report import leading_firms, report_years
     from runs.run import run as run_scenario
 
+    overrides = parse_settings(settings or [])
     try:
-        loaded = load_scenario(scenario)
+        loaded = load_scenario(scenario, overrides)
     except ScenarioError as exc:
-        fail(str(exc))
+        fail(f"--set: {exc}" if overrides and exc.key in overrides else str(exc))
     quarters = loaded.quarters if quarters is None else quarters
     seed = loaded.seed if seed is None else seed
     if not 1 <= quarters <= MAX_QUARTERS:
@@ -159,9 +184,19 @@ def run(
         staged = Staged(out, force=force, label=f"--out {out}")
     except OutputError as exc:
         fail_output(exc)
+    charts: list[Path] = []
     try:
         result = run_scenario(loaded, quarters=quarters, seed=seed)
-        result.write(out, staged)
+        result.manifest["overrides"] = overrides
+        title = f"{scenario} · seed {seed}"
+
+        def fill(tmp: Path) -> Path:
+            result.write_files(tmp)
+            if chart:  # inside the staged directory: the charts land with the frames or not
+                charts.extend(out / p.name for p in write_run_charts(result.firms, tmp, title))
+            return tmp
+
+        staged.write(fill)
     except ScenarioError as exc:
         fail(str(exc))
     except OutputError as exc:
@@ -188,6 +223,26 @@ def run(
             soft_wrap=True,
         )
     console.print(f"wrote {out}", soft_wrap=True)
+    for path in charts:
+        console.print(f"wrote {path}", soft_wrap=True)
+
+
+def parse_settings(settings: list[str]) -> dict[str, Any]:
+    """``--set KEY=VALUE`` options as overrides by dotted path (values read as TOML values)."""
+    out: dict[str, Any] = {}
+    for item in settings:
+        key, eq, text = item.partition("=")
+        key = key.strip()
+        if not eq or not key:
+            fail(f"--set {item}: write KEY=VALUE, e.g. --set demand.multiplier=1.5")
+        try:
+            value = tomllib.loads(f"value = {text.strip()}")["value"]
+        except tomllib.TOMLDecodeError:
+            value = text.strip()
+        if key in out:
+            fail(f"--set {key}: given twice")
+        out[key] = value
+    return out
 
 
 def _scenario_label(scenario: str) -> str:

@@ -412,14 +412,27 @@ def _chart(
 ) -> Any:
     import altair as alt
 
+    from runs.charts import robust_domain
+
     color = alt.Color("layer:N", scale=alt.Scale(domain=layers), sort=layers, title="layer")
-    y = alt.Y("value_mean:Q", axis=alt.Axis(format="%"), title=f"margin, {window}")
+    values = [*stats["value_mean"], *stats["value_lo"], *stats["value_hi"]]
+    domain, clipped = robust_domain(values)
+    y = alt.Y(
+        "value_mean:Q",
+        axis=alt.Axis(format="%"),
+        scale=alt.Scale(domain=domain, clamp=True),
+        title=f"margin, {window}" + (" (beyond ±100% drawn at the edge)" if clipped else ""),
+    )
     base = alt.Chart(stats.drop_nulls("value_mean")).properties(width=300, height=220)
     if param is None:
         x = alt.X("layer:N", sort=layers, title=None)
         layer = alt.layer(
             base.mark_bar().encode(x=x, y=y, color=color),
-            base.mark_errorbar().encode(x=x, y=alt.Y("value_lo:Q", title=""), y2="value_hi:Q"),
+            base.mark_errorbar().encode(
+                x=x,
+                y=alt.Y("value_lo:Q", title="", scale=alt.Scale(domain=domain, clamp=True)),
+                y2="value_hi:Q",
+            ),
         )
     elif not stats.schema["x"].is_numeric():  # e.g. the scenario: values side by side
         x = alt.X("x:N", title=param, axis=alt.Axis(labelAngle=0))
@@ -427,7 +440,11 @@ def _chart(
         layer = alt.layer(
             base.mark_point(filled=True, size=50).encode(x=x, xOffset=offset, y=y, color=color),
             base.mark_errorbar().encode(
-                x=x, xOffset=offset, y=alt.Y("value_lo:Q", title=""), y2="value_hi:Q", color=color
+                x=x,
+                xOffset=offset,
+                y=alt.Y("value_lo:Q", title="", scale=alt.Scale(domain=domain, clamp=True)),
+                y2="value_hi:Q",
+                color=color,
             ),
         )
     else:
@@ -443,7 +460,10 @@ def _chart(
         else:
             line = base.mark_line(point=True).encode(x=x, y=y, color=color)
             bars = base.mark_errorbar().encode(
-                x=x, y=alt.Y("value_lo:Q", title=""), y2="value_hi:Q", color=color
+                x=x,
+                y=alt.Y("value_lo:Q", title="", scale=alt.Scale(domain=domain, clamp=True)),
+                y2="value_hi:Q",
+                color=color,
             )
             layer = alt.layer(line, bars)
     return layer.facet(

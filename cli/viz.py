@@ -24,6 +24,8 @@ def app_file() -> Path:
 
 
 DEFAULT_PORT = 8765
+#: the exit status after Ctrl+C (128 + SIGINT), as a shell reports an interrupted command
+INTERRUPTED = 130
 DEFAULT_HOST = "127.0.0.1"
 
 
@@ -143,6 +145,7 @@ def viz(
     typer.echo("Lessons: docs/teaching.md · Ctrl+C stops the server", err=True)
     sys.stdout.flush()
 
+    import click  # Solara's command line is click's own, not typer's copy of it
     from solara.__main__ import run as solara_run
 
     try:
@@ -163,8 +166,10 @@ def viz(
             ],
             standalone_mode=False,
         )
-    except KeyboardInterrupt:
-        pass
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        # Ctrl+C: the server has stopped; quietly, with the shell's status for an interrupt
+        typer.echo("stopped", err=True)
+        sys.exit(INTERRUPTED)
     except OSError as exc:
         fail(f"--host {host} --port {port}: the server stopped ({exc.strerror or exc})")
 

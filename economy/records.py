@@ -96,8 +96,9 @@ ORDER_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def _ratio(num: float, den: float) -> float:
-    return num / den if den > 0 else math.nan
+def _ratio(num: float, den: float) -> float | None:
+    """A margin: ``num / den``, or None (a null in the frame) without revenue to divide by."""
+    return num / den if den > 0 else None
 
 
 class Recorder:

@@ -25,7 +25,8 @@ from runs.scenario import CLAIM_LAYERS, Claim
 
 
 def _window(frame: pl.DataFrame, claim: Claim, start: str) -> pl.DataFrame:
-    first, last = Window.parse(claim.window).bounds(start)
+    quarters = int(frame["quarter"].max()) + 1 if frame.height else 0
+    first, last = Window.parse(claim.window).bounds(start, quarters)
     return frame.filter(pl.col("quarter").is_between(first, last))
 
 

@@ -22,9 +22,13 @@ from pathlib import Path
 
 import polars as pl
 
-#: what a run writes (RunResult.write): the manifest, the scenario and one Parquet file per frame
+#: what a run writes (RunResult.write): the manifest, the scenario and one Parquet file per frame,
+#: and with ``margins run --chart`` its two charts
 FRAMES = ("firms", "markets", "flows", "models", "events")
-RUN_FILES = frozenset({"manifest.json", "scenario.toml", *(f"{name}.parquet" for name in FRAMES)})
+CHARTS = ("margins.png", "profit_pool.png")
+RUN_FILES = frozenset(
+    {"manifest.json", "scenario.toml", *(f"{name}.parquet" for name in FRAMES), *CHARTS}
+)
 #: errors of a path the user chose badly (not the machine refusing): exit status 2, not 1
 USER_ERRNOS = frozenset({errno.ENOTDIR, errno.EEXIST, errno.ENAMETOOLONG, errno.EINVAL})
 

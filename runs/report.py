@@ -86,6 +86,22 @@ def layer_margins(
     return out.sort([order, *keys]).select("layer", *keys, pl.exclude("layer", *keys))
 
 
+def profit_pool(margins: pl.DataFrame, by: str) -> pl.DataFrame:
+    """The profit pool: ``margins`` (a :func:`layer_margins` result per ``by``) with
+    ``profit_share``, each layer's share of the gross profit of all producing layers together in
+    its ``by`` period, losses included (a layer that lost money has a negative share); null where
+    that total is not positive. The one definition the app, sweeps, ``compare`` and claims use.
+    """
+    totals: dict[object, float] = {}
+    for key, profit in margins.select(by, "gross_profit_usd").iter_rows():
+        totals[key] = totals.get(key, 0.0) + profit
+    shares = [
+        profit / totals[key] if totals[key] > 0 else None
+        for key, profit in margins.select(by, "gross_profit_usd").iter_rows()
+    ]
+    return margins.with_columns(pl.Series("profit_share", shares, dtype=pl.Float64))
+
+
 def leading_firms(firms: pl.DataFrame, n: int = 8) -> list[str]:
     """The ``n`` firms (ids) with the most revenue over the whole frame, largest first."""
     totals = (

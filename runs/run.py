@@ -38,6 +38,17 @@ class RunResult:
             return frames[name]
         raise AttributeError(name)
 
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *self.__dict__.get("frames", {})})
+
+    def __repr__(self) -> str:
+        """One line a frame: ``RunResult(baseline, seed 1, 12 quarters; firms 288×27, …)``."""
+        shapes = ", ".join(f"{name} {f.height}×{f.width}" for name, f in self.frames.items())
+        return (
+            f"RunResult({self.scenario.name}, seed {self.seed}, {self.quarters} quarters; "
+            f"frames: {shapes})"
+        )
+
     def scenario_toml(self) -> str:
         """The scenario as run: its own tables, with the run's quarters and seed."""
         return dumps_toml(as_run(self.scenario, self.quarters, self.seed))
@@ -88,7 +99,9 @@ def run(
         if economy_hook is not None:
             economy_hook(economy)
     frames = economy.recorder.frames()
-    return RunResult(scenario, seed, quarters, frames, manifest(scenario, seed, quarters))
+    return RunResult(
+        scenario, seed, quarters, frames, manifest(scenario, seed, quarters, overrides)
+    )
 
 
 def as_run(scenario: Scenario, quarters: int, seed: int) -> dict[str, Any]:
@@ -99,9 +112,12 @@ def as_run(scenario: Scenario, quarters: int, seed: int) -> dict[str, Any]:
     return raw
 
 
-def manifest(scenario: Scenario, seed: int, quarters: int) -> dict[str, Any]:
+def manifest(
+    scenario: Scenario, seed: int, quarters: int, overrides: dict[str, Any] | None = None
+) -> dict[str, Any]:
     return {
         "scenario": scenario.name,
+        "overrides": dict(overrides or {}),
         "scenario_sha256_16": digest(as_run(scenario, quarters, seed)),
         "seed": seed,
         "quarters": quarters,

@@ -21,8 +21,6 @@ from viz.palette import GRID, INK, MUTED, label_scale, layer_colour
 from viz.views import (
     MARKET_LABELS,
     MARKETS,
-    NETWORK_HEIGHT,
-    NETWORK_WIDTH,
     PRICE_AXIS,
     VOLUME_AXIS,
     market_colour,
@@ -113,66 +111,109 @@ def _zero(name: str) -> alt.Chart:
 
 
 # ---------------------------------------------------------------------------------------------
+#: the run drawn and the run kept to compare with, as a reader tells them apart
+RUNS = ["this run", "previous run"]
+_FAINT = alt.Scale(domain=RUNS, range=[1.0, 0.45])
+
+
+def _run_encodings(compare: bool) -> dict[str, Any]:
+    """The previous run drawn thinner and fainter in the same colours (the caption and the run
+    controls say which run is which; ``compare`` keeps one template per case)."""
+    del compare
+    return {
+        "opacity": alt.Opacity("run:N", scale=_FAINT, sort=RUNS, legend=None),
+        "strokeWidth": alt.StrokeWidth(
+            "run:N", scale=alt.Scale(domain=RUNS, range=[2.2, 1.3]), sort=RUNS, legend=None
+        ),
+    }
+
+
 @cache
 def margins_template(
-    domain: tuple[float, float], width: int = 360, height: int = 190
+    domain: tuple[float, float],
+    compare: bool = False,
+    mode: str = "quarter",
+    width: int = 360,
+    height: int = 190,
 ) -> dict[str, Any]:
-    """Gross and operating margin of each layer per quarter, side by side."""
-
-    def panel(measure: str, title: str) -> alt.LayerChart:
-        line = (
-            alt.Chart(alt.NamedData("margins"))
-            .transform_filter(f"datum.measure === '{measure}'")
-            .mark_line(strokeWidth=2, point=alt.OverlayMarkDef(size=16, filled=True))
-            .encode(
-                x=_time(domain, width),
-                y=alt.Y(
-                    "margin:Q",
-                    scale=alt.Scale(domain=CLAMP, clamp=True),
-                    axis=alt.Axis(format="%", title=None, values=[-1, -0.5, 0, 0.5, 1]),
+    """Gross and operating margin of each layer, side by side; a click on a layer in the legend
+    hides it (shift-click for more, again to show it)."""
+    hidden = alt.selection_point(
+        name="hidden", fields=["label"], bind="legend", toggle="true", empty=False
+    )
+    line = (
+        alt.Chart()
+        .mark_line(point=alt.OverlayMarkDef(size=16, filled=True), clip=True)
+        .encode(
+            x=_time(domain, width),
+            y=alt.Y(
+                "margin:Q",
+                scale=alt.Scale(domain=CLAMP, clamp=True),
+                axis=alt.Axis(format="%", title=None, values=[-1, -0.5, 0, 0.5, 1]),
+            ),
+            color=alt.Color(
+                "label:N",
+                scale=alt.Scale(**label_scale()),
+                legend=alt.Legend(
+                    title="Click to hide a layer",
+                    symbolOpacity=1,
+                    titleFontWeight="normal",
+                    titleColor=MUTED,
+                    orient="bottom",
+                    direction="horizontal",
+                    columns=7,
+                    symbolType="stroke",
                 ),
-                color=alt.Color(
-                    "label:N",
-                    scale=alt.Scale(**label_scale()),
-                    legend=alt.Legend(
-                        title=None,
-                        orient="bottom",
-                        direction="horizontal",
-                        columns=7,
-                        symbolType="stroke",
-                    ),
-                ),
-                tooltip=[
-                    alt.Tooltip("label:N", title="layer"),
-                    alt.Tooltip("period:N", title="quarter"),
-                    alt.Tooltip("margin_text:N", title=f"{measure} margin"),
-                ],
-            )
+            ),
+            detail="run:N",
+            strokeWidth=_run_encodings(compare)["strokeWidth"],
+            opacity=alt.condition(
+                hidden,
+                alt.value(0.0),
+                alt.Opacity("run:N", scale=_FAINT, sort=RUNS, legend=None),
+            ),
+            tooltip=[
+                alt.Tooltip("label:N", title="layer"),
+                alt.Tooltip("run:N", title="run"),
+                alt.Tooltip("period:N", title="quarter" if mode != "year" else "year"),
+                alt.Tooltip("margin_text:N", title="margin"),
+            ],
         )
-        return alt.layer(_zero("margins"), line).properties(title=title, width=width, height=height)
-
-    return _finish(
-        alt.hconcat(
-            panel("gross", "Gross margin"), panel("operating", "Operating margin"), spacing=28
+        .add_params(hidden)
+    )
+    zero = alt.Chart().mark_rule(color="#9e9e9e", strokeWidth=1).encode(y=alt.datum(0))
+    chart = (
+        alt.layer(zero, line, data=alt.NamedData("margins"))
+        .properties(width=width, height=height)
+        .facet(
+            column=alt.Column(
+                "measure_label:N",
+                title=None,
+                sort=["Gross margin", "Operating margin"],
+                header=alt.Header(labelFontSize=12, labelFontWeight="bold", labelAnchor="start"),
+            ),
+            spacing=28,
         )
     )
+    return _finish(chart)
 
 
 @cache
 def profit_pool_template(
-    domain: tuple[float, float], width: int = 360, height: int = 210
+    domain: tuple[float, float], compare: bool = False, width: int = 360, height: int = 190
 ) -> dict[str, Any]:
-    """Each layer's share of the industry's profit per quarter, stacked; losses below zero."""
+    """Each layer's share of the industry's gross profit per quarter, stacked; losses below zero.
+    The previous run, when kept, is a second row below."""
     bars = (
-        alt.Chart(alt.NamedData("pool"))
-        .mark_rect(stroke="white", strokeWidth=0.3)
+        alt.Chart()
+        .mark_rect(stroke="white", strokeWidth=0.3, clip=True)
         .encode(
             x=_time(domain, width),
             x2="t2:Q",
             y=alt.Y(
                 "lo:Q",
-                scale=alt.Scale(domain=CLAMP, clamp=True),
-                axis=alt.Axis(format="%", title=None, values=[-1, -0.5, 0, 0.5, 1]),
+                scale=alt.Scale(domain=[-0.5, 1.5], clamp=True),
+                axis=alt.Axis(format="%", title=None, values=[-0.5, 0, 0.5, 1, 1.5]),
             ),
             y2="hi:Q",
             color=alt.Color(
@@ -182,18 +223,39 @@ def profit_pool_template(
             ),
             tooltip=[
                 alt.Tooltip("label:N", title="layer"),
+                alt.Tooltip("run:N", title="run"),
                 alt.Tooltip("period:N", title="quarter"),
-                alt.Tooltip("share:N", title="share of the pool"),
-                alt.Tooltip("profit:N", title="profit"),
+                alt.Tooltip("share:N", title="share of the industry's gross profit"),
+                alt.Tooltip("profit:N", title="gross profit"),
             ],
         )
     )
-    return _finish(alt.layer(bars, _zero("pool")).properties(width=width, height=height))
+    zero = alt.Chart().mark_rule(color="#9e9e9e", strokeWidth=1).encode(y=alt.datum(0))
+    layered = alt.layer(bars, zero, data=alt.NamedData("pool")).properties(
+        width=width, height=height if not compare else height * 2 // 3
+    )
+    return _finish(
+        layered.facet(
+            row=alt.Row(
+                "run:N",
+                sort=RUNS,
+                title=None,
+                header=alt.Header(labelFontSize=11, labelColor=MUTED)
+                if compare
+                else alt.Header(labels=False),
+            ),
+            spacing=10,
+        )
+    )
 
 
 @cache
 def markets_template(
-    domain: tuple[float, float], multi: tuple[str, ...] = (), width: int = 122, height: int = 96
+    domain: tuple[float, float],
+    multi: tuple[str, ...] = (),
+    compare: bool = False,
+    width: int = 122,
+    height: int = 96,
 ) -> dict[str, Any]:
     """Price (top) and volume (bottom) per market over time; ``multi``: panels with books."""
     columns = []
@@ -218,8 +280,13 @@ def markets_template(
         base = (
             alt.Chart(alt.NamedData("markets"))
             .transform_filter(f"datum.panel === '{panel}'")
-            .mark_line(strokeWidth=2, color=colour)
-            .encode(x=_time(domain, width), strokeDash=dash, detail="book:N")
+            .mark_line(color=colour, clip=True)
+            .encode(
+                x=_time(domain, width),
+                strokeDash=dash,
+                detail="book:N",
+                **_run_encodings(compare and panel == MARKETS[-1]),
+            )
         )
         price = base.encode(
             y=alt.Y(
@@ -229,6 +296,7 @@ def markets_template(
             ),
             tooltip=[
                 alt.Tooltip("book:N", title="book"),
+                alt.Tooltip("run:N", title="run"),
                 alt.Tooltip("period:N", title="quarter"),
                 alt.Tooltip("price_text:N", title="price"),
             ],
@@ -240,6 +308,7 @@ def markets_template(
             ),
             tooltip=[
                 alt.Tooltip("book:N", title="book"),
+                alt.Tooltip("run:N", title="run"),
                 alt.Tooltip("period:N", title="quarter"),
                 alt.Tooltip("volume_text:N", title="volume"),
             ],
@@ -248,72 +317,7 @@ def markets_template(
     chart = alt.hconcat(*columns, spacing=14).resolve_scale(
         y="independent", strokeDash="independent"
     )
-    return _finish(chart.resolve_legend(strokeDash="independent"))
-
-
-@cache
-def network_template(width: int = NETWORK_WIDTH, height: int = NETWORK_HEIGHT) -> dict[str, Any]:
-    """Firms in columns by layer; edges the money paid between them, widths by amount."""
-    x = alt.X("x:Q", scale=alt.Scale(domain=[0, width], nice=False, zero=False), axis=None)
-    y = alt.Y("y:Q", scale=alt.Scale(domain=[height, 0], nice=False, zero=False), axis=None)
-    edges = (
-        alt.Chart(alt.NamedData("edges"))
-        .mark_rule(strokeCap="round", opacity=0.45)
-        .encode(
-            x=x,
-            y=y,
-            x2="x2:Q",
-            y2="y2:Q",
-            strokeWidth=alt.StrokeWidth("width:Q", scale=None),
-            color=alt.Color("colour:N", scale=None),
-            tooltip=alt.Tooltip("text:N", title="paid"),
-        )
-    )
-    arrows = (
-        alt.Chart(alt.NamedData("edges"))
-        .mark_point(shape="triangle-right", filled=True, opacity=0.85)
-        .encode(
-            x=alt.X("mx:Q", scale=alt.Scale(domain=[0, width], nice=False, zero=False), axis=None),
-            y=alt.Y("my:Q", scale=alt.Scale(domain=[height, 0], nice=False, zero=False), axis=None),
-            angle=alt.Angle("angle:Q", scale=None),
-            size=alt.Size("arrow:Q", scale=None),
-            color=alt.Color("colour:N", scale=None),
-            tooltip=alt.Tooltip("text:N", title="paid"),
-        )
-    )
-    nodes = (
-        alt.Chart(alt.NamedData("nodes"))
-        .mark_circle(stroke="white", strokeWidth=1.5)
-        .encode(
-            x=x,
-            y=y,
-            size=alt.Size("size:Q", scale=None),
-            color=alt.Color("colour:N", scale=None),
-            opacity=alt.Opacity("opacity:Q", scale=None),
-            tooltip=alt.Tooltip("text:N", title="firm"),
-        )
-    )
-    halo = (
-        alt.Chart(alt.NamedData("nodes"))
-        .mark_text(
-            dy=-15, fontSize=11, stroke="white", strokeWidth=3.5, strokeOpacity=0.9, fill="white"
-        )
-        .encode(x=x, y=y, text="name:N")
-    )
-    labels = (
-        alt.Chart(alt.NamedData("nodes"))
-        .mark_text(dy=-15, fontSize=11, color=INK)
-        .encode(x=x, y=y, text="name:N", opacity=alt.Opacity("opacity:Q", scale=None))
-    )
-    headers = (
-        alt.Chart(alt.NamedData("headers"))
-        .mark_text(fontSize=12, fontWeight="bold", baseline="top")
-        .encode(x=x, y=y, text="label:N", color=alt.Color("colour:N", scale=None))
-    )
-    chart = alt.layer(edges, arrows, nodes, halo, labels, headers).properties(
-        width=width, height=height
-    )
-    return _finish(chart)
+    return _finish(chart.resolve_legend(strokeDash="independent", strokeWidth="shared"))
 
 
 @cache
@@ -394,17 +398,23 @@ def inspector_template(
 
 @cache
 def firm_template(
-    domain: tuple[float, float], layer: str, width: int = 370, height: int = 250
+    domain: tuple[float, float],
+    layer: str,
+    compare: bool = False,
+    width: int = 370,
+    height: int = 250,
 ) -> dict[str, Any]:
     """One firm's income-statement lines per quarter."""
     own = layer_colour(layer if layer else Layer.CUSTOMERS)
     lines = ["Revenue", "Cost of revenue", "Gross profit", "Operating expenses", "Operating income"]
     chart = (
         alt.Chart(alt.NamedData("statement"))
-        .mark_line(strokeWidth=2.2, point=alt.OverlayMarkDef(size=14, filled=True))
+        .mark_line(point=alt.OverlayMarkDef(size=14, filled=True), clip=True)
         .encode(
             x=_time(domain, width),
             y=alt.Y("value:Q", axis=alt.Axis(title="USD per quarter", labelExpr=MONEY_LABEL)),
+            detail="run:N",
+            **_run_encodings(compare),
             color=alt.Color(
                 "line:N",
                 scale=alt.Scale(domain=lines, range=[own, "#8a8a8a", own, "#b5b5b5", INK]),
@@ -417,6 +427,7 @@ def firm_template(
             ),
             tooltip=[
                 alt.Tooltip("line:N", title="line"),
+                alt.Tooltip("run:N", title="run"),
                 alt.Tooltip("period:N", title="quarter"),
                 alt.Tooltip("text:N", title="USD"),
             ],
@@ -427,31 +438,47 @@ def firm_template(
 
 # ---------------------------------------------------------------------------------------------
 # the specs of a snapshot
-def network_spec(snap: Snapshot) -> dict[str, Any]:
-    net = views.network(snap)
-    return with_data(network_template(), nodes=net.nodes, edges=net.edges, headers=net.headers)
+#: rows of a kept run, by (view, snapshot serial, arguments): they do not change as this run goes
+_KEPT: dict[tuple, list[dict]] = {}
 
 
-def margins_spec(snap: Snapshot) -> dict[str, Any]:
+def _both(rows, snap: Snapshot, before: Snapshot | None, *args) -> list[dict]:
+    """Rows of this run, then of the run kept (marked ``run``, computed once)."""
+    out = rows(snap, *args)
+    if before is not None and before.quarters:
+        key = (rows.__name__, before.serial, args)
+        if key not in _KEPT:
+            if len(_KEPT) > 64:
+                _KEPT.clear()
+            _KEPT[key] = rows(before, *args, run="previous run")
+        out = out + _KEPT[key]
+    return out
+
+
+def margins_spec(snap: Snapshot, before: Snapshot | None = None, mode: str = "quarter") -> dict:
+    compare = before is not None
     return with_data(
-        margins_template(tuple(views.time_domain(snap))), margins=views.margin_rows(snap)
+        margins_template(tuple(views.time_domain(snap)), compare, mode),
+        margins=_both(views.margin_rows, snap, before, mode),
     )
 
 
-def profit_pool_spec(snap: Snapshot, measure: str = "operating") -> dict[str, Any]:
+def profit_pool_spec(snap: Snapshot, before: Snapshot | None = None) -> dict[str, Any]:
+    compare = before is not None
     return with_data(
-        profit_pool_template(tuple(views.time_domain(snap))),
-        pool=views.profit_pool_rows(snap, measure),
+        profit_pool_template(tuple(views.time_domain(snap)), compare),
+        pool=_both(views.profit_pool_rows, snap, before),
     )
 
 
-def markets_spec(snap: Snapshot) -> dict[str, Any]:
-    rows = views.market_rows(snap)
+def markets_spec(snap: Snapshot, before: Snapshot | None = None) -> dict[str, Any]:
+    rows = _both(views.market_rows, snap, before)
     books: dict[str, set[str]] = {}
     for row in rows:
         books.setdefault(row["panel"], set()).add(row["book"])
     multi = tuple(p for p in views.MARKETS if len(books.get(p, ())) > 1)
-    return with_data(markets_template(tuple(views.time_domain(snap)), multi), markets=rows)
+    template = markets_template(tuple(views.time_domain(snap)), multi, before is not None)
+    return with_data(template, markets=rows)
 
 
 def inspector_spec(found: inspector.Inspection) -> dict[str, Any]:
@@ -477,8 +504,8 @@ def inspector_spec(found: inspector.Inspection) -> dict[str, Any]:
     return with_data(template, params={"xmax": found.x_max}, curves=found.curves, point=point)
 
 
-def firm_spec(snap: Snapshot, firm: str) -> dict[str, Any]:
-    return with_data(
-        firm_template(tuple(views.time_domain(snap)), snap.layers.get(firm, "")),
-        statement=views.firm_rows(snap, firm),
+def firm_spec(snap: Snapshot, firm: str, before: Snapshot | None = None) -> dict[str, Any]:
+    template = firm_template(
+        tuple(views.time_domain(snap)), snap.layers.get(firm, ""), before is not None
     )
+    return with_data(template, statement=_both(views.firm_rows, snap, before, firm))

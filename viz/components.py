@@ -14,17 +14,29 @@ import solara
 import solara.widgets
 
 from runs.scenario import ScenarioError, library_names
-from viz import charts, inspector, views
 from viz.lessons import Lesson, lessons
-from viz.live import LiveEconomy, Snapshot
-from viz.setup import KNOBS, SWITCHES, Setup, defaults, open_file, open_library, with_settings
+from viz.live import LiveEconomy
+from viz.setup import (
+    KNOBS,
+    MAX_SEED,
+    SWITCHES,
+    Setup,
+    defaults,
+    open_file,
+    open_library,
+    with_settings,
+)
 
 #: pause between quarters while playing, milliseconds (the quarter itself takes more)
 SPEEDS: dict[str, int] = {"slow": 1500, "normal": 600, "fast": 250, "fastest": 100}
 NO_LESSON = "(none)"
 
 CSS = """
-.margins-main { max-width: 1120px; }
+.margins-main { max-width: 1120px; min-width: 0; width: 100%; }
+.margins-chart-plot svg { max-width: 100%; height: auto; }
+.margins-chart-plot .vega-embed { max-width: 100%; }
+.margins-stat-sub { color: #666; font-size: 0.74rem; }
+.margins-compared { font-size: 0.82rem; color: #444; margin-top: 6px; line-height: 1.35; }
 .margins-view { margin-bottom: 14px !important; }
 .margins-view .v-card-subtitle, .margins-view .v-card__subtitle {
   white-space: normal; opacity: 0.8; padding-bottom: 4px;
@@ -94,25 +106,6 @@ def spec_of(build: Callable[[], dict[str, Any] | None]) -> Spec:
 
 
 @solara.component
-def VegaChart(spec: Spec):
-    """An Altair chart's Vega-Lite spec, drawn by the widget behind ``solara.FigureAltair``.
-
-    The spec goes to the widget after rendering, when it changes, not through the renderer.
-    """
-    element = solara.widgets.VegaLite.element(
-        on_click=None, listen_to_click=False, on_hover=None, listen_to_hover=False
-    )
-
-    def push() -> None:
-        widget = solara.get_widget(element)
-        if spec.value is not None and widget.spec is not spec.value:
-            widget.spec = spec.value
-
-    solara.use_effect(push, [spec])
-    return element
-
-
-@solara.component
 def ViewCard(name: str, title: str, caption: str, children: list = []):  # noqa: B006
     """A view: its title, one line saying what it shows, then the chart and controls."""
     line = solara.HTML(tag="p", unsafe_innerHTML=html.escape(caption), classes=["margins-caption"])
@@ -150,246 +143,6 @@ def _table(
 
 def _dot(colour: str) -> str:
     return f"<span class='margins-dot' style='background:{html.escape(colour)}'></span>"
-
-
-# ---------------------------------------------------------------------------------------------
-# the views
-@solara.component
-def Headline(snap: Snapshot):
-    line = solara.use_memo(lambda: views.headline(snap), [snap.serial])
-    stats = [
-        ("Quarter", line.period if snap.quarters else "not started"),
-        ("Industry revenue", views.usd(line.revenue)),
-        ("Industry operating margin", views.pct(line.operating_margin)),
-        ("Compute, per H100e-hour*", views.usd(line.compute_price, cents=True)),
-        ("API tokens, per M tokens*", views.usd(line.token_price, cents=True)),
-    ]
-    cells = "".join(
-        f"<div class='margins-stat'><div class='margins-stat-label'>{html.escape(label)}</div>"
-        f"<div class='margins-stat-value'>{html.escape(value)}</div></div>"
-        for label, value in stats
-    )
-    solara.HTML(
-        tag="div",
-        unsafe_innerHTML=cells
-        + (
-            "<div class='margins-stat-note'>The quarter just run. *Prices per quality-adjusted "
-            "unit, as the markets clear them.</div>"
-        ),
-        classes=["margins-headline"],
-    )
-
-
-@solara.component
-def NetworkView(snap: Snapshot):
-    spec = solara.use_memo(lambda: spec_of(lambda: charts.network_spec(snap)), [snap.serial])
-    title = "The value chain: who paid whom" + (f" in {snap.period}" if snap.quarters else "")
-    with (
-        ViewCard(
-            "network",
-            title,
-            "Money paid between firms in the quarter just run (USD): width by amount, arrow "
-            "and colour by who was paid; firms in columns by layer, circles sized by "
-            "revenue.",
-        ),
-        solara.Div(classes=["margins-scroll"]),
-    ):
-        VegaChart(spec)
-
-
-@solara.component
-def MarginsView(snap: Snapshot):
-    spec = solara.use_memo(lambda: spec_of(lambda: charts.margins_spec(snap)), [snap.serial])
-    with (
-        ViewCard(
-            "margins",
-            "Margins by layer",
-            "Gross and operating margin of each layer per quarter: the profit of its firms "
-            "together over their revenue, % (beyond ±100% drawn at the edge).",
-        ),
-        solara.Div(classes=["margins-scroll"]),
-    ):
-        VegaChart(spec)
-
-
-@solara.component
-def ProfitPoolView(snap: Snapshot):
-    measure, set_measure = solara.use_state("operating")
-    spec = solara.use_memo(
-        lambda: spec_of(lambda: charts.profit_pool_spec(snap, measure)), [snap.serial, measure]
-    )
-    with ViewCard(
-        "profit-pool",
-        "The profit pool",
-        f"Each layer's share of the industry's {measure} profit per quarter, %; a layer "
-        "that lost money is drawn below zero.",
-    ):
-        solara.ToggleButtonsSingle(
-            value=measure, values=["operating", "gross"], on_value=set_measure, dense=True
-        )
-        with solara.Div(classes=["margins-scroll"]):
-            VegaChart(spec)
-
-
-@solara.component
-def MarketsView(snap: Snapshot):
-    spec = solara.use_memo(lambda: spec_of(lambda: charts.markets_spec(snap)), [snap.serial])
-    with (
-        ViewCard(
-            "markets",
-            "Markets",
-            "Clearing price (top, USD per unit) and volume traded (bottom) per quarter; "
-            "compute and tokens in quality-adjusted units, plans one line per segment.",
-        ),
-        solara.Div(classes=["margins-scroll"]),
-    ):
-        VegaChart(spec)
-
-
-@solara.component
-def InspectorView(snap: Snapshot, book: solara.Reactive[str]):
-    follow, set_follow = solara.use_state(True)
-    chosen, set_chosen = solara.use_state(0)
-    last = snap.quarters - 1
-    quarter = last if follow or chosen > last else chosen
-    choices = solara.use_memo(lambda: inspector.book_choices(snap, quarter), [snap.serial, quarter])
-    key = inspector.pick_book(choices, book.value)
-    found = solara.use_memo(
-        lambda: inspector.inspect(snap, quarter, key), [snap.serial, quarter, key]
-    )
-    spec = solara.use_memo(
-        lambda: spec_of(lambda: charts.inspector_spec(found) if found else None), [found]
-    )
-    labels = list(choices.values())
-    by_label = {label: k for k, label in choices.items()}
-    with ViewCard(
-        "inspector",
-        "Quarter inspector",
-        "One market in one quarter: the supply and demand curves of every ask and bid, "
-        "the clearing point, and who was served or rationed.",
-    ):
-        if last < 0:
-            solara.Text("Run a quarter to inspect its markets.")
-            return
-        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "12px"}):
-            solara.Select(
-                "Market",
-                values=labels,
-                value=choices.get(key, None),
-                on_value=lambda label: book.set(by_label.get(label, key)),
-                style={"min-width": "260px", "max-width": "320px"},
-            )
-            solara.Checkbox(
-                label="Follow the latest quarter",
-                value=follow,
-                on_value=lambda v: (set_follow(v), set_chosen(last)),
-            )
-            if not follow and last > 0:
-                solara.SliderInt(
-                    f"Quarter: {snap.period_of(quarter)}",
-                    value=quarter,
-                    min=0,
-                    max=last,
-                    on_value=set_chosen,
-                    style={"min-width": "220px"},
-                )
-        if found is None:
-            solara.Text(f"{key or 'This market'} did not clear in {snap.period_of(quarter)}.")
-            return
-        rule = (
-            "one uniform price for every trade"
-            if found.rule == "uniform"
-            else "each seller's posted price; buyers rationed when oversubscribed"
-        )
-        summary = (
-            f"{found.period}: {views.amount(found.volume)} {found.unit} traded at "
-            f"{views.usd(found.price, cents=True)} "
-            f"{'(average) ' if found.rule == 'posted' else ''}— {rule}."
-        )
-        solara.HTML(tag="p", unsafe_innerHTML=html.escape(summary), classes=["margins-caption"])
-        with solara.Div(classes=["margins-scroll"]):
-            VegaChart(spec)
-        rows = [
-            [
-                _dot(p["colour"]) + html.escape(p["name"]),
-                "buys" if p["side"] == "bid" else "sells",
-                html.escape(p["price"]),
-                html.escape(p["wanted"]),
-                html.escape(p["got"]),
-                html.escape(p["outcome"]),
-            ]
-            for p in found.parties
-        ]
-        table = _table(
-            ["who", "side", "price (USD per unit)", "wanted", "got", "outcome"], rows, wrap=5
-        )
-        solara.HTML(
-            tag="div", classes=["margins-scroll", "margins-parties"], unsafe_innerHTML=table
-        )
-
-
-@solara.component
-def FirmView(snap: Snapshot, firm: solara.Reactive[str]):
-    choices = solara.use_memo(lambda: views.firm_choices(snap), [snap.serial])
-    key = firm.value if firm.value in choices else next(iter(choices), "")
-    spec = solara.use_memo(lambda: spec_of(lambda: charts.firm_spec(snap, key)), [snap.serial, key])
-    periods, rows = solara.use_memo(lambda: views.statement(snap, key), [snap.serial, key])
-    by_label = {label: k for k, label in choices.items()}
-    with ViewCard(
-        "firm",
-        "A firm's income statement",
-        "One firm's revenue, costs and operating income per quarter (USD per "
-        "quarter); the table shows its last four quarters.",
-    ):
-        solara.Select(
-            "Firm",
-            values=list(choices.values()),
-            value=choices.get(key),
-            on_value=lambda label: firm.set(by_label.get(label, key)),
-            style={"max-width": "320px"},
-        )
-        if key in snap.defaulted:
-            solara.Warning(
-                f"{snap.names.get(key, key)} has defaulted: no rows after its last quarter.",
-                dense=True,
-            )
-        with solara.Columns([1, 1], gutters_dense=True):
-            with solara.Div(classes=["margins-scroll"]):
-                VegaChart(spec)
-            if periods:
-                solara.HTML(
-                    tag="div",
-                    classes=["margins-scroll"],
-                    unsafe_innerHTML=_table(
-                        ["USD per quarter", *periods],
-                        [[html.escape(c) for c in r] for r in rows],
-                        strong={0, 2, 7},
-                    ),
-                )
-            else:
-                solara.Text("No income statement yet: run a quarter.")
-
-
-@solara.component
-def EventLog(snap: Snapshot):
-    rows = solara.use_memo(lambda: views.event_rows(snap), [snap.serial])
-    items = (
-        "".join(
-            f"<div>{_dot(r['colour'])}"
-            f"<span class='margins-period'>{html.escape(r['period'])}</span>"
-            f": {html.escape(r['text'])} <span class='margins-kind'>({html.escape(r['kind'])})"
-            "</span></div>"
-            for r in rows
-        )
-        or "<div>Nothing has happened yet.</div>"
-    )
-    with ViewCard(
-        "events",
-        "Event log",
-        "What happened, newest first, in plain words: scripted events, firms' "
-        "decisions, funding rounds and defaults.",
-    ):
-        solara.HTML(tag="div", unsafe_innerHTML=items, classes=["margins-events"])
 
 
 @solara.component
@@ -440,6 +193,34 @@ def RunStatus(model: LiveEconomy, pending: Setup, serial: int = 0):
         solara.Info(
             f"Press Reset to apply: {pending.describe()}", dense=True, classes=["margins-pending"]
         )
+
+
+@solara.component
+def Compared(previous: solara.Reactive[Any]):
+    """The run kept at the last Reset, drawn thinner under this one; a button forgets it."""
+    kept = previous.value
+    if kept is None:
+        solara.HTML(
+            tag="div",
+            classes=["margins-compared"],
+            unsafe_innerHTML="Reset keeps the run so far, to draw it under the next one.",
+        )
+        return
+    solara.HTML(
+        tag="div",
+        classes=["margins-compared"],
+        unsafe_innerHTML=(
+            f"<b>Compared with</b> (drawn thinner): {html.escape(kept.label)}, "
+            f"{kept.snap.quarters} quarters to {html.escape(kept.snap.period)}."
+        ),
+    )
+    solara.Button(
+        "Forget the previous run",
+        text=True,
+        color="primary",
+        on_click=lambda: previous.set(None),
+        classes=["margins-forget"],
+    )
 
 
 @solara.component
@@ -516,9 +297,27 @@ def SettingsPanel(pending: Setup, on_setup: Callable[[Setup], None]):
     def change(**settings: Any) -> None:
         on_setup(with_settings(pending, **settings))
 
+    seed_error, set_seed_error = solara.use_state("")
+
+    def seed(value: int | None) -> None:
+        if value is None or not 0 <= value <= MAX_SEED:
+            set_seed_error(
+                f"Seed: must be a whole number from 0 to {MAX_SEED}, got {value}; "
+                f"the run keeps seed {pending.seed}."
+            )
+            return
+        set_seed_error("")
+        change(seed=value)
+
     solara.InputInt(
-        "Seed", value=pending.seed, on_value=lambda v: change(seed=v or 0), continuous_update=False
+        "Seed",
+        value=pending.seed,
+        on_value=seed,
+        continuous_update=False,
+        classes=["margins-seed"],
     )
+    if seed_error:
+        solara.Error(seed_error, dense=True, classes=["margins-seed-error"])
     for key, knob in KNOBS.items():
         value = getattr(pending, key)
         with solara.Div(classes=["margins-knob", f"margins-knob-{key}"]):

@@ -27,6 +27,35 @@ MARKET_WORDS = {
     "plans": "plans",
 }
 SETTINGS = ("seed", *KNOBS, *SWITCHES)
+#: the views a lesson's "watch" item may name, as "View[, focus]: what to watch", and what the
+#: focus may be: a measure of the margins, a market, or a firm of the lesson's scenario
+VIEWS: dict[str, str] = {
+    "Network": "",
+    "Margins by layer": "measure",
+    "Profit pool": "",
+    "Markets": "market",
+    "Quarter inspector": "market",
+    "Firm view": "firm",
+    "Event log": "",
+}
+#: things no view shows, that a lesson must not ask students to read off a view
+NOT_SHOWN = ("unmet demand", "utilisation", "utilization", "market share", "debt outstanding")
+#: income-statement words a lesson may ask about in the firm view, and the row that shows each
+STATEMENT_WORDS = {
+    "revenue": "Revenue",
+    "cost of revenue": "Cost of revenue",
+    "depreciation": "of which depreciation",
+    "gross profit": "Gross profit",
+    "gross margin": "Gross margin",
+    "r&d": "R&D (incl. training)",
+    "sg&a": "SG&A",
+    "operating income": "Operating income",
+    "operating margin": "Operating margin",
+    "interest": "Interest",
+    "capex": "Capex",
+    "funding": "Funding received",
+    "cash": "Cash at quarter end",
+}
 
 
 class LessonError(ValueError):
@@ -120,6 +149,42 @@ def lesson(lesson_id: str) -> Lesson | None:
     return next((x for x in lessons() if x.id == lesson_id), None)
 
 
+def watch_problems(item: Lesson, statement_rows: list[str]) -> list[str]:
+    """What in a lesson's "watch" items no view shows (empty when every item can be watched).
+
+    Each item reads "View[, focus]: what" with a view of :data:`VIEWS`; its focus must exist
+    (a margin measure, a market, a firm of the scenario by name); it may not ask for a thing of
+    :data:`NOT_SHOWN`; the income-statement words of a firm-view item must be rows of
+    ``statement_rows`` (the firm view's table).
+    """
+    firms = {spec.name: f for f, spec in item.setup().opened.scenario.firms.items()}
+    problems = []
+    for text in item.watch:
+        head, colon, what = text.partition(":")
+        view, _, focus = (part.strip() for part in head.partition(","))
+        if not colon or view not in VIEWS:
+            problems.append(f"{text!r}: names no view (one of: {', '.join(VIEWS)})")
+            continue
+        kind = VIEWS[view]
+        if focus and kind == "measure" and focus not in ("gross", "operating"):
+            problems.append(f"{text!r}: the margins view shows gross or operating margins")
+        if focus and kind == "market" and focus.split()[0] not in MARKET_WORDS:
+            problems.append(f"{text!r}: no market {focus!r} ({', '.join(MARKET_WORDS)})")
+        if focus and kind == "firm" and focus not in firms:
+            problems.append(f"{text!r}: no firm {focus!r} in scenario {item.scenario}")
+        if focus and not kind:
+            problems.append(f"{text!r}: the {view} view has nothing to focus on")
+        lowered = what.lower()
+        problems += [f"{text!r}: no view shows {word!r}" for word in NOT_SHOWN if word in lowered]
+        if kind == "firm":
+            problems += [
+                f"{text!r}: the firm view has no row {row!r}"
+                for word, row in STATEMENT_WORDS.items()
+                if word in lowered and row not in statement_rows
+            ]
+    return problems
+
+
 # ---------------------------------------------------------------------------------------------
 INTRO = """\
 # Teaching with the live app
@@ -141,8 +206,11 @@ Open the address in a browser. In the sidebar:
 - **Lesson** opens a lesson: its scenario and settings, the firm in the firm view and the market in
   the quarter inspector. A lesson also opens straight from its address,
   `http://127.0.0.1:8765/?lesson=ID` (the IDs are listed below).
-- **Run**: ▶ plays quarter after quarter, ❚❚ pauses, **Step** runs one quarter, **Reset** starts
-  again from the first quarter with the settings shown. **Speed** sets the pause between quarters.
+- **Run**: ▶ plays quarter after quarter, ❚❚ pauses (at the quarter on the screen), **Step** runs
+  one quarter, **Reset** starts again from the first quarter with the settings shown. **Speed**
+  sets the pause between quarters. Reset keeps the run it ends: the margins, the profit pool,
+  the markets and the firm view draw it thinner (the profit pool as a second row) under the new
+  run, so two runs can be compared; **Forget the previous run** drops it.
 - **Settings**: the seed, demand growth, funding sentiment, packaging-capacity growth, custom
   silicon and whether labs launch their own apps. Changes apply when you press **Reset**; until
   then the panel says what is waiting. **Scenario's own settings** puts them back.
@@ -151,9 +219,13 @@ Open the address in a browser. In the sidebar:
 - **Download**: the run so far (the same Parquet files as `margins run`, zipped) and its scenario
   as TOML, to analyse in a notebook or to run again with `margins run`.
 
-The views, top to bottom: the value-chain network (who paid whom this quarter), margins by layer,
-the profit pool, the markets, the quarter inspector (supply and demand of one market in one
-quarter, and who was served), a firm's income statement, and the event log.
+The views, top to bottom: the value-chain **Network** (who paid whom this quarter, the chain left
+to right), **Margins by layer** (quarterly, four-quarter rolling or yearly; click a layer in the
+legend to hide it), the **Profit pool** (each layer's share of the industry's gross profit, as
+`margins compare` reports it), the **Markets** (prices and volumes; tokens per M tokens of the
+most-used model), the **Quarter inspector** (supply and demand of one market in one quarter, and
+who was served), the **Firm view** (a firm's income statement) and the **Event log**. Every
+chart downloads as PNG or SVG from the buttons under it.
 """
 
 

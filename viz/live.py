@@ -1,8 +1,8 @@
 """The live run: the economy as the app steps it, and the snapshot the views read.
 
 :class:`LiveEconomy` is the project's :class:`~economy.model.Economy` (the same Mesa model that
-``margins run`` steps) built from a :class:`~viz.setup.Setup`, so that Mesa's model controller can
-rebuild it from keyword arguments on Reset. It adds no economics. After each quarter it takes a
+``margins run`` steps) built from a :class:`~viz.setup.Setup`, and rebuilt from it on Reset. It
+adds no economics. After each quarter it takes a
 :class:`Snapshot` of what the views show; the views read only snapshots, so a view drawn while the
 next quarter runs on another thread never sees half a quarter.
 """
@@ -23,7 +23,7 @@ import polars as pl
 from agents.base import PRODUCING_LAYERS
 from agents.registry import role_class
 from economy.model import Economy
-from economy.records import EVENT_SCHEMA, FIRM_SCHEMA, MARKET_SCHEMA, ORDER_SCHEMA
+from economy.records import EVENT_SCHEMA, FIRM_SCHEMA, MARKET_SCHEMA, MODEL_SCHEMA, ORDER_SCHEMA
 from market.auction import Clearing
 from market.calendar import period_of
 from runs.run import RunResult, manifest
@@ -51,7 +51,7 @@ class Snapshot:
         start, horizon: the scenario's first period and its number of quarters.
         quarters: quarters run so far (0 before the first step).
         names, layers: every firm's display name and layer, by firm id.
-        firms, markets, events: the rows recorded so far (the schemas of ``runs.run``).
+        firms, markets, events, models: the rows recorded so far (the schemas of ``runs.run``).
         flows: the payments of the last quarter run (payer, payee, kind, amount_usd).
         books: per quarter run, the books cleared.
         defaulted: firms that have defaulted so far.
@@ -69,7 +69,8 @@ class Snapshot:
     flows: pl.DataFrame
     books: tuple[QuarterBooks, ...] = ()
     defaulted: frozenset[str] = frozenset()
-    counts: tuple[int, int, int, int] = field(default=(0, 0, 0, 0), repr=False)
+    models: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=MODEL_SCHEMA))
+    counts: tuple[int, ...] = field(default=(0, 0, 0, 0, 0), repr=False)
     serial: int = field(default_factory=lambda: next(_SERIALS))
 
     @property
@@ -118,7 +119,7 @@ def first_snapshot(economy: Economy) -> Snapshot:
 def next_snapshot(old: Snapshot, economy: Economy) -> Snapshot:
     """The snapshot after the quarter ``economy`` has just run (only new rows are converted)."""
     rec = economy.recorder
-    n_firms, n_markets, n_events, n_orders = old.counts
+    n_firms, n_markets, n_events, n_orders, n_models = old.counts
     quarter = economy.quarter - 1
     markets_new = _rows(rec.market_rows, n_markets, MARKET_SCHEMA)
     books = {
@@ -146,15 +147,24 @@ def next_snapshot(old: Snapshot, economy: Economy) -> Snapshot:
         flows=flows,
         books=(*old.books, QuarterBooks(books, _rows(rec.order_rows, n_orders, ORDER_SCHEMA))),
         defaulted=frozenset(f for f, firm in economy.firms.items() if firm.defaulted),
-        counts=(len(rec.firm_rows), len(rec.market_rows), len(rec.event_rows), len(rec.order_rows)),
+        models=pl.concat(
+            [old.models, _rows(rec.model_rows, n_models, MODEL_SCHEMA)], rechunk=False
+        ),
+        counts=(
+            len(rec.firm_rows),
+            len(rec.market_rows),
+            len(rec.event_rows),
+            len(rec.order_rows),
+            len(rec.model_rows),
+        ),
     )
 
 
 class LiveEconomy(Economy):
     """The economy of one :class:`Setup`, stepped a quarter at a time by the app.
 
-    Built from keyword arguments only (``LiveEconomy(setup=...)``) so that Mesa's model
-    controller can rebuild it on Reset. ``running`` turns false after the scenario's last quarter.
+    Built from keyword arguments only (``LiveEconomy(setup=...)``), as a Mesa model is.
+    ``running`` turns false after the scenario's last quarter.
 
     Args:
         setup: the scenario, seed and settings (default: the baseline as it is defined).
@@ -189,9 +199,15 @@ class LiveEconomy(Economy):
         )
 
     def file_stem(self) -> str:
-        """``<scenario>-seed<S>``, safe as a file name whatever the scenario is called."""
-        name = re.sub(r"[^\w.-]+", "-", self.config.name).strip("-.") or "scenario"
-        return f"{name}-seed{self.seed}"
+        """``<scenario>[-<changed settings>]-seed<S>``, e.g.
+        ``baseline-demand-growth-x1.50-seed0``: safe as a file name whatever the scenario is
+        called, and different for runs with different settings."""
+        changes = [c for c in self.setup.changes() if not c.startswith("seed ")]
+        parts = [self.config.name, *changes]
+        slug = "-".join(
+            re.sub(r"[^\w.]+", "-", part.replace("×", "x")).strip("-.") for part in parts
+        )
+        return f"{slug.strip('-.') or 'scenario'}-seed{self.seed}"
 
     def archive_name(self) -> str:
         """``<scenario>-seed<S>-<last period>``: the download's name without extension."""

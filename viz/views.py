@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cache
 
-import networkx as nx
-import numpy as np
 import polars as pl
 
 from agents.base import PRODUCING_LAYERS, Layer, Market
 from market.catalogue import MARKET_LABELS
-from runs.report import layer_margins
-from viz.live import CUSTOMERS, Snapshot
+from runs.report import layer_margins, profit_pool
+from viz.live import Snapshot
 from viz.palette import MARKET_SELLERS, layer_colour, layer_label
 
 #: the markets the views show, upstream first; custom books are drawn with the chips
@@ -44,7 +41,7 @@ VOLUME_AXIS: dict[str, str] = {
     "foundry": "H100e slots",
     "chips": "H100e",
     "compute": "H100e-hours",
-    "tokens": "M tokens",
+    "tokens": "M quality-adj. tokens",
     "plans": "seat-quarters",
 }
 INCOME_LINES: tuple[tuple[str, str], ...] = (
@@ -69,6 +66,8 @@ def usd(value: float | None, cents: bool = False) -> str:
     for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
         if v >= size:
             return f"{sign}${v / size:.3g}{suffix}"
+    if v < 0.01:  # a fraction of a cent: its first figures, never "$0.00"
+        return f"{sign}${v:.2g}"
     return f"{sign}${v:.2f}" if cents or v < 100 else f"{sign}${v:.0f}"
 
 
@@ -121,6 +120,8 @@ class Headline:
     operating_margin: float | None
     compute_price: float | None
     token_price: float | None
+    model: str = ""
+    model_price: float | None = None
 
 
 def headline(snap: Snapshot) -> Headline:
@@ -136,33 +137,75 @@ def headline(snap: Snapshot) -> Headline:
         .select("market", "price_usd")
         .iter_rows()
     )
+    model = reference_model(snap)
     return Headline(
         snap.period,
         revenue,
         income / revenue if revenue > 0 else None,
         prices.get("compute"),
         prices.get("tokens"),
+        model,
+        model_prices(snap, model).get(last),
     )
 
 
 # ---------------------------------------------------------------------------------------------
 # margins and the profit pool
-def layer_quarters(snap: Snapshot) -> pl.DataFrame:
-    """Each layer's revenue, profits and margins per quarter (the CLI's aggregation)."""
-    frame = layer_margins(snap.firms, by="period")
-    return _with_time(frame).with_columns(
+#: how the margins view adds up quarters: each quarter, the four quarters to each, each year
+MARGIN_MODES: dict[str, str] = {
+    "quarter": "quarterly",
+    "rolling": "four-quarter rolling",
+    "year": "yearly",
+}
+_SUMS = ("revenue_usd", "gross_profit_usd", "operating_income_usd")
+
+
+def _labelled(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(
         pl.col("layer")
         .replace_strict({str(x): layer_label(x) for x in PRODUCING_LAYERS}, default=pl.col("layer"))
         .alias("label")
     )
 
 
-def margin_rows(snap: Snapshot) -> list[dict]:
-    """Long rows: layer, label, t, period, measure (gross | operating), margin."""
+def layer_quarters(snap: Snapshot) -> pl.DataFrame:
+    """Each layer's revenue, profits and margins per quarter (the CLI's aggregation)."""
+    return _labelled(_with_time(layer_margins(snap.firms, by="period")))
+
+
+def layer_periods(snap: Snapshot, mode: str = "quarter") -> pl.DataFrame:
+    """Each layer's margins per quarter (``quarter``), over the four quarters to each quarter
+    (``rolling``; fewer in the first three) or per calendar year (``year``, drawn mid-year; the
+    current year so far): the profit of its firms together over their revenue."""
+    if mode == "quarter":
+        return layer_quarters(snap)
+    if mode == "year":
+        frame = layer_margins(snap.firms, by="year").with_columns(
+            (pl.col("year").cast(pl.Float64) + 0.5).alias("t"),
+            pl.col("year").cast(pl.String).alias("period"),
+        )
+        return _labelled(frame)
+    if mode != "rolling":
+        raise ValueError(f"mode={mode!r}: one of " + ", ".join(MARGIN_MODES))
+    frame = layer_quarters(snap).sort("layer", "t")
+    rolled = frame.with_columns(
+        pl.col(c).rolling_sum(window_size=4, min_samples=1).over("layer") for c in _SUMS
+    )
+    revenue = pl.col("revenue_usd")
+    return rolled.with_columns(
+        pl.when(revenue > 0).then(pl.col("gross_profit_usd") / revenue).alias("gross_margin"),
+        pl.when(revenue > 0)
+        .then(pl.col("operating_income_usd") / revenue)
+        .alias("operating_margin"),
+    )
+
+
+def margin_rows(snap: Snapshot, mode: str = "quarter", run: str = "this run") -> list[dict]:
+    """Long rows: layer, label, t, period, measure, margin (and the run they belong to)."""
     if snap.firms.is_empty():
         return []
     rows = []
-    for r in layer_quarters(snap).iter_rows(named=True):
+    for r in layer_periods(snap, mode).iter_rows(named=True):
         for measure in ("gross", "operating"):
             margin = r[f"{measure}_margin"]
             if margin is not None and math.isfinite(margin):
@@ -173,35 +216,38 @@ def margin_rows(snap: Snapshot) -> list[dict]:
                         "t": r["t"],
                         "period": r["period"],
                         "measure": measure,
+                        "measure_label": f"{measure.capitalize()} margin",
                         "margin": margin,
                         "margin_text": pct(margin),
+                        "run": run,
                     }
                 )
     return rows
 
 
-def profit_pool_rows(snap: Snapshot, measure: str = "operating") -> list[dict]:
-    """Each layer's share of the profit earned in each quarter, stacked.
+def profit_pool_rows(snap: Snapshot, run: str = "this run") -> list[dict]:
+    """Each layer's share of the industry's gross profit per quarter, stacked.
 
-    The pool is the sum of the profits of the layers that made one, so those shares add up to
-    100%; a layer that lost money is drawn below zero as a share of the same pool.
+    The profit pool as ``compare`` and sweeps define it (:func:`runs.report.profit_pool`): a
+    layer's gross profit over that of all producing layers together, losses included. Shares of
+    the layers that made a profit stack up from zero (to 100% or more, when another lost
+    money); a loss is drawn below zero. Quarters whose total is not positive are left out.
     """
     if snap.firms.is_empty():
         return []
-    column = "operating_income_usd" if measure == "operating" else "gross_profit_usd"
+    pool = _labelled(_with_time(profit_pool(layer_margins(snap.firms, by="period"), "period")))
     order = {str(x): n for n, x in enumerate(PRODUCING_LAYERS)}
     quarters: dict[float, list[tuple]] = {}
-    for r in layer_quarters(snap).select("t", "period", "layer", "label", column).iter_rows():
+    columns = ("t", "period", "layer", "label", "gross_profit_usd", "profit_share")
+    for r in pool.select(columns).iter_rows():
         quarters.setdefault(r[0], []).append(r)
     rows = []
     for t in sorted(quarters):
         part = sorted(quarters[t], key=lambda r: order.get(r[2], 99))
-        pool = sum(r[4] for r in part if r[4] > 0)
-        if pool <= 0:
-            continue
         up = down = 0.0
-        for _, period, layer, label, profit in part:
-            share = profit / pool
+        for _, period, layer, label, profit, share in part:
+            if share is None:
+                continue
             if share >= 0:
                 lo, hi, up = up, up + share, up + share
             else:
@@ -217,6 +263,7 @@ def profit_pool_rows(snap: Snapshot, measure: str = "operating") -> list[dict]:
                     "hi": hi,
                     "share": pct(share),
                     "profit": usd(profit),
+                    "run": run,
                 }
             )
     return rows
@@ -251,30 +298,87 @@ def _drawn_rows(markets: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([rest, totals]).sort("quarter", maintain_order=True)
 
 
-def market_rows(snap: Snapshot) -> list[dict]:
-    """Rows per market book and quarter: panel, book label, time, price and volume."""
+def reference_model(snap: Snapshot) -> str:
+    """The model token prices are quoted in: the one that has served the most tokens so far."""
+    if snap.models.is_empty():
+        return ""
+    used = (
+        snap.models.group_by("model")
+        .agg(pl.col("tokens_m").sum())
+        .sort(["tokens_m", "model"], descending=[True, False])
+    )
+    return str(used["model"][0])
+
+
+def model_prices(snap: Snapshot, model: str) -> dict[int, float]:
+    """Quarter → USD per M tokens of ``model`` at the token market's price."""
+    rows = snap.models.filter(pl.col("model") == model).select("quarter", "price_usd_per_mtok")
+    return {q: p for q, p in rows.iter_rows() if p is not None and math.isfinite(p)}
+
+
+def named_token_price(snap: Snapshot, quarter: int, book: str, price: float | None) -> str:
+    """``(= $2.26 per M tokens of OpenAI frontier) ``: a token book's quality-adjusted
+    ``price`` in ``quarter`` per M tokens of its seller's model (of the most-used model for a
+    book of several sellers): the price times the model's quality-adjusted tokens per token."""
+    owner = book.split("/")[0]
+    rows = snap.models.filter(pl.col("quarter") == quarter)
+    mine = rows.filter(pl.col("owner") == owner)
+    if mine.is_empty():
+        mine = rows.filter(pl.col("model") == reference_model(snap))
+    if mine.is_empty() or price is None:
+        return ""
+    model, value = mine.select("model", "token_value").row(0)
+    return f"(= {usd(price * value, cents=True)} per M tokens of {model}) "
+
+
+def token_price_text(per_model: float | None, model: str, adjusted: float | None) -> str:
+    """``$2.26 per M tokens of OpenAI frontier ($0.50 per M quality-adjusted)``."""
+    if per_model is None:
+        return f"{usd(adjusted, cents=True)} per M quality-adjusted tokens"
+    return (
+        f"{usd(per_model, cents=True)} per M tokens of {model} "
+        f"({usd(adjusted, cents=True)} per M quality-adjusted)"
+    )
+
+
+def market_rows(snap: Snapshot, run: str = "this run") -> list[dict]:
+    """Rows per market book and quarter: panel, book label, time, price and volume.
+
+    Token prices are quoted per M tokens of the most-used model (the reader's "price per
+    million tokens" of a named model), with the quality-adjusted price in the text beside it.
+    """
     if snap.markets.is_empty():
         return []
     frame = _with_time(_drawn_rows(snap.markets))
     segments = {f: n for n, f in enumerate(snap.names)}
+    model = reference_model(snap)
+    per_model = model_prices(snap, model)
     rows = []
     for r in frame.iter_rows(named=True):
         panel = "chips" if r["market"] == "custom" else r["market"]
         if panel not in MARKETS:
             continue
         price = r["price_usd"]
+        price = price if price is not None and math.isfinite(price) else None
         rank = 0 if r["market"] != "custom" else 1
+        book = book_label(snap, r["market"], r["book"])
+        text = usd(price, cents=True)
+        if panel == "tokens":
+            quoted = per_model.get(r["quarter"])
+            text = token_price_text(quoted, model, price)
+            book, price = (model, quoted) if quoted is not None else (book, price)
         rows.append(
             {
                 "panel": panel,
-                "book": book_label(snap, r["market"], r["book"]),
+                "book": book,
                 "rank": rank * 1000 + segments.get(r["book"].split("/")[0], 0),
                 "t": r["t"],
                 "period": r["period"],
-                "price": price if price is not None and math.isfinite(price) else None,
+                "price": price,
                 "volume": r["volume"],
-                "price_text": usd(price, cents=True),
+                "price_text": text,
                 "volume_text": f"{amount(r['volume'])} {r['unit']}",
+                "run": run,
             }
         )
     return rows
@@ -285,128 +389,13 @@ def market_colour(market: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# the value-chain network
-NETWORK_WIDTH = 980
-NETWORK_HEIGHT = 350
-_TOP, _BOTTOM, _SIDE = 62, 18, 70
-
-
-@dataclass(frozen=True, slots=True)
-class Network:
-    nodes: list[dict]
-    edges: list[dict]
-    headers: list[dict]
-    total_usd: float
-
-
-def network_nodes(snap: Snapshot) -> list[tuple[str, str]]:
-    """(node id, layer) of every node: the producing firms, then the end customers."""
-    return [(f, snap.layers[f]) for f in snap.producing()] + [(CUSTOMERS, str(Layer.CUSTOMERS))]
-
-
-@cache
-def _positions(nodes: tuple[tuple[str, str], ...]) -> dict[str, tuple[float, float]]:
-    """Pixel positions: one column per layer in value-chain order (networkx's layered layout)."""
-    layers = [str(x) for x in PRODUCING_LAYERS] + [str(Layer.CUSTOMERS)]
-    subsets = {n: [f for f, layer in nodes if layer == name] for n, name in enumerate(layers)}
-    subsets = {k: v for k, v in subsets.items() if v}
-    graph = nx.Graph()
-    graph.add_nodes_from(f for f, _ in nodes)
-    pos = nx.multipartite_layout(graph, subset_key=subsets, align="vertical")
-    xs = np.array([p[0] for p in pos.values()])
-    x_lo, x_hi = float(xs.min()), float(xs.max())
-    tallest = max(len(v) for v in subsets.values())
-    row = (NETWORK_HEIGHT - _TOP - _BOTTOM) / max(tallest - 1, 1)
-    out = {}
-    for members in subsets.values():
-        for n, firm in enumerate(members):
-            x = _SIDE + (pos[firm][0] - x_lo) / max(x_hi - x_lo, 1e-9) * (NETWORK_WIDTH - 2 * _SIDE)
-            y = _TOP + (NETWORK_HEIGHT - _TOP - _BOTTOM) / 2 + (n - (len(members) - 1) / 2) * row
-            out[firm] = (round(float(x), 1), round(float(y), 1))
-    return out
-
-
-def network(snap: Snapshot) -> Network:
-    """Nodes by layer and the money that flowed between them in the last quarter run."""
-    nodes = network_nodes(snap)
-    pos = _positions(tuple(nodes))
-    last = snap.firms.filter(pl.col("quarter") == snap.quarters - 1)
-    revenue = dict(last.select("firm", "revenue_usd").iter_rows())
-    flows = snap.flows.filter(
-        pl.col("payer").is_in(list(pos))
-        & pl.col("payee").is_in(list(pos))
-        & (pl.col("payer") != pl.col("payee"))
-    )
-    pairs = flows.group_by("payer", "payee", maintain_order=True).agg(
-        pl.col("amount_usd").sum(), pl.col("kind").unique(maintain_order=True)
-    )
-    top = float(pairs["amount_usd"].max() or 0.0) if pairs.height else 0.0
-    edges = []
-    for payer, payee, value, kinds in pairs.sort("amount_usd").iter_rows():
-        (x1, y1), (x2, y2) = pos[payer], pos[payee]
-        width = 0.8 + 13.0 * math.sqrt(value / top) if top > 0 else 1.0
-        angle = math.degrees(math.atan2(y2 - y1, x2 - x1))
-        edges.append(
-            {
-                "x": x1,
-                "y": y1,
-                "x2": x2,
-                "y2": y2,
-                "mx": x1 + 0.55 * (x2 - x1),
-                "my": y1 + 0.55 * (y2 - y1),
-                "angle": round(angle, 1),
-                "width": round(width, 2),
-                "arrow": round(24 + 3 * width**2, 1),
-                "colour": layer_colour(snap.layers.get(payee, Layer.CUSTOMERS)),
-                "text": f"{_node_name(snap, payer)} → {_node_name(snap, payee)}: {usd(value)} "
-                f"({', '.join(k.replace('_', ' ') for k in kinds)})",
-            }
-        )
-    node_rows = []
-    for firm, layer in nodes:
-        gone = firm in snap.defaulted
-        x, y = pos[firm]
-        rev = revenue.get(firm)
-        node_rows.append(
-            {
-                "x": x,
-                "y": y,
-                "name": _node_name(snap, firm) + (" (defaulted)" if gone else ""),
-                "layer": layer,
-                "colour": layer_colour(layer),
-                "opacity": 0.35 if gone else 1.0,
-                "size": 90.0
-                + (
-                    260.0 * math.sqrt(rev / max(revenue.values()))
-                    if rev and max(revenue.values()) > 0
-                    else 0.0
-                ),
-                "text": f"{_node_name(snap, firm)} ({layer_label(layer)})"
-                + (f": revenue {usd(rev)} this quarter" if rev is not None else "")
-                + (" — defaulted" if gone else ""),
-            }
-        )
-    headers = []
-    for layer in dict.fromkeys(layer for _, layer in nodes):
-        xs = [pos[f][0] for f, lay in nodes if lay == layer]
-        headers.append(
-            {"x": xs[0], "y": 14.0, "label": layer_label(layer), "colour": layer_colour(layer)}
-        )
-    return Network(node_rows, edges, headers, float(pairs["amount_usd"].sum() or 0.0))
-
-
-def _node_name(snap: Snapshot, node: str) -> str:
-    return "End customers" if node == CUSTOMERS else snap.names.get(node, node)
-
-
-# ---------------------------------------------------------------------------------------------
 # a firm's income statement
 def firm_choices(snap: Snapshot) -> dict[str, str]:
     """Producing firms, value-chain order: id → "Name (layer)"."""
     return {f: f"{snap.names[f]} ({layer_label(snap.layers[f]).lower()})" for f in snap.producing()}
 
 
-def firm_rows(snap: Snapshot, firm: str) -> list[dict]:
+def firm_rows(snap: Snapshot, firm: str, run: str = "this run") -> list[dict]:
     """Long rows of one firm's income-statement lines per quarter (USD per quarter)."""
     frame = snap.firms.filter(pl.col("firm") == firm)
     if frame.is_empty():
@@ -424,6 +413,7 @@ def firm_rows(snap: Snapshot, firm: str) -> list[dict]:
                     "line": label,
                     "value": r[column],
                     "text": usd(r[column]),
+                    "run": run,
                 }
             )
     return rows
@@ -432,6 +422,7 @@ def firm_rows(snap: Snapshot, firm: str) -> list[dict]:
 STATEMENT: tuple[tuple[str, str], ...] = (
     ("revenue_usd", "Revenue"),
     ("cost_of_revenue_usd", "Cost of revenue"),
+    ("depreciation_usd", "of which depreciation"),
     ("gross_profit_usd", "Gross profit"),
     ("gross_margin", "Gross margin"),
     ("rnd_usd", "R&D (incl. training)"),

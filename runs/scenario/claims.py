@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agents.world import FirmSpec
-from market.calendar import Window, is_period
+from market.calendar import WINDOW_HELP as CALENDAR_WINDOW_HELP
+from market.calendar import Window
 from runs.scenario.errors import ScenarioError
 from runs.scenario.fields import check_table
 
@@ -25,14 +26,11 @@ CLAIM_METRICS = {
 CLAIM_MARKETS = ("foundry", "chips", "compute", "tokens")
 CLAIM_LAYERS = ("foundry", "chips", "cloud", "neocloud", "lab", "host", "app")
 DEFAULT_WINDOW = "2026Q3-2030Q4"
-WINDOW_HELP = f"a window like {DEFAULT_WINDOW}"
+WINDOW_HELP = CALENDAR_WINDOW_HELP
 
 
 def window_problem(value: Any) -> str | None:
-    """What is wrong with a claim's window (two periods, first-last), or None."""
-    first, dash, last = value.partition("-") if isinstance(value, str) else ("", "", "")
-    if not (dash and is_period(first) and is_period(last)):
-        return f"{value!r} is not {WINDOW_HELP}"
+    """What is wrong with a claim's window (the calendar's grammar, as sweeps read it), or None."""
     try:
         Window.parse(value)
     except ValueError as exc:
@@ -73,7 +71,7 @@ class Claim:
         metadata={
             "check": window_problem,
             "help": WINDOW_HELP,
-            "doc": "the periods measured, first-last (ends included)",
+            "doc": "the periods measured: all, a year, a quarter or a range (ends included)",
         },
     )
     mechanism: str = field(

@@ -30,19 +30,11 @@ def summarize_run(
 
     To report a new figure, add it here: sweeps pick up every key this returns.
     """
-    from runs.report import LAYERS, layer_margins
+    from runs.report import LAYERS, layer_margins, profit_pool
 
     firms, markets, events = frames["firms"], frames["markets"], frames["events"]
-    margins = {
-        (row["layer"], row["window"]): row
-        for row in layer_margins(_by_window(firms, windows), by="window").iter_rows(named=True)
-    }
-    totals: dict[str, float] = {}
-    for (_, label), row in margins.items():
-        totals[label] = totals.get(label, 0.0) + row["gross_profit_usd"]
-    for (_, label), row in margins.items():
-        total = totals[label]
-        row["profit_share"] = row["gross_profit_usd"] / total if total > 0 else None
+    pool = profit_pool(layer_margins(_by_window(firms, windows), by="window"), "window")
+    margins = {(row["layer"], row["window"]): row for row in pool.iter_rows(named=True)}
     out: dict[str, Any] = {}
     for figure in LAYER_FIGURES:
         for layer in LAYERS:

@@ -7,6 +7,7 @@ import math
 import polars as pl
 import pytest
 
+from market.calendar import Window, period_of
 from runs.claims import claim_value, scenario_verdict, verdict
 from runs.scenario import Claim, ScenarioError, load_scenario
 from runs.stats import mean_interval, t975
@@ -142,9 +143,9 @@ def test_claim_values(claim, expected):
                 "metric": "gross_margin",
                 "direction": "up",
                 "layer": "lab",
-                "window": "2027",
+                "window": "2027-20x0",
             },
-            "not a window",
+            "is not a window",
         ),
         ({"metric": "gross_margin", "direction": "up", "layer": "lab"}, "claims[0].text"),
     ],
@@ -156,3 +157,27 @@ def test_bad_claims_are_named(tmp_path, claim, message):
     with pytest.raises(ScenarioError, match=r"bad\.toml") as info:
         load_scenario(path)
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize("window", ["2027-2030", "2027", "2026Q3", "2026-2027Q2", "all"])
+def test_claim_windows_read_the_calendar_grammar_as_sweeps_do(tmp_path, window):
+    """One window grammar for claims and sweeps (market.calendar): what a sweep accepts, a claim
+    accepts, and it measures the same quarters."""
+    path = tmp_path / "ok.toml"
+    path.write_text(
+        '[scenario]\nextends = "baseline"\n\n[[claims]]\ntext = "x"\nmetric = "revenue"\n'
+        f'direction = "up"\nlayer = "chips"\nwindow = "{window}"\n'
+    )
+    (claim,) = load_scenario(path).claims
+    assert claim.window == window
+    frame = pl.DataFrame(
+        {
+            "quarter": list(range(24)),
+            "period": [period_of("2025Q1", q) for q in range(24)],
+            "layer": ["chips"] * 24,
+            "firm": ["nvidia"] * 24,
+            "revenue_usd": [1.0] * 24,
+        }
+    )
+    first, last = Window.parse(window).bounds("2025Q1", 24)
+    assert claim_value(claim, frame, frame, "2025Q1") == last - first + 1

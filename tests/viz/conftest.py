@@ -22,3 +22,19 @@ def stepped() -> LiveEconomy:
 @pytest.fixture(scope="module")
 def snap(stepped: LiveEconomy):
     return stepped.snapshot
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, for every browser test of the session."""
+    from browser_kit import chromium
+
+    yield from chromium()
+
+
+@pytest.fixture(scope="session")
+def server(browser):
+    """``margins viz`` on a free port, for every browser test of the session."""
+    from browser_kit import margins_viz
+
+    yield from margins_viz()

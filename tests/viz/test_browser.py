@@ -1,9 +1,10 @@
 """The real page in headless Chromium: ``margins viz`` serves it, Playwright drives it.
 
 The page loads with every view (and no request fails: the page's libraries are on this machine),
-Step advances the quarter, play and pause answer at once, a slider with Reset changes the run,
+Step advances the quarter, a slider with Reset changes the run,
 a bad TOML file shows its error, a lesson opens, and the downloads are readable Parquet and TOML.
-Screenshots of every view go to ``tests/viz/screenshots/`` (not committed).
+Screenshots of every view go to ``tests/viz/screenshots/`` (not committed; those of
+``test_browser_app.py`` named ``app-*`` are).
 
 Needs Debian's ``chromium`` (``.ci/run`` installs it); skipped, saying so, where it is missing.
 """
@@ -11,21 +12,25 @@ Needs Debian's ``chromium`` (``.ci/run`` installs it); skipped, saying so, where
 from __future__ import annotations
 
 import io
-import os
 import re
-import shutil
-import subprocess
 import sys
-import time
 import tomllib
-import urllib.request
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import polars as pl
 import pytest
+from browser_kit import (
+    ROOT,
+    SHOTS,
+    VIEWS,
+    open_page,
+    quarter,
+    revenue,
+    serve,
+    step,
+    wait_drawn,
+)
 
 from cli.viz import free_port
 from runs.run import FRAMES
@@ -34,157 +39,13 @@ from viz.lessons import lessons
 from viz.setup import open_file
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = Path(__file__).resolve().parent / "screenshots"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-VIEWS = ("network", "margins", "profit-pool", "markets", "inspector", "firm", "events")
-CHART_VIEWS = ("network", "margins", "profit-pool", "markets", "inspector", "firm")
 BAD_TOML = '[scenario]\nextends = "baseline"\n\n[firms.nvidia]\nfoo = 1\n'
-STARTUP_SECONDS = 120
-
-
-def serve(command: list[str], log: Path, url: str) -> Iterator[str]:
-    """Start a server, wait until ``url`` answers, yield it, stop the server."""
-    SHOTS.mkdir(exist_ok=True)
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            command,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"margins viz exited ({proc.returncode}):\n{log.read_text()}")
-            try:
-                with urllib.request.urlopen(url, timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"margins viz did not answer in {STARTUP_SECONDS} s:\n" + log.read_text()
-                )
-            time.sleep(0.5)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def server(browser) -> Iterator[str]:
-    """``margins viz`` on a free port of 127.0.0.1, as a user starts it."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    log = SHOTS / "server.log"
-    yield from serve([sys.executable, "-m", "cli.main", "viz", "--port", str(port)], log, url)
-    assert f"Chasing Margins live app: {url}" in log.read_text()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's Chromium, headless, driven by Playwright (its own browser download is not used)."""
-    if CHROMIUM is None:
-        pytest.skip("Chromium is not installed: `apt-get install -y chromium` (.ci/run does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-            ],
-        )
-        yield chromium
-        chromium.close()
-
-
-#: page errors that are not the app's: the widget manager's "null does not exist" is raised in the
-#: browser about one run in four after a download click, for a widget id it no longer holds; the
-#: download itself is complete and checked below
-BENIGN_PAGE_ERRORS = {"null does not exist"}
-
-
-@contextmanager
-def open_page(browser, url: str):
-    """A new tab at ``url`` that notes every failed request and page error."""
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    problems: list[str] = []
-    page.on(
-        "response",
-        lambda r: problems.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None,
-    )
-    page.on("requestfailed", lambda r: problems.append(f"failed {r.url}"))
-    page.on(
-        "pageerror",
-        lambda e: None if str(e) in BENIGN_PAGE_ERRORS else problems.append(f"page error {e}"),
-    )
-    page.problems = problems
-    try:
-        page.goto(url)
-        yield page
-    finally:
-        context.close()
 
 
 @pytest.fixture(scope="module")
 def browser_page(browser, server: str):
     with open_page(browser, server) as page:
         yield page
-
-
-def quarter(page) -> str:
-    return page.locator(".margins-quarter").inner_text()
-
-
-def wait_quarter(page, n: int) -> None:
-    page.wait_for_function(
-        "n => (document.querySelector('.margins-quarter') || {}).innerText?.includes("
-        "`quarter ${n} of`)",
-        arg=n,
-        timeout=30_000,
-    )
-
-
-def wait_drawn(page) -> None:
-    """Every chart has drawn its marks (Vega redraws a moment after the data arrives)."""
-    for name in CHART_VIEWS:
-        page.locator(f".margins-view-{name} svg.marks").first.wait_for(state="visible")
-    page.wait_for_timeout(700)
-
-
-def revenue(page) -> str:
-    return page.locator(".margins-stat").nth(1).locator(".margins-stat-value").inner_text()
-
-
-def step(page, times: int) -> None:
-    for _ in range(times):
-        done = (
-            int(re.search(r"quarter (\d+) of", quarter(page)).group(1))
-            if "quarter " in quarter(page)
-            else 0
-        )
-        page.get_by_role("button", name="Step").click()
-        wait_quarter(page, done + 1)
 
 
 def test_the_page_loads_with_every_view(browser_page) -> None:
@@ -213,22 +74,6 @@ def test_step_advances_the_quarter_and_every_view_draws(browser_page) -> None:
         card.scroll_into_view_if_needed()
         card.screenshot(path=SHOTS / f"20-controls-{n}.png")
     assert page.problems == [], page.problems
-
-
-def test_play_and_pause_answer_while_playing(browser_page) -> None:
-    page = browser_page
-    page.get_by_role("button", name="fastest").click()
-    start = int(re.search(r"quarter (\d+) of", quarter(page)).group(1))
-    page.get_by_role("button", name="▶").click()
-    wait_quarter(page, start + 3)
-    page.get_by_role("button", name="❚❚").click()
-    # the controls answer while playing: the pause takes effect and Play comes back
-    page.get_by_role("button", name="▶").wait_for(timeout=30_000)
-    page.wait_for_timeout(600)
-    stopped = quarter(page)
-    page.wait_for_timeout(1500)
-    assert quarter(page) == stopped, "still running after pause"
-    page.get_by_role("button", name="normal").click()
 
 
 def test_a_slider_and_reset_change_the_run(browser_page) -> None:
@@ -296,6 +141,8 @@ def test_downloads_are_readable(browser_page, tmp_path) -> None:
     page = browser_page
     with page.expect_download() as info:
         page.get_by_role("button", name=re.compile("Run so far")).click()
+    # named after the scenario and what the lesson opened changes (labs do not launch apps)
+    assert info.value.suggested_filename.startswith("baseline-labs-do-not-launch-apps-seed0-")
     path = tmp_path / info.value.suggested_filename
     info.value.save_as(path)
     assert path.suffix == ".zip"

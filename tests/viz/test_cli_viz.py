@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
 from cli.viz import DEFAULT_HOST, check_bind, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def invoke(*args: str):
@@ -50,3 +60,34 @@ def test_a_free_port_can_be_bound() -> None:
     port = free_port()
     assert 0 < port < 65536
     assert check_bind(DEFAULT_HOST, port) is None
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_server_quietly_with_status_130() -> None:
+    """Ctrl+C in the terminal (SIGINT to the process group) stops it: status 130, no traceback."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "viz", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5):
+                    break
+            except OSError:
+                time.sleep(0.5)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "Abort" not in err, err
+    assert err.strip().splitlines()[-1] == "stopped"
+    assert f"http://127.0.0.1:{port}/" in out

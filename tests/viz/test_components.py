@@ -1,19 +1,24 @@
 """The page without a browser: Solara renders it to widgets, and the tests click and type.
 
-Mesa's model controller steps and resets; the views redraw; settings wait for Reset; a bad
+The run controls step and reset; the views redraw; settings wait for Reset; a bad
 scenario file shows the CLI's message and changes nothing.
 """
 
 from __future__ import annotations
+
+import time
 
 import ipyvuetify as v
 import pytest
 import solara
 import solara.widgets
 
-from viz.app import Page, first_setup
+from viz.app import Page, address_problem, first_setup
+from viz.chart import VegaView
+from viz.controls import PAUSE, PLAY
 from viz.lessons import lessons
 
+SHORT = '[scenario]\nextends = "baseline"\nname = "short"\nquarters = 3\n'
 VIEWS = ("network", "margins", "profit-pool", "markets", "inspector", "firm", "events")
 
 
@@ -64,9 +69,10 @@ def test_step_advances_a_quarter_and_redraws_every_chart(page) -> None:
     assert "quarter 1 of" in status(page)
     click(page, "Step")
     assert "quarter 2 of" in status(page)
-    charts = page.find(solara.widgets.VegaLite).widgets
+    charts = page.find(VegaView).widgets
     assert len(charts) >= 6
-    assert all(chart.spec and chart.spec.get("datasets") for chart in charts)
+    assert all(chart.spec and chart.datasets and chart.serial >= 1 for chart in charts)
+    assert all("datasets" not in chart.spec for chart in charts)  # data travels on its own
 
 
 def test_a_slider_waits_for_reset_then_changes_the_run(page) -> None:
@@ -140,3 +146,48 @@ def test_the_page_also_renders_inside_solaras_app_layout() -> None:
         assert view_classes(rc) >= set(VIEWS)
     finally:
         rc.close()
+
+
+def test_unticking_follow_shows_a_quarter_slider_without_a_traceback(page) -> None:
+    for _ in range(3):
+        click(page, "Step")
+    follow = page.find(v.Checkbox, label="Follow the latest quarter").widget
+    follow.v_model = False  # raised "SliderInt() got an unexpected keyword argument 'style'"
+    slider = page.find(v.Html, class_="margins-quarter-picker").find(v.Slider).widget
+    slider.v_model = 0
+    inspector = [t for t in texts(page) if t.startswith("2025Q1:")]
+    assert inspector, "the inspector shows the quarter picked"
+    click(page, "Step")
+    assert any(t.startswith("2025Q1:") for t in texts(page))  # it stays on it
+
+
+def test_a_negative_seed_is_refused_visibly(page) -> None:
+    seed = page.find(v.TextField, label="Seed").widget
+    seed.v_model = "-3"
+    seed.fire_event("keyup.enter", None)
+    assert any("got -3" in a and "keeps seed 0" in a for a in alerts(page))
+    assert not any("Press Reset" in a for a in alerts(page))  # nothing changes
+
+
+def test_an_unknown_lesson_in_the_address_says_so() -> None:
+    assert address_problem("lesson=no-such-lesson").startswith("No lesson 'no-such-lesson'")
+    assert lessons()[0].id in address_problem("lesson=no-such-lesson")
+    assert address_problem(f"lesson={lessons()[0].id}") == ""
+    assert address_problem("") == ""
+
+
+def test_playing_stops_and_shows_play_when_the_run_ends(page) -> None:
+    short = {"name": "short.toml", "text": SHORT, "error": None}
+    page.find(v.VuetifyTemplate, label="Open a scenario file…").widget.vue_picked(short)
+    click(page, "Reset")
+    click(page, "fastest")
+    click(page, PLAY)
+    deadline = time.monotonic() + 60
+    while "Finished" not in status(page) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "Finished: 3 quarters" in status(page)
+    deadline = time.monotonic() + 10
+    while not page.find(v.Btn, children=[PLAY]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert page.find(v.Btn, children=[PLAY]).widget.disabled
+    assert not page.find(v.Btn, children=[PAUSE])

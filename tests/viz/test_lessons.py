@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from agents.base import Market
-from viz.lessons import LessonError, lessons, parse, teaching_markdown
+from viz.lessons import LessonError, lessons, parse, teaching_markdown, watch_problems
 from viz.live import LiveEconomy
+from viz.views import STATEMENT
 
 ROOT = Path(__file__).resolve().parents[2]
 IDS = [item.id for item in lessons()]
@@ -78,3 +80,30 @@ def test_bad_lessons_are_named(change: dict, message: str) -> None:
 def test_lesson_ids_are_unique() -> None:
     with pytest.raises(LessonError, match="used twice"):
         parse([GOOD, GOOD])
+
+
+@pytest.mark.parametrize("lesson_id", IDS)
+def test_each_lesson_asks_only_for_what_a_view_shows(lesson_id: str) -> None:
+    """Every "watch" item names a view of the page, a focus that exists (a firm of the
+    scenario, a market, a margin measure) and only rows that view draws."""
+    item = next(x for x in lessons() if x.id == lesson_id)
+    assert watch_problems(item, [label for _, label in STATEMENT]) == []
+
+
+def test_a_lesson_asking_for_what_no_view_shows_is_caught() -> None:
+    item = next(x for x in lessons() if x.id == "capacity-floods-in")
+    bad = replace(
+        item,
+        watch=(
+            "Markets: the compute price, and the foundry's volume against its unmet demand.",
+            "Firm view, CoreWeave: revenue against depreciation and interest.",
+            "Firm view, Oracle: revenue.",
+            "The dashboard: everything.",
+        ),
+    )
+    without_depreciation = [label for _, label in STATEMENT if "depreciation" not in label]
+    problems = watch_problems(bad, without_depreciation)
+    assert any("unmet demand" in p for p in problems)
+    assert any("of which depreciation" in p for p in problems)
+    assert any("no firm 'Oracle'" in p for p in problems)
+    assert any("names no view" in p for p in problems)

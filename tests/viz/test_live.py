@@ -13,7 +13,7 @@ from polars.testing import assert_frame_equal
 from runs.run import FRAMES, run
 from runs.scenario import validate
 from viz.live import LiveEconomy
-from viz.setup import defaults, open_file, with_settings
+from viz.setup import default_setup, defaults, open_file, with_settings
 
 QUARTERS = 6  # as the stepped fixture in conftest.py
 
@@ -85,3 +85,11 @@ def test_each_quarter_makes_a_new_snapshot(stepped: LiveEconomy) -> None:
     assert last.clearings and last.orders.height > 0
     assert set(last.orders["quarter"].unique()) == {QUARTERS - 1}
     assert snap.flows.height > 0 and (snap.flows["amount_usd"] > 0).all()
+
+
+def test_downloads_are_named_after_the_scenario_and_its_changed_settings() -> None:
+    plain = LiveEconomy(default_setup())
+    assert plain.file_stem() == "baseline-seed0"
+    changed = LiveEconomy(with_settings(default_setup(), demand_growth=1.5, custom_silicon=False))
+    assert changed.file_stem() == "baseline-demand-growth-x1.50-no-custom-silicon-seed0"
+    assert changed.archive_name() == "baseline-demand-growth-x1.50-no-custom-silicon-seed0-start"

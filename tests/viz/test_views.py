@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -10,8 +11,10 @@ import pytest
 import vl_convert
 
 from agents.base import PRODUCING_LAYERS, Layer, Market
+from market.calendar import Window
 from runs.report import layer_margins
-from viz import charts, inspector, views
+from runs.sweep.summary import summarize_run
+from viz import charts, inspector, network, views
 from viz.live import CUSTOMERS, LiveEconomy
 from viz.palette import LAYER_COLOURS, LAYER_LABELS, MARKET_SELLERS, label_scale, layer_colour
 
@@ -25,6 +28,8 @@ from viz.palette import LAYER_COLOURS, LAYER_LABELS, MARKET_SELLERS, label_scale
         (25000.0, "$25k"),
         (2.2, "$2.20"),
         (150.0, "$150"),
+        (0.0038, "$0.0038"),
+        (3.8e-07, "$3.8e-07"),
         (None, "—"),
         (math.nan, "—"),
     ],
@@ -72,17 +77,51 @@ def test_margins_are_the_clis(snap) -> None:
         assert match[f"{row['measure']}_margin"][0] == pytest.approx(row["margin"])
 
 
-@pytest.mark.parametrize("measure", ["operating", "gross"])
-def test_the_profit_pool_adds_up(snap, measure: str) -> None:
-    rows = views.profit_pool_rows(snap, measure)
+def test_the_profit_pool_is_compares_and_adds_up(snap) -> None:
+    """One definition of the profit pool: a layer's share of the gross profit of all layers
+    together, losses included, exactly as ``margins compare`` (the sweep summary) reports it."""
+    rows = views.profit_pool_rows(snap)
     assert rows
     by_period: dict[str, float] = {}
     for row in rows:
         assert row["hi"] >= row["lo"]
-        if row["lo"] >= 0:
-            by_period[row["period"]] = by_period.get(row["period"], 0.0) + row["hi"] - row["lo"]
+        by_period[row["period"]] = by_period.get(row["period"], 0.0) + (
+            row["hi"] - row["lo"] if row["lo"] >= 0 else row["lo"] - row["hi"]
+        )
     for total in by_period.values():
-        assert total == pytest.approx(1.0)
+        assert total == pytest.approx(1.0)  # gains less losses: the whole pool
+    last = snap.period
+    summary = summarize_run(
+        {"firms": snap.firms, "markets": snap.markets, "events": snap.events},
+        [Window.parse(last)],
+    )
+    for row in rows:
+        if row["period"] == last:
+            share = summary[f"profit_share_{row['layer']}_{last}"]
+            assert row["hi"] - row["lo"] == pytest.approx(abs(share))
+
+
+def test_the_margins_view_adds_up_quarters_rolling_and_years(snap) -> None:
+    quarterly = views.layer_periods(snap, "quarter")
+    rolling = views.layer_periods(snap, "rolling")
+    yearly = views.layer_periods(snap, "year")
+    chips = quarterly.filter(pl.col("layer") == "chips").sort("t")
+    four = chips.tail(4)
+    rolled = rolling.filter((pl.col("layer") == "chips") & (pl.col("t") == four["t"][-1]))
+    assert rolled["gross_margin"][0] == pytest.approx(
+        four["gross_profit_usd"].sum() / four["revenue_usd"].sum()
+    )
+    year = layer_margins(snap.firms, by="year").filter(pl.col("layer") == "chips")
+    assert sorted(yearly.filter(pl.col("layer") == "chips")["gross_margin"]) == pytest.approx(
+        sorted(year["gross_margin"])
+    )
+    assert {r["measure_label"] for r in views.margin_rows(snap, "year")} == {
+        "Gross margin",
+        "Operating margin",
+    }
+    assert {r["run"] for r in views.margin_rows(snap, "rolling", run="previous run")} == {
+        "previous run"
+    }
 
 
 def test_markets_draw_one_line_per_book_or_market_total(snap) -> None:
@@ -97,7 +136,7 @@ def test_markets_draw_one_line_per_book_or_market_total(snap) -> None:
 
 
 def test_the_network_shows_every_firm_by_layer_and_only_their_payments(snap) -> None:
-    net = views.network(snap)
+    net = network.network(snap)
     names = {n["name"].removesuffix(" (defaulted)") for n in net.nodes}
     assert "End customers" in names
     assert {snap.names[f] for f in snap.producing()} <= names
@@ -169,7 +208,12 @@ def test_the_inspector_falls_back_to_the_nearest_book(wanted: str, picked: str) 
 def test_a_firms_statement(snap) -> None:
     periods, rows = views.statement(snap, "openai")
     assert periods == [snap.period_of(q) for q in range(snap.quarters - 4, snap.quarters)]
-    assert [r[0] for r in rows][:3] == ["Revenue", "Cost of revenue", "Gross profit"]
+    assert [r[0] for r in rows][:4] == [
+        "Revenue",
+        "Cost of revenue",
+        "of which depreciation",
+        "Gross profit",
+    ]
     lines = {r["line"] for r in views.firm_rows(snap, "openai")}
     assert lines == {label for _, label in views.INCOME_LINES}
 
@@ -185,12 +229,16 @@ def test_every_chart_compiles_and_renders(stepped: LiveEconomy) -> None:
     snap = stepped.snapshot
     last = snap.quarters - 1
     specs = [
-        charts.network_spec(snap),
+        network.network_spec(snap),
         charts.margins_spec(snap),
+        charts.margins_spec(snap, snap, "rolling"),
+        charts.margins_spec(snap, None, "year"),
         charts.profit_pool_spec(snap),
-        charts.profit_pool_spec(snap, "gross"),
+        charts.profit_pool_spec(snap, snap),
         charts.markets_spec(snap),
+        charts.markets_spec(snap, snap),
         charts.firm_spec(snap, "nvidia"),
+        charts.firm_spec(snap, "coreweave", snap),
     ]
     compute = next(k for k in inspector.book_choices(snap, last) if k.startswith("compute/"))
     for key in (compute, "foundry", "chips"):
@@ -207,6 +255,32 @@ def test_a_chart_template_is_built_once_and_filled_each_quarter(stepped: LiveEco
     first = charts.margins_spec(snap)
     second = charts.margins_spec(snap)
     assert first is not second and first["datasets"] == second["datasets"]
-    template = charts.margins_template(tuple(views.time_domain(snap)))
+    template = charts.margins_template(tuple(views.time_domain(snap)), False, "quarter")
     assert "datasets" not in template
-    assert first["hconcat"] is template["hconcat"]
+    assert first["spec"] is template["spec"]
+
+
+def test_no_payment_runs_through_a_firms_box(snap) -> None:
+    """Each payment's line crosses the columns between payer and payee through gaps between the
+    boxes, flat over the boxes' width, and the chart has a key for line widths."""
+    net = network.network(snap)
+    boxes: dict[float, list[tuple[float, float]]] = {}
+    for node in net.nodes:
+        boxes.setdefault(node["x"], []).append((node["y0"], node["y1"]))
+    paths: dict[int, list[dict]] = {}
+    for point in net.paths:
+        paths.setdefault(point["edge"], []).append(point)
+    assert len(paths) == len(net.edges) > 0
+    crossings = 0
+    for points in paths.values():
+        points.sort(key=lambda p: p["order"])
+        for a, b in itertools.pairwise(points[1:-1]):
+            for x, spans in boxes.items():
+                if min(a["x"], b["x"]) < x < max(a["x"], b["x"]):  # a flat run over column x
+                    crossings += 1
+                    assert a["y"] == b["y"]
+                    assert all(not lo - 1 < a["y"] < hi + 1 for lo, hi in spans), (x, a["y"])
+    assert crossings > 0  # some payments skip columns (end customers pay the labs)
+    widths = [row["width"] for row in net.scale]
+    assert len(widths) == 3 and widths == sorted(widths) and widths[-1] <= network.EDGE_MIN + 13
+    assert all(row["label"].startswith("$") for row in net.scale)
