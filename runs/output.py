@@ -22,13 +22,11 @@ from pathlib import Path
 
 import polars as pl
 
-#: what a run writes (RunResult.write): the manifest, the scenario and one Parquet file per frame,
-#: and with ``margins run --chart`` its two charts
+#: what a run writes (RunResult.write): the manifest, the scenario and one Parquet file per frame
 FRAMES = ("firms", "markets", "flows", "models", "events")
-CHARTS = ("margins.png", "profit_pool.png")
-RUN_FILES = frozenset(
-    {"manifest.json", "scenario.toml", *(f"{name}.parquet" for name in FRAMES), *CHARTS}
-)
+RUN_FILES = frozenset({"manifest.json", "scenario.toml", *(f"{name}.parquet" for name in FRAMES)})
+#: what ``margins run --chart`` writes beside them: still a run's own files
+CHARTS = frozenset({"margins.png", "profit_pool.png"})
 #: errors of a path the user chose badly (not the machine refusing): exit status 2, not 1
 USER_ERRNOS = frozenset({errno.ENOTDIR, errno.EEXIST, errno.ENAMETOOLONG, errno.EINVAL})
 
@@ -76,7 +74,7 @@ def is_run_output(path: Path) -> bool:
         names = {entry.name for entry in os.scandir(path)}
     except OSError:
         return False
-    return "manifest.json" in names and names <= RUN_FILES
+    return "manifest.json" in names and names <= RUN_FILES | CHARTS
 
 
 def _is_empty(path: Path) -> bool:
