@@ -20,7 +20,6 @@ from agents.base import Firm
 from agents.demand import ChipBuyers, Investors, Segment
 from agents.labs import Lab
 from agents.protocol import (
-    Contract,
     DemandSignal,
     Fill,
     FundingRequest,
@@ -35,6 +34,7 @@ from agents.strategies import make_strategy
 from agents.supply import ChipDesigner, Foundry
 from agents.technology import Technology
 from economy.clearing import Clearer, Trade
+from economy.contracts import ContractBook, deliver
 from economy.records import Recorder
 from economy.settlement import Settlement
 from market.calendar import period_of, quarter_of
@@ -84,8 +84,7 @@ class Economy(mesa.Model):
         self.firms: dict[str, Firm] = {}
         self.programs: list[Program] = [scenario.programs[k] for k in sorted(scenario.programs)]
         self.ended_programs: set[str] = set()
-        self.contracts: list[Contract] = []  # signed take-or-pay compute contracts
-        self.ended_contracts: list[Contract] = []
+        self.contracts = ContractBook()  # signed take-or-pay compute contracts
         self.investors: Investors | None = None
         self._events_by_quarter: dict[int, list[Any]] = defaultdict(list)
         for event in scenario.events:
@@ -188,7 +187,7 @@ class Economy(mesa.Model):
         self.clear_plans(obs, orders, trades, signals)  # 7
         self.learn(obs, signals)
         closing = {f.firm_id: f.close(obs) for f in self.active()}  # 8
-        self.sign_contracts(closing)
+        self.contracts.sign(closing, self.firms, self.log_event)
         self.settle(obs, decided, closing, trades)  # 9
         self.fund(obs)  # 10
         self.exit_defaulted()  # 11
@@ -238,45 +237,8 @@ class Economy(mesa.Model):
             demand_noise=demand.noise,
             segments=segments,
             programs=tuple(self.live_programs()),
-            contracts=tuple(self.live_contracts()),
+            contracts=tuple(self.contracts.live(self.quarter, self.firms, self.log_event)),
         )
-
-    def live_contracts(self) -> list[Contract]:
-        """Contracts in force this quarter; one whose party has defaulted ends (logged)."""
-        out = []
-        for contract in self.contracts:
-            if not contract.live(self.quarter):
-                continue
-            seller, buyer = self.firms[contract.seller], self.firms[contract.buyer]
-            gone = next((f for f in (seller, buyer) if f.defaulted), None)
-            if gone is not None:
-                self.ended_contracts.append(contract)
-                self.log_event(
-                    seller,
-                    f"a take-or-pay contract of {seller.name} with {buyer.name} ends: "
-                    f"{gone.name} has defaulted",
-                    "decision",
-                )
-                continue
-            out.append(contract)
-        self.contracts = [c for c in self.contracts if c not in self.ended_contracts]
-        return out
-
-    def sign_contracts(self, closing: dict[str, Intents]) -> None:
-        """Contracts sellers proposed this quarter, signed when the buyer is in business."""
-        for firm_id in sorted(closing):
-            for contract in closing[firm_id].contracts:
-                buyer = self.firms.get(contract.buyer)
-                if contract.seller != firm_id or buyer is None or buyer.defaulted:
-                    continue
-                self.contracts.append(contract)
-                self.log_event(
-                    self.firms[firm_id],
-                    f"{self.firms[firm_id].name} signs a {contract.end - contract.start}-quarter "
-                    f"take-or-pay contract with {buyer.name}: {contract.hours / 1e6:,.0f} M "
-                    f"hours a quarter at ${contract.price:,.2f}",
-                    "decision",
-                )
 
     def live_programs(self) -> list[Program]:
         """Programmes running this quarter: started, not ended, with both parties in business."""
@@ -453,7 +415,13 @@ class Economy(mesa.Model):
     ) -> None:
         """Rented hours: differentiated clouds (logit shares over their quality-adjusted asks)
         unless ``markets.compute_choice_elasticity`` is 0, when hours are one homogeneous good."""
-        contracted = self.deliver_contracts(obs, orders)
+        contracted = deliver(obs.contracts, orders[Market.COMPUTE])
+        volume = math.fsum(t.qty for t in contracted)
+        if volume > 0:
+            price = math.fsum(t.qty * t.price for t in contracted) / volume
+            self.recorder.market_total(
+                self.quarter, Market.COMPUTE, "contracts", price, volume, [], []
+            )
         trades[Market.COMPUTE] = contracted
         self._deliver(Market.COMPUTE, contracted, obs)
         self.clear_differentiated(
@@ -491,46 +459,6 @@ class Economy(mesa.Model):
         self._deliver(market, market_trades, obs)
         if not math.isnan(price):
             self.prices[market] = price
-
-    def deliver_contracts(self, obs: Observation, orders: dict[Market, list[Order]]) -> list[Trade]:
-        """Hours under take-or-pay contracts, before the spot book clears: each contract takes
-        its hours from the seller's ask (as far as it has them) and serves the buyer's highest
-        bids first; hours the buyer did not bid for are delivered and paid all the same (take or
-        pay). What is left of both orders goes to the spot book."""
-        book = orders[Market.COMPUTE]
-        out: list[Trade] = []
-        for contract in obs.contracts:
-            ask_at = next(
-                (i for i, o in enumerate(book) if o.side is Side.ASK and o.firm == contract.seller),
-                None,
-            )
-            if ask_at is None:
-                continue
-            ask = book[ask_at]
-            due = min(contract.hours, ask.qty)
-            left = due
-            bids = sorted(
-                (i for i, o in enumerate(book) if o.side is Side.BID and o.firm == contract.buyer),
-                key=lambda i: -book[i].price,
-            )
-            for i in bids:
-                if left <= 0:
-                    break
-                take = min(left, book[i].qty)
-                out.append(Trade(book[i], ask, take, contract.price))
-                book[i] = replace(book[i], qty=book[i].qty - take)
-                left -= take
-            if left > 0:  # taken or not, it is paid for
-                unbid = Order(Market.COMPUTE, Side.BID, contract.buyer, contract.price, left)
-                out.append(Trade(replace(unbid, tag="inference"), ask, left, contract.price))
-            book[ask_at] = replace(ask, qty=ask.qty - due)
-        volume = math.fsum(t.qty for t in out)
-        if volume > 0:
-            price = math.fsum(t.qty * t.price for t in out) / volume
-            self.recorder.market_total(
-                self.quarter, Market.COMPUTE, "contracts", price, volume, [], []
-            )
-        return out
 
     def clear_tokens(
         self,
