@@ -216,9 +216,12 @@ def differentiated_signals(
     appeal: Sequence[float],
     sold: Sequence[float],
     elasticity: float,
+    capacity_bound: bool = False,
 ) -> list[tuple[str, DemandSignal]]:
     """Each seller's residual demand in a differentiated market: its logit share, at its price
-    against its rivals' prices, of the demand at its price."""
+    against its rivals' prices, of the demand at its price. ``capacity_bound``: its sellers
+    supply from a capacity, so each is told its sellout price too (a search; sellers that serve
+    to order, as in the token and plan markets, never read it)."""
     curve = DemandCurve(bids)
     prices = [a.price for a in asks]
     traded = math.fsum(sold)
@@ -233,7 +236,7 @@ def differentiated_signals(
             share = weights[j] / total if total > 0 else 0.0
             return share * curve.at(p)
 
-        sellout = _sellout_on(at, ask.qty, curve)
+        sellout = _sellout_on(at, ask.qty, curve) if capacity_bound else 0.0
         # buyers at or above its price whom nobody served, in its share of the market
         demand = curve.at(ask.price)
         unserved = max(0.0, demand - traded) * at(ask.price) / demand if demand > 0 else 0.0
@@ -320,6 +323,7 @@ class Clearer:
         asks: Sequence[Order],
         appeal: Sequence[float],
         elasticity: float,
+        capacity_bound: bool = False,
     ) -> tuple[list[Trade], list[tuple[str, DemandSignal]], float, float]:
         """Clear a market of differentiated sellers; return the trades, each seller's signal,
         and the market's volume-weighted price and volume.
@@ -368,5 +372,7 @@ class Clearer:
                 sold[spill_asks[j]] += trade.qty
         volume = math.fsum(t.qty for t in trades)
         price = math.fsum(t.qty * t.price for t in trades) / volume if volume > 0 else math.nan
-        signals = differentiated_signals(market, book, bids, asks, appeal, sold, elasticity)
+        signals = differentiated_signals(
+            market, book, bids, asks, appeal, sold, elasticity, capacity_bound
+        )
         return trades, signals, price, volume

@@ -450,7 +450,7 @@ class Economy(mesa.Model):
         bids = [o for o in orders[market] if o.side is Side.BID and not o.book]
         asks = [o for o in orders[market] if o.side is Side.ASK and not o.book]
         market_trades, book_signals, price, volume = self.clearer.differentiated(
-            market, "", bids, asks, [1.0] * len(asks), elasticity
+            market, "", bids, asks, [1.0] * len(asks), elasticity, capacity_bound=True
         )
         self.recorder.market_total(self.quarter, market, "", price, volume, bids, asks)
         trades.setdefault(market, []).extend(market_trades)
