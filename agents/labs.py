@@ -181,13 +181,26 @@ class Lab(Firm):
         value = self.tech.token_value(self.serving_quality(obs))
         return max(obs.compute_price, 0.01) / (self.tokens_per_hour(obs.quarter) * value)
 
+    def app_token_cost(self, obs: Observation) -> float:
+        """What a raw M token used in its own apps costs it: the compute it takes, or, when its
+        API sold all it offered last quarter, what the token would have fetched there (its
+        opportunity cost: the transfer price of an input with an outside market, Hirshleifer
+        1956). Pricing its apps at serving cost while its API buyers go unserved would sell
+        tokens to its app users for less than its API buyers pay for them."""
+        serving = max(obs.compute_price, 0.01) / self.tokens_per_hour(obs.quarter)
+        s = self.signal
+        if self.token_ask is None or s is None or s.offered <= 0 or s.sold < 0.99 * s.offered:
+            return serving
+        value = self.tech.token_value(self.serving_quality(obs))
+        return max(serving, self.token_ask * value)
+
     # -- decisions -------------------------------------------------------------------------------
     def decide(self, obs: Observation) -> Intents:
         p: LabParams = self.params
         value = self.tech.token_value(self.serving_quality(obs))
         tph = self.tokens_per_hour(obs.quarter)
         pc = max(obs.compute_price, 0.01)
-        self.desk.reprice(self.strategy, obs, pc / tph)
+        self.desk.reprice(self.strategy, obs, self.app_token_cost(obs))
         out = Intents()
         if self.own is None and p.own_compute_share > 0:  # a scripted move into owning compute
             self.own = CapacityBook(OWNED_DC.build_lag, OWNED_DC.life_quarters)

@@ -81,3 +81,32 @@ def test_owned_capacity_pays_energy_on_hours_used_not_idle_ones() -> None:
     energy = math.fsum(p.amount_usd for p in host.close(obs).payments if p.kind == "energy")
     assert energy == pytest.approx((used + 0.25 * ask.qty) * kwh)
     assert energy < installed_hours * kwh
+
+
+def test_a_lab_prices_its_apps_tokens_at_what_its_api_would_have_paid_when_it_sold_out() -> None:
+    """Transfer pricing (Hirshleifer 1956): while its API sells all it offers, a token its own
+    app uses is one an API buyer did not get, so the app's seats cost the API price per token;
+    with API tokens left unsold they cost the compute that serves them."""
+    from dataclasses import replace
+
+    eco = Economy(scenario(), seed=0)
+    for _ in range(3):
+        eco.step()
+    lab = eco.firms["openai"]
+    obs = eco.publish()
+    serving = obs.compute_price / lab.tokens_per_hour(obs.quarter)
+    value = lab.tech.token_value(lab.serving_quality(obs))
+    lab.signal = replace(lab.signal, offered=100.0, sold=100.0)
+    assert lab.app_token_cost(obs) == pytest.approx(max(serving, lab.token_ask * value))
+    assert lab.app_token_cost(obs) > serving  # its API earns more than the compute costs
+    lab.signal = replace(lab.signal, offered=100.0, sold=50.0)
+    assert lab.app_token_cost(obs) == pytest.approx(serving)
+
+
+def test_independent_apps_keep_their_users_while_labs_sell_their_own_apps() -> None:
+    """With labs' own apps priced at the opportunity cost of their tokens, an independent app
+    that pays the API price is not priced out: Cursor still sells seats five years on."""
+    firms = run(scenario(), quarters=24, seed=0).firms
+    cursor = firms.filter((pl.col("firm") == "cursor") & (pl.col("quarter") >= 20))
+    assert (cursor["revenue_usd"] > 1e7).all()
+    assert not cursor["defaulted"].any()
