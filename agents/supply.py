@@ -296,11 +296,26 @@ class ChipDesigner(Firm):
             self._plan_program(program)
         # a programme that has ended prices nothing any more
         self.custom_price = {n: pr for n, pr in self.custom_price.items() if n in running}
+        self._within_means(cost)
         out = Intents()
         total = math.fsum(self.slot_orders.values())
         if total > 0:
             out.orders += self._slot_bids(obs, total)
         return out
+
+    def _within_means(self, unit_cost: float) -> None:
+        """Order no more silicon than it can pay for this quarter: its cash, plus what its parent
+        puts in when it is a division, less its fixed costs (a liquidity constraint). Without it
+        a custom-chip partner whose owner's orders jumped ordered a quarter's slots worth five
+        times its means and defaulted on the foundry's bill."""
+        p: ChipDesignerParams = self.params
+        total = math.fsum(self.slot_orders.values())
+        means = self.cash + (p.parent_budget_usd if p.parent_funded else 0.0)
+        means -= max(p.rnd_usd, self.last_rnd) + p.sga_usd
+        if total <= 0 or total * unit_cost <= means:
+            return
+        scale = max(0.0, means) / (total * unit_cost)
+        self.slot_orders = {name: qty * scale for name, qty in self.slot_orders.items()}
 
     def _plan_merchant(self, obs: Observation, cost: float) -> None:
         p: ChipDesignerParams = self.params

@@ -110,3 +110,23 @@ def test_independent_apps_keep_their_users_while_labs_sell_their_own_apps() -> N
     cursor = firms.filter((pl.col("firm") == "cursor") & (pl.col("quarter") >= 20))
     assert (cursor["revenue_usd"] > 1e7).all()
     assert not cursor["defaulted"].any()
+
+
+def test_a_chip_designer_orders_no_more_silicon_than_it_can_pay_for() -> None:
+    """A liquidity constraint: a partner whose programme owner's orders jump orders slots worth
+    at most its cash plus its parent's quarterly budget, less its fixed costs."""
+    eco = Economy(scenario(), seed=0)
+    for _ in range(2):
+        eco.step()
+    designer = eco.firms["broadcom"]
+    p = designer.params
+    obs = eco.publish()
+    designer.cash = 1e9
+    designer.slot_orders = {"tpu": 1e7}  # ten million chips: far beyond its means
+    cost = designer.unit_cost(obs)
+    designer._within_means(cost)
+    means = 1e9 + p.parent_budget_usd - max(p.rnd_usd, designer.last_rnd) - p.sga_usd
+    assert designer.slot_orders["tpu"] * cost == pytest.approx(means)
+    designer.slot_orders = {"tpu": 10.0}  # within its means: untouched
+    designer._within_means(cost)
+    assert designer.slot_orders == {"tpu": 10.0}
