@@ -9,6 +9,14 @@ claim is judged on the paired differences (scenario − baseline, seed by seed):
 * **not supported** — it contains zero (the model shows no difference it can tell from noise);
 * **untestable** — the runs do not cover the claim's window (too few quarters).
 
+A ``largest`` claim is about a level, not a change: in each of the scenario's own runs, the
+layer's figure less the largest of the other layers'; the same rule reads its interval.
+
+A claim marked ``lever = true`` is a first-stage check that the scenario's move took hold (for
+example, that the capacity a lab was told to own is built); levers are judged by the same rule
+but not counted in the verdict. They tell the two readings of *not supported* apart
+(:func:`reading`): the move took hold and the effect is small, or the move did not take hold.
+
 A scenario's verdict, over its testable claims, is *supported* when every one is, *not
 supported* when none is, and *mixed* otherwise (*untestable* when none can be tested).
 """
@@ -16,6 +24,7 @@ supported* when none is, and *mixed* otherwise (*untestable* when none can be te
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import polars as pl
@@ -31,7 +40,17 @@ def _window(frame: pl.DataFrame, claim: Claim, start: str) -> pl.DataFrame:
 
 
 def claim_value(claim: Claim, firms: pl.DataFrame, markets: pl.DataFrame, start: str) -> float:
-    """The figure ``claim`` is about, in one run (NaN when the run has nothing to measure)."""
+    """The figure ``claim`` is about, in one run (NaN when the run has nothing to measure); for a
+    ``largest`` claim, the layer's lead: its figure less the largest of the other layers'."""
+    if claim.direction == "largest":
+        own = claim_value(replace(claim, direction="up"), firms, markets, start)
+        others = [
+            claim_value(replace(claim, layer=layer, direction="up"), firms, markets, start)
+            for layer in CLAIM_LAYERS
+            if layer != claim.layer
+        ]
+        others = [v for v in others if np.isfinite(v)]
+        return own - max(others) if others and np.isfinite(own) else math.nan
     if claim.metric == "price":
         m = _window(markets, claim, start).filter(
             (pl.col("market") == claim.market) & (pl.col("book") == "")
@@ -63,20 +82,43 @@ def claim_value(claim: Claim, firms: pl.DataFrame, markets: pl.DataFrame, start:
             return float(subset["gross_profit_usd"].sum()) / total if total > 0 else math.nan
         case "defaults":
             return float(subset.filter(pl.col("defaulted"))["firm"].n_unique())
+        case "capacity":
+            quarters = subset["quarter"].n_unique()
+            capacity = subset["capacity_h100e"].fill_nan(None).sum()
+            return float(capacity) / quarters if quarters else math.nan
+        case "funding":
+            return float(subset["funding_usd"].sum() + subset["borrowing_usd"].sum())
+        case "rnd":
+            return float(subset["rnd_usd"].sum())
     raise ValueError(f"unknown metric {claim.metric!r}")
 
 
 def verdict(direction: str, low: float, high: float) -> str:
-    """The verdict on one claim from the 95% interval of its paired difference."""
+    """The verdict on one claim from the 95% interval of its paired difference (of its lead
+    over the other layers, for ``largest``)."""
     if not (np.isfinite(low) and np.isfinite(high)):
         return "not supported"
-    sign = 1.0 if direction == "up" else -1.0
+    sign = -1.0 if direction == "down" else 1.0
     lo, hi = sorted((sign * low, sign * high))
     if lo > 0:
         return "supported"
     if hi < 0:
         return "contradicted"
     return "not supported"
+
+
+def reading(claim_verdict: str, lever_verdicts: list[str]) -> str:
+    """What a claim's verdict says about the model, given the verdicts of the scenario's levers
+    (first-stage checks that its move took hold): a *not supported* claim either rests on a
+    move that took hold and changed the claimed figure too little to tell from noise (*small
+    effect*), or on a move the model did not carry through (*mechanism did not respond*)."""
+    if claim_verdict != "not supported":
+        return ""
+    if not lever_verdicts:
+        return "no lever checked"
+    if all(v == "supported" for v in lever_verdicts):
+        return "small effect: the move took hold"
+    return "mechanism did not respond: a lever did not move"
 
 
 def scenario_verdict(verdicts: list[str]) -> str:

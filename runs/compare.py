@@ -28,7 +28,7 @@ import polars as pl
 
 from market.calendar import Window, period_of
 from market.catalogue import LAYER_COLOURS, LAYER_LABELS, Layer
-from runs.claims import claim_value, scenario_verdict, verdict
+from runs.claims import claim_value, reading, scenario_verdict, verdict
 from runs.scenario import CLAIM_LAYERS, Scenario, ScenarioError, library_names, load_scenario
 from runs.stats import mean_interval
 
@@ -143,13 +143,15 @@ def compare(
         summary,
         _layer_changes(summary, names, spec["sweep"]["windows"]),
         _structure(runs, names, loaded, spec["sweep"]["windows"]),
-        _claims(runs, names, loaded),
+        _claims(runs, names, loaded, quarters),
         failed=int((summary["status"] != "ok").sum()) + len(report.lost),
         windows=windows,
     )
     result.verdicts = {
         name: scenario_verdict(
-            result.claims.filter(pl.col("scenario") == name)["verdict"].to_list()
+            result.claims.filter((pl.col("scenario") == name) & ~pl.col("lever"))[
+                "verdict"
+            ].to_list()
         )
         for name in names[1:]
     }
@@ -159,6 +161,12 @@ def compare(
 
 def _fits(window: str, scenario: Scenario, quarters: int) -> bool:
     return Window.parse(window).bounds(scenario.start, quarters)[1] < quarters
+
+
+def _starts(window: str, scenario: Scenario, quarters: int) -> bool:
+    """Whether a run of ``quarters`` reaches the window at all (a claim is judged on the part
+    of its window the runs cover)."""
+    return Window.parse(window).bounds(scenario.start, quarters)[0] < quarters
 
 
 # -- reading runs -------------------------------------------------------------------------------
@@ -300,7 +308,10 @@ def _structure(
 
 # -- claims -------------------------------------------------------------------------------------
 def _claims(
-    runs: dict[tuple[str, int], _Run], names: list[str], loaded: dict[str, Scenario]
+    runs: dict[tuple[str, int], _Run],
+    names: list[str],
+    loaded: dict[str, Scenario],
+    quarters: int,
 ) -> pl.DataFrame:
     rows = []
     for name in names[1:]:
@@ -311,6 +322,8 @@ def _claims(
                 if s in ("baseline", name):
                     values[(s, r)] = claim_value(claim, run.firms, run.markets, scenario.start)
             base, diffs = _paired(values, name)
+            if claim.direction == "largest":  # a level in the scenario's own runs
+                diffs = [v for (s, _), v in sorted(values.items()) if s == name]
             row = _row(
                 name,
                 base,
@@ -319,13 +332,18 @@ def _claims(
                 metric=claim.metric,
                 direction=claim.direction,
                 window=claim.window,
+                lever=claim.lever,
             )
             row["verdict"] = (
                 verdict(claim.direction, row["low"], row["high"])
-                if np.isfinite(row["mean"])
+                if np.isfinite(row["mean"]) and _starts(claim.window, scenario, quarters)
                 else "untestable"
             )
             rows.append(row)
+        levers = [r["verdict"] for r in rows if r["scenario"] == name and r["lever"]]
+        for row in rows:
+            if row["scenario"] == name:
+                row["reading"] = "" if row["lever"] else reading(row["verdict"], levers)
     return pl.DataFrame(
         rows,
         schema={
@@ -334,11 +352,13 @@ def _claims(
             "metric": pl.String,
             "direction": pl.String,
             "window": pl.String,
+            "lever": pl.Boolean,
             "base": pl.Float64,
             "mean": pl.Float64,
             "low": pl.Float64,
             "high": pl.Float64,
             "verdict": pl.String,
+            "reading": pl.String,
         },
     )
 
@@ -354,8 +374,10 @@ def _fmt(value: float, metric: str, signed: bool = False) -> str:
         text = f"{100 * value:+.1f} pp" if signed else f"{100 * value:.1f}%"
     elif metric == "hhi":
         text = f"{value:+,.0f}" if signed else f"{value:,.0f}"
-    elif metric == "revenue":
+    elif metric in ("revenue", "funding", "rnd"):
         text = f"{value / 1e9:+,.1f} B$" if signed else f"{value / 1e9:,.1f} B$"
+    elif metric == "capacity":
+        text = f"{value / 1e6:+,.2f} M H100e" if signed else f"{value / 1e6:,.2f} M H100e"
     elif metric == "price":
         text = f"{value:+.3f} $" if signed else f"{value:.3f} $"
     else:
@@ -386,7 +408,10 @@ def write_report(result: Comparison, loaded: dict[str, Scenario]) -> Path:
         "wholly on the claimed side of zero, *contradicted* when it lies wholly on the other "
         "side, and *not supported* when it contains zero; *untestable* when the runs do not "
         "cover the claim's window. Over its testable claims, a scenario is *supported* when all "
-        "are, *not supported* when none is, and *mixed* otherwise.",
+        "are, *not supported* when none is, and *mixed* otherwise. A *lever* (in italics) is "
+        "no claim but a check that the scenario's move took hold, judged by the same rule and "
+        "not counted: a *not supported* claim reads as a *small effect* when every lever of its "
+        "scenario moved, and as *mechanism did not respond* when one did not.",
         "",
     ]
     if result.failed:
@@ -394,17 +419,20 @@ def write_report(result: Comparison, loaded: dict[str, Scenario]) -> Path:
     lines += [
         "## Verdicts",
         "",
-        "| scenario | claim | window | baseline | change [95% CI] | verdict |",
-        "|---|---|---|---|---|---|",
+        "| scenario | claim | window | baseline | change [95% CI] | verdict | reading |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name in result.scenarios[1:]:
         for row in result.claims.filter(pl.col("scenario") == name).iter_rows(named=True):
+            claim = f"*lever: {row['claim']}*" if row["lever"] else row["claim"]
+            if row["direction"] == "largest":
+                claim += " (a level: its lead over the next layer, in the scenario's runs)"
             lines.append(
-                f"| {name} | {row['claim']} | {row['window']} | "
+                f"| {name} | {claim} | {row['window']} | "
                 f"{_fmt(row['base'], row['metric'])} | {_change(row, row['metric'])} | "
-                f"{row['verdict']} |"
+                f"{row['verdict']} | {row['reading']} |"
             )
-        lines.append(f"| **{name}** | **overall** | | | | **{result.verdicts[name]}** |")
+        lines.append(f"| **{name}** | **overall** | | | | **{result.verdicts[name]}** | |")
     lines += [""]
     for name in result.scenarios[1:]:
         scenario = loaded[name]

@@ -22,6 +22,9 @@ CLAIM_METRICS = {
     "revenue": "revenue of the layer or firm, USD",
     "defaults": "number of firms of the layer that default (or 1 if the firm does)",
     "price": "mean clearing price of the market (chips, compute, tokens, foundry)",
+    "capacity": "H100e the layer or firm has in service, mean over the window's quarters",
+    "funding": "equity, parent and debt funding the layer or firm raised, USD",
+    "rnd": "R&D (training compute and research staff) of the layer or firm, USD",
 }
 CLAIM_MARKETS = ("foundry", "chips", "compute", "tokens")
 CLAIM_LAYERS = ("foundry", "chips", "cloud", "neocloud", "lab", "host", "app")
@@ -51,7 +54,11 @@ class Claim:
         metadata={"allowed": tuple(CLAIM_METRICS), "noun": "a metric", "doc": "what is measured"}
     )
     direction: str = field(
-        metadata={"allowed": ("up", "down"), "doc": "how it moves against the baseline"}
+        metadata={
+            "allowed": ("up", "down", "largest"),
+            "doc": "how it moves against the baseline; ``largest``: a level, not a change — the "
+            "layer's figure exceeds every other layer's in the scenario's own runs",
+        }
     )
     layer: str = field(
         default="",
@@ -72,6 +79,14 @@ class Claim:
             "check": window_problem,
             "help": WINDOW_HELP,
             "doc": "the periods measured: all, a year, a quarter or a range (ends included)",
+        },
+    )
+    lever: bool = field(
+        default=False,
+        metadata={
+            "doc": "a first-stage check, not a claim: the scenario's move took hold (its "
+            "mechanism responded). Not counted in the verdict; it tells a 'not supported' claim "
+            "whose move took hold (the effect is small) from one whose move did not"
         },
     )
     mechanism: str = field(
@@ -96,6 +111,10 @@ def validate_claims(items: Any, firms: dict[str, FirmSpec], source: str) -> tupl
         if len(targets) != 1 or targets[0] not in wanted:
             raise ScenarioError(
                 source, key, f"metric {metric!r} needs exactly one of: " + ", ".join(wanted)
+            )
+        if values["direction"] == "largest" and not values.get("layer"):
+            raise ScenarioError(
+                source, f"{key}.direction", "'largest' compares layers: name a layer"
             )
         if values.get("firm") and values["firm"] not in firms:
             raise ScenarioError(

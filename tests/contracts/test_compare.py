@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
+from runs.claims import reading, scenario_verdict
 from runs.compare import MARKET_FLOWS, compare
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -44,7 +45,23 @@ def test_report_has_every_claim_with_a_verdict(small):
         assert row["claim"] in report
         assert row["verdict"] in ("supported", "contradicted", "not supported")
     for name, verdict in small.verdicts.items():
-        assert f"**{name}** | **overall** | | | | **{verdict}**" in report
+        assert f"**{name}** | **overall** | | | | **{verdict}** |" in report
+
+
+def test_levers_are_read_but_not_counted(small):
+    """Each scenario's levers (first-stage checks) are reported beside its claims, left out of
+    its verdict, and decide how each of its 'not supported' claims reads."""
+    levers = small.claims.filter(pl.col("lever"))
+    assert set(levers["scenario"]) == {"funding-dries-up", "merchant-chip-competition"}
+    report = (small.out / "report.md").read_text()
+    for row in levers.iter_rows(named=True):
+        assert f"*lever: {row['claim']}*" in report
+    for name in small.verdicts:
+        rows = small.claims.filter(pl.col("scenario") == name)
+        claims, lever_rows = rows.filter(~pl.col("lever")), rows.filter(pl.col("lever"))
+        assert small.verdicts[name] == scenario_verdict(claims["verdict"].to_list())
+        for row in claims.iter_rows(named=True):
+            assert row["reading"] == reading(row["verdict"], lever_rows["verdict"].to_list())
 
 
 def test_layers_and_market_structure_are_reported(small):

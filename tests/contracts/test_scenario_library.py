@@ -10,7 +10,25 @@ from runs.scenario import library_names, load_raw, load_scenario
 
 # the moves of the industry: the theory tier (runs/scenarios/theory/, listed as theory/NAME) checks
 # textbook results in tests/theory and claims nothing against the baseline
-MOVES = [n for n in library_names(folders=False) if n != "baseline"]
+SCENARIOS = [n for n in library_names(folders=False) if n != "baseline"]
+
+
+def _levels_only(name: str) -> bool:
+    """A scenario that asks about a level of the baseline world (every claim ``largest``)
+    rather than making a move."""
+    claims = load_scenario(name).claims
+    return bool(claims) and all(c.direction == "largest" for c in claims)
+
+
+MOVES = [n for n in SCENARIOS if not _levels_only(n)]
+LEVELS = [n for n in SCENARIOS if _levels_only(n)]
+
+
+def test_a_level_scenario_is_the_baseline_world():
+    assert LEVELS, "the library asks no question about a level"
+    base = run("baseline", quarters=4, seed=3).firms
+    for name in LEVELS:
+        assert run(name, quarters=4, seed=3).firms.equals(base)
 
 
 def test_the_library_holds_the_moves():
@@ -32,7 +50,7 @@ def test_the_library_holds_the_moves():
     } <= set(library_names())
 
 
-@pytest.mark.parametrize("name", MOVES)
+@pytest.mark.parametrize("name", SCENARIOS)
 def test_each_move_is_described_sourced_and_claims_something(name):
     scenario = load_scenario(name)
     assert scenario.name == name
@@ -68,7 +86,7 @@ def test_each_move_runs_and_changes_the_outcome(name):
     assert not moved.equals(base), f"{name} leaves 12 quarters of the baseline unchanged"
 
 
-@pytest.mark.parametrize("name", MOVES)
+@pytest.mark.parametrize("name", SCENARIOS)
 def test_every_claim_names_the_mechanism_that_carries_it(name):
     scenario = load_scenario(name)
     for claim in scenario.claims:

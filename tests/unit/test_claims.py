@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from market.calendar import Window, period_of
-from runs.claims import claim_value, scenario_verdict, verdict
+from runs.claims import claim_value, reading, scenario_verdict, verdict
 from runs.scenario import Claim, ScenarioError, load_scenario
 from runs.stats import mean_interval, t975
 
@@ -64,9 +64,9 @@ def _firms() -> pl.DataFrame:
     rows = []
     for q in range(4):
         rows += [
-            (q, "nvidia", "chips", 100.0, 70.0, 50.0, False),
-            (q, "amd", "chips", 50.0, 25.0, 10.0, False),
-            (q, "openai", "lab", 40.0, 20.0, -10.0, q == 3),
+            (q, "nvidia", "chips", 100.0, 70.0, 50.0, False, 10.0, 0.0, 0.0, 0.0),
+            (q, "amd", "chips", 50.0, 25.0, 10.0, False, 20.0, 0.0, 0.0, 0.0),
+            (q, "openai", "lab", 40.0, 20.0, -10.0, q == 3, math.nan, 3.0, 1.0, 2.0),
         ]
     return pl.DataFrame(
         rows,
@@ -78,6 +78,10 @@ def _firms() -> pl.DataFrame:
             "gross_profit_usd",
             "operating_income_usd",
             "defaulted",
+            "capacity_h100e",
+            "rnd_usd",
+            "funding_usd",
+            "borrowing_usd",
         ],
         orient="row",
     )
@@ -106,6 +110,12 @@ def _markets() -> pl.DataFrame:
         (Claim("t", "defaults", "up", layer="lab", window="2025Q1-2025Q4"), 1.0),
         (Claim("t", "defaults", "up", layer="lab", window="2025Q1-2025Q3"), 0.0),
         (Claim("t", "price", "down", market="compute", window="2025Q3-2025Q4"), 3.5),
+        # a level: the chip layer's profit share (95/115) less the lab layer's (20/115)
+        (Claim("t", "profit_share", "largest", layer="chips", window="2025Q1-2025Q4"), 75 / 115),
+        (Claim("t", "profit_share", "largest", layer="lab", window="2025Q1-2025Q4"), -75 / 115),
+        (Claim("t", "capacity", "up", layer="chips", window="2025Q1-2025Q4"), 30.0),
+        (Claim("t", "rnd", "up", firm="openai", window="2025Q1-2025Q2"), 6.0),
+        (Claim("t", "funding", "up", firm="openai", window="2025Q1-2025Q4"), 4.0 + 8.0),
     ],
 )
 def test_claim_values(claim, expected):
@@ -120,6 +130,10 @@ def test_claim_values(claim, expected):
         (
             {"text": "x", "metric": "gross_margin", "direction": "sideways", "layer": "lab"},
             "allowed: up, down",
+        ),
+        (
+            {"text": "x", "metric": "gross_margin", "direction": "largest", "firm": "openai"},
+            "'largest' compares layers",
         ),
         ({"text": "x", "metric": "gross_margin", "direction": "up", "layer": "gpu"}, "not a layer"),
         (
@@ -181,3 +195,23 @@ def test_claim_windows_read_the_calendar_grammar_as_sweeps_do(tmp_path, window):
     )
     first, last = Window.parse(window).bounds("2025Q1", 24)
     assert claim_value(claim, frame, frame, "2025Q1") == last - first + 1
+
+
+@pytest.mark.parametrize(
+    ("claim_verdict", "levers", "expected"),
+    [
+        ("supported", ["not supported"], ""),
+        ("not supported", [], "no lever checked"),
+        ("not supported", ["supported", "supported"], "small effect: the move took hold"),
+        ("not supported", ["supported", "not supported"], "mechanism did not respond"),
+        ("not supported", ["contradicted"], "mechanism did not respond"),
+    ],
+)
+def test_a_not_supported_claim_reads_by_its_levers(claim_verdict, levers, expected):
+    got = reading(claim_verdict, levers)
+    assert got.startswith(expected) if expected else got == ""
+
+
+def test_largest_is_judged_like_up():
+    assert verdict("largest", 0.1, 0.2) == "supported"
+    assert verdict("largest", -0.2, -0.1) == "contradicted"
