@@ -168,6 +168,8 @@ class Lab(Firm):
             else None
         )
         self.chips_bought = 0.0
+        #: what it paid per hour it rented last quarter (the rent an hour of its own saves)
+        self.rent_per_hour = 0.0
 
     # -- state read by the recorder -------------------------------------------------------------
     def tokens_per_hour(self, quarter: int) -> float:
@@ -334,10 +336,12 @@ class Lab(Firm):
         want = max(0.0, target - self.own.installed(obs.quarter) - self.own.in_pipeline())
         # it pays for chips and shells from its cash: at most half of it a quarter
         want = min(want, 0.5 * max(self.cash, 0.0) / (max(obs.chip_price, 1.0) + dc.dc_capex_usd))
+        # an owned hour saves the rent it pays per hour, which is above the market's
+        # quality-adjusted price when it rents from clouds whose service commands a premium
         value = chip_value(
             self.tech,
             obs.quarter,
-            obs.compute_price,
+            max(obs.compute_price, self.rent_per_hour),
             dc.build_lag,
             dc.life_quarters,
             dc.target_utilisation,
@@ -363,6 +367,10 @@ class Lab(Firm):
 
     # -- results ---------------------------------------------------------------------------------
     def receive(self, fills: list[Fill], obs: Observation) -> None:
+        rented = [f for f in fills if f.market is Market.COMPUTE and f.side is Side.BID]
+        hours = math.fsum(f.qty / f.counter_factor for f in rented)
+        if hours > 0:
+            self.rent_per_hour = math.fsum(f.amount for f in rented) / hours
         for fill in fills:
             match fill.market, fill.side:
                 case Market.COMPUTE, Side.BID:

@@ -130,3 +130,17 @@ def test_a_chip_designer_orders_no_more_silicon_than_it_can_pay_for() -> None:
     designer.slot_orders = {"tpu": 10.0}  # within its means: untouched
     designer._within_means(cost)
     assert designer.slot_orders == {"tpu": 10.0}
+
+
+def test_a_lab_values_its_own_compute_at_the_rent_it_pays() -> None:
+    """An owned hour saves what the lab pays per hour it rents (above the market's
+    quality-adjusted price, since part of its hours come from clouds whose service carries a
+    premium): told to own 90% of its inference compute, OpenAI builds a fleet."""
+    eco = Economy(scenario("openai-owns-compute"), seed=0)
+    for _ in range(4):
+        eco.step()
+    lab = eco.firms["openai"]
+    assert lab.rent_per_hour > eco.publish().compute_price
+    for _ in range(8):
+        eco.step()
+    assert lab.own.installed(eco.quarter) > 5e5  # H100e
