@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from agents.base import Firm, Layer, Market, Order, Side, param
@@ -245,6 +245,14 @@ class CloudParams:
         "take-or-pay contract (the lenders' security for its debt)",
     )
     contract_quarters: int = param(16, 1, 40, "term of its take-or-pay contracts, quarters")
+    opening_contract_buyer: str = field(
+        default="",
+        metadata={
+            "doc": "the customer its opening backlog is with: ``contract_share`` of its opening "
+            "fleet's hours under a take-or-pay contract at its opening ask, for what remains of "
+            "the term (``contract_quarters`` less the fleet's average age); empty: none"
+        },
+    )
     interest_rate: float = param(0.10, 0.0, 1.0, "yearly interest rate on debt")
     sga_usd: float = param(3e8, 0.0, 1e12, "SG&A a quarter")
     parent_funded: bool = param(
@@ -473,6 +481,8 @@ class Cloud(Firm):
         if p.contract_share > 0 and self.chips_bought > 0 and self.customers:
             out.contracts.append(self.forward_sale(quarter))
             self.contracted_usd = out.contracts[-1].remaining_usd(quarter)
+        if quarter == 0 and p.opening_contract_buyer and p.contract_share > 0:
+            out.contracts.append(self.opening_backlog())
         self.customers = {}
         return out
 
@@ -491,6 +501,22 @@ class Cloud(Firm):
             self.ask / p.service_quality,
             start,
             start + p.contract_quarters,
+        )
+
+    def opening_backlog(self) -> Contract:
+        """The contracts its opening fleet was financed on, as one: ``contract_share`` of its
+        opening hours, at its opening ask, from the next quarter for what remains of their
+        term."""
+        p: CloudParams = self.params
+        hours = p.installed_h100e * self.tech.hours_per_quarter * p.service_quality
+        remaining = max(1, p.contract_quarters - p.installed_age_quarters)
+        return Contract(
+            self.firm_id,
+            p.opening_contract_buyer,
+            hours * p.contract_share,
+            p.ask_usd_per_hour / p.service_quality,
+            1,
+            1 + remaining,
         )
 
     def funding_requests(self, obs: Observation) -> list[FundingRequest]:

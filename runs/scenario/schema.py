@@ -172,13 +172,14 @@ def _validate_firms(table: Any, source: str) -> dict[str, FirmSpec]:
                         f"firms.{firm_id}.{f.name}.{segment}",
                         "not a segment; known: " + ", ".join(segments),
                     )
-        target = getattr(spec.params, "revenue_share_to", "")
-        if target and target not in firms:
-            raise ScenarioError(
-                source,
-                f"firms.{firm_id}.revenue_share_to",
-                f"unknown firm {shown(target)}; known: " + ", ".join(firms),
-            )
+        for key in ("revenue_share_to", "opening_contract_buyer"):
+            target = getattr(spec.params, key, "")
+            if target and target not in firms:
+                raise ScenarioError(
+                    source,
+                    f"firms.{firm_id}.{key}",
+                    f"unknown firm {shown(target)}; known: " + ", ".join(firms),
+                )
     return firms
 
 

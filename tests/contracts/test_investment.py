@@ -128,3 +128,40 @@ def test_a_clouds_chip_demand_falls_with_the_chip_price() -> None:
     # the quantity wanted at the lowest bid price is well above that at the highest
     assert cumulative[-1] > 1.5 * cumulative[0]
     assert aws.hour_cost(obs, 40000.0) > aws.hour_cost(obs, 20000.0)
+
+
+def test_a_neoclouds_opening_fleet_comes_with_its_backlog() -> None:
+    """The opening fleet was financed on contracts: contract_share of its hours are under a
+    take-or-pay contract with the named customer from the second quarter, for the rest of the
+    term, at the opening ask; none without a named customer."""
+    over = {"firms.coreweave.opening_contract_buyer": "openai"}
+    result = run("baseline", quarters=3, seed=0, overrides=over)
+    signed = result.frames["events"].filter(
+        (pl.col("firm") == "coreweave")
+        & pl.col("text").str.contains("take-or-pay contract with OpenAI")
+        & (pl.col("quarter") == 0)
+    )
+    assert signed.height == 1
+    from economy.model import Economy
+    from runs.scenario import load_scenario
+
+    eco = Economy(load_scenario("baseline", over), seed=0)
+    cw = eco.firms["coreweave"]
+    p = cw.params
+    contract = cw.opening_backlog()
+    assert contract.buyer == "openai" and contract.start == 1
+    assert contract.end - contract.start == p.contract_quarters - p.installed_age_quarters
+    hours = p.installed_h100e * eco.tech.hours_per_quarter * p.service_quality
+    assert contract.hours == pytest.approx(p.contract_share * hours)
+    none = run(
+        "baseline", quarters=1, seed=0, overrides={"firms.coreweave.opening_contract_buyer": ""}
+    )
+    assert (
+        none.frames["events"]
+        .filter(
+            (pl.col("quarter") == 0)
+            & pl.col("text").str.contains("take-or-pay contract with OpenAI")
+        )
+        .height
+        == 0
+    )
