@@ -214,7 +214,7 @@ class Lab(Firm):
             if self.token_ask is None:
                 self.token_ask = p.markup * cost
             self.token_ask = self.strategy.reprice(self.token_ask, cost, self.signal, floor=cost)
-            expected = demand_at(self.signal, self.token_ask, self.api_sold_q)
+            expected = demand_at(self.signal, self.token_ask, self.api_sold_q, common=True)
             self.api_expected_q = expected * (1.0 + self.demand_growth)
         else:
             self.api_expected_q = 0.0

@@ -35,14 +35,22 @@ def local_elasticity(
     return min(hi, max(lo, eps))
 
 
-def demand_at(signal: DemandSignal | None, price: float, fallback: float) -> float:
+def demand_at(
+    signal: DemandSignal | None, price: float, fallback: float, common: bool = False
+) -> float:
     """Residual demand expected at ``price``, moved from last quarter's along its elasticity.
 
     Last quarter's demand is what it sold, unless it sold out: then it is what buyers wanted
-    (the sales it missed are read off the curve)."""
+    (the sales it missed are read off the curve). ``common``: the move is one its rivals make
+    too (every seller's cost falls with technology), so it is read along the market's demand
+    elasticity, which leaves the shares where they were, not along its residual demand, which
+    assumes its rivals stand still (its own elasticity when the market's is unknown)."""
     if signal is None or signal.price <= 0:
         return fallback
-    return demand_seen(signal) * (price / signal.price) ** -local_elasticity(signal)
+    eps = local_elasticity(signal)
+    if common and math.isfinite(signal.market_elasticity):
+        eps = min(20.0, max(0.0, signal.market_elasticity))
+    return demand_seen(signal) * (price / signal.price) ** -eps
 
 
 def demand_seen(signal: DemandSignal) -> float:
@@ -56,11 +64,20 @@ def demand_growth(
     previous: DemandSignal | None, current: DemandSignal | None, smoothed: float
 ) -> float:
     """Growth of a seller's demand at a given price: this quarter's against last quarter's moved
-    to this quarter's price along its elasticity (so a price cut's extra sales are not counted
-    as growth); smoothed half-and-half with the previous estimate, within [−0.5, 0.5]."""
+    to this quarter's price along the market's demand elasticity (so a price cut's extra sales
+    are not counted as growth); smoothed half-and-half with the previous estimate, within
+    [−0.5, 0.5]. Prices move mostly together here (costs fall for every seller), and a move
+    every seller makes leaves the shares where they were: the quantity moves along the market's
+    demand, not along one seller's residual demand, which is several times as elastic where
+    rivals are close substitutes. (Read along the residual elasticity, labs' API demand fell
+    at the −50 % floor every quarter while it grew.) Its own elasticity when the market's is
+    unknown."""
     if previous is None or current is None or previous.price <= 0:
         return smoothed
-    eps = local_elasticity(current)
+    eps = current.market_elasticity
+    if not math.isfinite(eps):
+        eps = local_elasticity(current)
+    eps = min(20.0, max(0.0, eps))
     before = max(demand_seen(previous), 1e-12) * (current.price / previous.price) ** -eps
     now = max(demand_seen(current), 1e-12)
     return min(0.5, max(-0.5, 0.5 * smoothed + 0.5 * (now / before - 1.0)))
@@ -327,7 +344,7 @@ class ChipDesigner(Firm):
         # designer that built less raised its price, was asked for less and built less again)
         ask = self.strategy.reprice(ask, cost / perf, signal, None, floor=cost / perf)
         self.price = ask * perf
-        wanted = demand_at(signal, ask, p.sales_h100e * perf) / perf
+        wanted = demand_at(signal, ask, p.sales_h100e * perf, common=True) / perf
         want = max(0.0, wanted * (1.0 + self.growth) * (1.0 + p.production_buffer) - self.inventory)
         cap = self.last_output * (1.0 + p.max_output_growth) ** 0.25
         self.slot_orders[""] = min(want, cap)
