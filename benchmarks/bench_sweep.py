@@ -111,8 +111,10 @@ def one(mode: str, runs: int, quarters: int, out: Path) -> float:
 
 
 def _ready(executor) -> None:
-    """Both workers up, the model imported in each."""
-    futures = [executor.submit(exec, "import economy.model") for _ in range(4)]
+    """Both workers up, with what a sweep's worker imports (the fork server's preload)."""
+    from runs.sweep.executors import PRELOAD
+
+    futures = [executor.submit(exec, "import " + ", ".join(PRELOAD[1:])) for _ in range(4)]
     for future in futures:
         future.result()
 
