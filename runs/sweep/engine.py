@@ -30,10 +30,10 @@ from runs.sweep.worker import Chunk, Outcome, run_chunk
 MAX_CHUNK = 4
 #: tasks in flight per worker slot
 IN_FLIGHT_PER_SLOT = 2
-#: seconds of serial work (estimated from the batch's first run) under which local workers are
+#: seconds of serial work (estimated from the batch's first runs) under which local workers are
 #: not started and the batch runs on in this process: starting them costs a fresh interpreter
-#: importing the model (~2 s on the development machine, docs/performance.md "Batches"), which
-#: 2 workers win back only on at least twice that much work. The environment variable
+#: importing the model (1.3-2 s on the development machine, docs/performance.md "Batches"),
+#: which 2 workers win back only on at least twice that much work. The environment variable
 #: MARGINS_SERIAL_BELOW_S sets it (0: always start the workers).
 SERIAL_BELOW_S = 4.0
 
@@ -74,7 +74,7 @@ def sweep(
             the same directory again runs only the runs that are missing.
         workers: local worker processes (default: one per CPU; 1 runs serially in this
             process), or the tasks kept in flight on Dask (default: its thread count). Local
-            workers start only for a batch worth it: its first run runs in this process, and
+            workers start only for a batch worth it: its first runs run in this process, and
             when the rest would take under :data:`SERIAL_BELOW_S` seconds serially, it does too.
         executor: ``"local"``, ``"dask://HOST:PORT"``, a ``distributed.Client`` or any
             :class:`concurrent.futures.Executor`.
