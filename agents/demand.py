@@ -54,7 +54,12 @@ CURVE_RANGE = 8.0
 CURVE_FOCUS = 3.5
 
 
-@functools.cache
+#: demand-curve grids kept at most: a run uses one per distinct elasticity (two in the baseline);
+#: bounded so that a sweep over elasticities, each sampled value a new key, cannot grow it
+GRID_CACHE = 32
+
+
+@functools.lru_cache(maxsize=GRID_CACHE)
 def _grid(n: int, elasticity: float) -> tuple[np.ndarray, np.ndarray]:
     """``n`` price ratios from 8 down to 1/8, densest around 1 (2.8% apart there for 33 points,
     58% at the ends), and each ratio to the power ``−elasticity``; both by exactly rounded

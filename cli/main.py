@@ -9,6 +9,9 @@ A user's mistake (a bad scenario file, an unknown scenario, a bad option, an out
 a file) prints one line ``error: <message>`` on stderr and exits with status 2, before anything
 runs; files that cannot be written (a full disk, a read-only or forbidden directory) are one such
 line and status 1. Every command's statuses: :data:`cli.common.EXIT_STATUS_HELP`.
+
+The model, polars and the scenario loader are imported inside the commands that use them, so
+that ``margins --help`` and a mistyped option answer at once (docs/performance.md, "Start-up").
 """
 
 from __future__ import annotations
@@ -16,9 +19,8 @@ from __future__ import annotations
 import sys
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import polars as pl
 import typer
 from rich import box
 from rich.table import Table
@@ -29,7 +31,9 @@ from cli.common import EXIT_STATUS_HELP, fail, fail_output
 from cli.common import console as _console
 from cli.common import echo_error as _echo_error
 from market.calendar import MAX_QUARTERS, MAX_SEED
-from runs.scenario import LIBRARY, ScenarioError, library_names, load_scenario, resolve
+
+if TYPE_CHECKING:
+    import polars as pl
 
 LEADING_FIRMS = 8
 
@@ -166,6 +170,7 @@ def run(
     from runs.output import OutputError, Staged
     from runs.report import leading_firms, report_years
     from runs.run import run as run_scenario
+    from runs.scenario import ScenarioError, load_scenario
 
     overrides = parse_settings(settings or [])
     try:
@@ -247,6 +252,8 @@ def parse_settings(settings: list[str]) -> dict[str, Any]:
 
 def _scenario_label(scenario: str) -> str:
     """``baseline`` for a library name, the file's stem for a path."""
+    from runs.scenario import library_names
+
     return scenario if scenario in library_names() else Path(scenario).stem
 
 
@@ -294,6 +301,8 @@ MIN_REVENUE_USD = 1e6
 
 def _meaningful(margins: pl.DataFrame) -> pl.DataFrame:
     """Margins with those on under :data:`MIN_REVENUE_USD` of revenue in the year blanked."""
+    import polars as pl
+
     small = pl.col("revenue_usd") < MIN_REVENUE_USD
     return margins.with_columns(
         pl.when(small).then(None).otherwise(pl.col(c)).alias(c)
@@ -332,6 +341,8 @@ def scenarios() -> None:
 
     Run one with `margins run NAME`; the files are in runs/scenarios/.
     """
+    from runs.scenario import LIBRARY, ScenarioError, library_names, load_scenario
+
     console = _console()
     broken = []
     names = library_names()
@@ -365,6 +376,8 @@ def validate(
     Exit status 0 if the scenario is valid, 2 if not (the error names the file, the key and
     what is allowed).
     """
+    from runs.scenario import ScenarioError, load_scenario, resolve
+
     try:
         loaded = load_scenario(scenario)
         source = resolve(scenario)

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import polars as pl
 import typer
 from rich import box
 from rich.table import Table
 from rich.text import Text
+
+if TYPE_CHECKING:  # imported where used: ``margins --help`` does not load polars
+    import polars as pl
 
 #: how many failed runs ``margins sweep`` lists by name
 SHOWN_FAILURES = 5
@@ -155,6 +157,8 @@ def sweep_command(
 
 
 def _print_sweep(name: str, summary: pl.DataFrame, report: Any) -> None:
+    import polars as pl
+
     from cli.common import console as _console
     from runs.sweep import human_duration
 
@@ -229,6 +233,8 @@ def summarize_command(
     how many runs. The interval is the 95% confidence interval of the mean (Student's t over
     the point's successful runs). Charts: each layer's margins against each varied parameter.
     """
+    import polars as pl
+
     from cli.common import fail
     from runs.sweep import SweepError, collect, read_meta
 
@@ -277,6 +283,8 @@ def _fmt_value(value: Any) -> str:
 
 
 def _print_summary(meta: dict[str, Any], summary: pl.DataFrame, window: str) -> None:
+    import polars as pl
+
     from cli.common import console as _console
     from runs.report import LAYERS
     from runs.sweep import LAYER_FIGURES, PRICE_MARKETS, default_counts, point_summary
@@ -350,6 +358,8 @@ def write_charts(summary: pl.DataFrame, out: Path, window: str) -> list[Path]:
     """PNG charts of each layer's gross and operating margin in ``window``: one chart per
     varied parameter (mean and 95% interval at each value, or each point's mean and a LOESS
     curve for a sampled parameter), or one bar chart by layer when nothing varies."""
+    import polars as pl
+
     from runs.report import LAYERS
     from runs.stats import group_mean_interval
     from runs.sweep import parameter_columns

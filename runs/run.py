@@ -13,6 +13,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+# Mesa first, before the scenario loader brings it in from deep in its imports: Mesa's logging
+# set-up inspects the call stack (every frame against every loaded module), so importing it from
+# a shallow frame with fewer modules loaded takes ~50 ms less of every run's start-up.
+import mesa  # noqa: F401
 import numpy as np
 import polars as pl
 

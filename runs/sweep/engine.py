@@ -17,7 +17,7 @@ from typing import Any
 import polars as pl
 
 from runs.output import OutputError
-from runs.sweep.errors import SweepFailure
+from runs.sweep.errors import SweepError, SweepFailure
 from runs.sweep.executors import Pool, check_main_guard, open_pool
 from runs.sweep.plan import Plan, RunTask, plan_sweep
 from runs.sweep.progress import Progress
@@ -30,6 +30,12 @@ from runs.sweep.worker import Chunk, Outcome, run_chunk
 MAX_CHUNK = 4
 #: tasks in flight per worker slot
 IN_FLIGHT_PER_SLOT = 2
+#: seconds of serial work (estimated from the batch's first runs) under which local workers are
+#: not started and the batch runs on in this process: starting them costs a fresh interpreter
+#: importing the model (1.3-2 s on the development machine, docs/performance.md "Batches"),
+#: which 2 workers win back only on at least twice that much work. The environment variable
+#: MARGINS_SERIAL_BELOW_S sets it (0: always start the workers).
+SERIAL_BELOW_S = 4.0
 
 
 @dataclass
@@ -67,7 +73,9 @@ def sweep(
         out: the sweep's directory (default ``out/<spec name>``). Running the same spec into
             the same directory again runs only the runs that are missing.
         workers: local worker processes (default: one per CPU; 1 runs serially in this
-            process), or the tasks kept in flight on Dask (default: its thread count).
+            process), or the tasks kept in flight on Dask (default: its thread count). Local
+            workers start only for a batch worth it: its first runs run in this process, and
+            when the rest would take under :data:`SERIAL_BELOW_S` seconds serially, it does too.
         executor: ``"local"``, ``"dask://HOST:PORT"``, a ``distributed.Client`` or any
             :class:`concurrent.futures.Executor`.
         progress: ``"auto"`` (a bar on a terminal, else a line every few seconds on stderr),
@@ -89,6 +97,7 @@ def sweep(
         is kept, and calling again finishes the rest.
     """
     check_main_guard(workers, executor)
+    serial_below_s()  # a bad MARGINS_SERIAL_BELOW_S fails here, before anything runs
     plan = spec if isinstance(spec, Plan) else plan_sweep(spec)
     out = Path(out) if out is not None else Path("out") / plan.spec.name
     report = report if report is not None else SweepReport(out, len(plan.tasks), 0)
@@ -182,6 +191,8 @@ def _execute(
         failed = sum(o.status == "failed" for o in outcomes)
         bar.advance(len(outcomes) - failed, failed)
 
+    if pool.executor is None and pool.start is not None:
+        todo = _first_here(plan, todo, pool, out, handle, report)
     if pool.executor is None:
         for start in range(0, len(todo), size):
             handle(run_chunk(_chunk(plan, todo[start : start + size], out, pool)))
@@ -228,6 +239,49 @@ def _execute(
             with contextlib.suppress(Exception):
                 pool.executor.shutdown(wait=False, cancel_futures=True)
             pool.executor = pool.restart()
+
+
+def serial_below_s() -> float:
+    """:data:`SERIAL_BELOW_S`, or the environment's ``MARGINS_SERIAL_BELOW_S``."""
+    text = os.environ.get("MARGINS_SERIAL_BELOW_S", "")
+    try:
+        value = float(text) if text.strip() else SERIAL_BELOW_S
+    except ValueError:
+        raise SweepError(
+            f"MARGINS_SERIAL_BELOW_S={text}: not a number of seconds (0: always start the workers)"
+        ) from None
+    return value if math.isfinite(value) and value > 0 else 0.0
+
+
+def _first_here(
+    plan: Plan,
+    todo: list[RunTask],
+    pool: Pool,
+    out: str | None,
+    handle: Callable[[list[Outcome]], None],
+    report: SweepReport,
+) -> list[RunTask]:
+    """A local pool not started yet: run the batch's first runs in this process and start the
+    workers only if the rest would take longer than :func:`serial_below_s` serially; otherwise
+    leave the pool unstarted, so that the rest runs here too. Returns what is left to run.
+
+    The first run of a process also pays one-time costs (the scenario schema built, the
+    machine described), so when it alone says the workers would pay, a second run decides."""
+    threshold = serial_below_s()
+    for _ in range(2 if threshold > 0 else 0):
+        if not todo:
+            break
+        started = time.perf_counter()
+        handle(run_chunk(_chunk(plan, todo[:1], out, pool)))
+        todo = todo[1:]
+        if (time.perf_counter() - started) * len(todo) < threshold:
+            report.pool = pool.label = (
+                f"1 process (serial: too little work to pay for starting {pool.slots} workers)"
+            )
+            return todo
+    if todo:
+        pool.executor = pool.start()
+    return todo
 
 
 def _recover(

@@ -30,6 +30,9 @@ STOP_TIMEOUT_S = 5.0
 WORKERS_PER_CPU = 4
 #: tasks kept in flight on Dask at most
 MAX_DASK_SLOTS = 10_000
+#: what the local workers' fork server imports once, before it forks them: the caller's main
+#: module (as "spawn" would import it in every worker) and the model with the run's code
+PRELOAD = ["__main__", "runs.sweep.worker", "runs.run", "economy.model"]
 
 
 @dataclass
@@ -42,6 +45,8 @@ class Pool:
     writes: bool
     label: str
     restart: Callable[[], Executor] | None = None
+    #: a local pool not started yet (``executor`` is None until the sweep calls it)
+    start: Callable[[], Executor] | None = None
     close: Callable[[], None] = lambda: None
     kill: Callable[[], None] = lambda: None
 
@@ -77,9 +82,9 @@ def check_workers(workers: int | None, local: bool = True) -> None:
 
 def check_main_guard(workers: int | None, executor: Any) -> None:
     """Refuse, before anything starts, a sweep on local worker processes called from the top
-    level of a script without ``if __name__ == "__main__":``. Each worker process starts by
-    importing the script again (how Python starts processes by "spawn"), so the unguarded call
-    would run in every worker and break them all. Raises :class:`SweepError`."""
+    level of a script without ``if __name__ == "__main__":``. The workers' fork server (or, under
+    "spawn", each worker) starts by importing the script again, so the unguarded call would run
+    there and break every worker. Raises :class:`SweepError`."""
     if executor != "local" or workers == 1 or (workers is None and default_workers() == 1):
         return
     main = sys.modules.get("__main__")
@@ -171,13 +176,27 @@ def open_pool(executor: str | Executor | Any = "local", workers: int | None = No
     n = workers or default_workers()
     if n == 1:
         return Pool(None, 1, True, "1 process (serial)")
-    return LocalWorkers(n).pool()
+    return LocalWorkers(n).pool(deferred=True)
+
+
+def worker_context() -> multiprocessing.context.BaseContext:
+    """How local workers start: forked from a fork server that imported the model once
+    (:data:`PRELOAD`), so that a sweep pays the imports once, not once per worker, and a
+    replacement for a lost worker starts at once; "spawn" where there is no fork server
+    (Windows). Neither forks the sweep's own process, whose threads (polars') a fork would copy
+    mid-flight. The fork server is this process's own, shared by every pool it starts."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    return context
 
 
 class LocalWorkers:
-    """A :class:`~concurrent.futures.ProcessPoolExecutor` of ``n`` spawned worker processes that
-    the sweep can stop at once, through public interfaces only: each worker reports its process
-    id when it starts (:func:`~runs.sweep.worker.worker_init`), and stopping terminates those of
+    """A :class:`~concurrent.futures.ProcessPoolExecutor` of ``n`` worker processes (started as
+    :func:`worker_context` says) that the sweep can stop at once, through public interfaces
+    only: each worker reports its process id when it starts
+    (:func:`~runs.sweep.worker.worker_init`), and stopping terminates those of
     :func:`multiprocessing.active_children` that reported, so that no other child of this
     process is touched and a reused process id is never signalled.
 
@@ -187,19 +206,28 @@ class LocalWorkers:
 
     def __init__(self, n: int) -> None:
         self.n = n
-        self.context = multiprocessing.get_context("spawn")
+        self.context = worker_context()
         self.pids: set[int] = set()
         self.reports: list[Any] = []  # one queue of reported pids per executor started
 
-    def pool(self) -> Pool:
-        pool = Pool(self.start(), self.n, True, f"{self.n} local workers")
+    def pool(self, deferred: bool = False) -> Pool:
+        """The pool, its workers started now, or (``deferred``) when the sweep calls
+        :attr:`Pool.start`."""
+        pool = Pool(None if deferred else self.start(), self.n, True, f"{self.n} local workers")
         pool.restart = self.start
-        pool.close = lambda: pool.executor.shutdown(wait=True, cancel_futures=True)
+        if deferred:
+            pool.start = self.start
+
+        def close() -> None:
+            if pool.executor is not None:
+                pool.executor.shutdown(wait=True, cancel_futures=True)
+
+        pool.close = close
         pool.kill = lambda: self.kill(pool.executor)
         return pool
 
     def start(self) -> ProcessPoolExecutor:
-        """A new executor with all ``n`` workers spawned now."""
+        """A new executor with all ``n`` workers started now."""
         reports = self.context.SimpleQueue()
         self.reports.append(reports)
         executor = ProcessPoolExecutor(

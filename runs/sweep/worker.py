@@ -4,11 +4,13 @@ scenario, model run and summary, written as a run directory or handed back as by
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import signal
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,10 @@ from runs.scenario import apply_overrides, validate
 from runs.sweep.plan import RunTask
 from runs.sweep.records import commit_run, index_row, one_line, write_json
 from runs.sweep.summary import summarize_run
+
+#: in a pool's worker, the sweep's process id and a test of whether that process has ended
+#: (set by :func:`worker_init`)
+_sweep: tuple[int, Callable[[], bool]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +54,44 @@ def run_chunk(chunk: Chunk) -> list[Outcome]:
     written there (atomically); without, its files come back as bytes for the caller to write."""
     outcomes = []
     for task in chunk.tasks:
-        if chunk.parent_pid is not None and os.getppid() != chunk.parent_pid:
+        if chunk.parent_pid is not None and _orphaned(chunk.parent_pid):
             break  # the sweep that sent this is gone: stop rather than run orphaned
         outcomes.append(_run_task(task, chunk))
     return outcomes
+
+
+def _orphaned(sweep_pid: int) -> bool:
+    """True when the sweep ``sweep_pid`` has ended."""
+    if _sweep is not None and _sweep[0] == sweep_pid:
+        return _sweep[1]()
+    return os.getppid() != sweep_pid and not _exists(sweep_pid)  # a pool the caller made
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def ended(pid: int) -> Callable[[], bool]:
+    """A test of whether the process ``pid`` (running now) has ended. A worker forked by a fork
+    server is not the sweep's child, and the server outlives the sweep while any worker runs, so
+    the worker asks after the sweep's process itself: by a pidfd where the system has them
+    (Linux), which names that one process and never one that reuses its id; else by its parent
+    when the sweep started it directly, or by the id."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return lambda: True
+    except (AttributeError, OSError):  # no pidfds here
+        if os.getppid() == pid:
+            return lambda: os.getppid() != pid
+        return lambda: not _exists(pid)
+    return lambda: bool(select.select([fd], [], [], 0)[0])  # readable once it has ended
 
 
 def _run_task(task: RunTask, chunk: Chunk) -> Outcome:
@@ -112,7 +152,8 @@ def _attempt(task: RunTask, chunk: Chunk) -> Outcome:
 def worker_init(parent_pid: int | None = None, pids: Any = None) -> None:
     """Set up a local pool's worker: leave Ctrl-C to the sweep (which stops its workers
     itself), tell the sweep its process id on ``pids`` (a queue) so that the sweep can stop it,
-    and exit if the sweep's process dies, rather than wait forever for work."""
+    and exit if the sweep's process (``parent_pid``) dies, rather than wait forever for work."""
+    global _sweep
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if pids is not None:
         pids.put(os.getpid())
@@ -120,8 +161,11 @@ def worker_init(parent_pid: int | None = None, pids: Any = None) -> None:
         return
     import threading
 
+    gone = ended(parent_pid)
+    _sweep = (parent_pid, gone)
+
     def watch() -> None:
-        while os.getppid() == parent_pid:
+        while not gone():
             time.sleep(1.0)
         os._exit(1)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -137,7 +139,7 @@ def test_summarize_run_matches_the_run_report() -> None:
 
 
 def test_two_workers_from_the_command_line_equal_serial(serial, tmp_path: Path) -> None:
-    """The README's command: the same spec on 2 spawned workers gives the same results."""
+    """The README's command: the same spec on 2 local workers gives the same results."""
     out = tmp_path / "parallel"
     proc = subprocess.run(
         [sys.executable, "-m", "cli.main", "sweep", "smoke", "--out", str(out), "--workers", "2"],
@@ -146,6 +148,7 @@ def test_two_workers_from_the_command_line_equal_serial(serial, tmp_path: Path) 
         cwd=ROOT,
         timeout=300,
         check=False,
+        env={**os.environ, "MARGINS_SERIAL_BELOW_S": "0"},  # the workers, however fast the runs
     )
     assert proc.returncode == 0, proc.stderr
     assert "sweep smoke: 30 runs, 30 ok, 0 failed" in proc.stdout
@@ -348,3 +351,74 @@ def test_scenarios_and_sampled_ranges_sweep_and_chart(tmp_path: Path) -> None:
         "margins_vs_demand.multiplier.png",
         "margins_vs_scenario.png",
     ]
+
+
+def test_a_batch_too_small_for_workers_runs_here_and_equals_serial(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Starting local workers costs a fresh interpreter importing the model; a batch whose runs
+    would take less than that to run one after the other runs in the sweep's own process, with
+    the same results."""
+    from runs.sweep import SweepReport
+
+    monkeypatch.delenv("MARGINS_SERIAL_BELOW_S", raising=False)
+    spec = small_spec(tmp_path)  # 6 runs of 4 quarters: well under a second each
+    report = SweepReport(tmp_path / "two", 0, 0)
+    sweep(spec, tmp_path / "two", workers=2, progress=False, report=report)
+    sweep(spec, tmp_path / "one", workers=1, progress=False)
+    assert report.pool.startswith("1 process (serial: too little work"), report.pool
+    index, _ = tables(tmp_path / "two")
+    assert index["worker"].unique().to_list() == [f"{socket.gethostname()}:{os.getpid()}"]
+    assert_same_results(tmp_path / "one", tmp_path / "two")
+
+
+def test_the_workers_start_for_any_batch_when_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runs.sweep import SweepReport
+
+    monkeypatch.setenv("MARGINS_SERIAL_BELOW_S", "0")
+    spec = small_spec(tmp_path)
+    report = SweepReport(tmp_path / "two", 0, 0)
+    sweep(spec, tmp_path / "two", workers=2, progress=False, report=report)
+    sweep(spec, tmp_path / "one", workers=1, progress=False)
+    assert report.pool == "2 local workers"
+    index, _ = tables(tmp_path / "two")
+    assert f":{os.getpid()}" not in " ".join(index["worker"].to_list())
+    assert_same_results(tmp_path / "one", tmp_path / "two")
+
+
+def test_a_bad_serial_threshold_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MARGINS_SERIAL_BELOW_S", "soon")
+    result = CliRunner().invoke(app, ["sweep", str(small_spec(tmp_path)), "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "error: MARGINS_SERIAL_BELOW_S=soon: not a number of seconds (0: always start the workers)"
+    )
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.slow
+def test_a_sweep_over_many_values_keeps_the_demand_curve_cache_bounded(tmp_path: Path) -> None:
+    """Each run lays demand curves on a grid cached per elasticity; a sweep sampling the demand
+    multiplier and an elasticity gives every run new values, and the cache stays within its
+    size however many runs there are."""
+    from agents import demand
+
+    demand._grid.cache_clear()
+    runs = demand.GRID_CACHE + 8
+    spec = {
+        "sweep": {"name": "cache", "quarters": 1, "replications": 1, "seed": 3},
+        "sample": {"count": runs},
+        "vary": {
+            "demand.multiplier": {"low": 0.5, "high": 2.0},
+            "firms.chip_buyers.elasticity": {"low": 1.0, "high": 2.0},
+        },
+    }
+    summary = sweep(spec, tmp_path / "out", workers=1, progress=False)
+    assert summary.height == runs and summary["status"].unique().to_list() == ["ok"]
+    info = demand._grid.cache_info()
+    assert info.misses >= runs  # every run brought a new elasticity
+    assert info.currsize <= demand.GRID_CACHE

@@ -73,7 +73,8 @@ def start(spec_file: Path, out: Path, gate: Path) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
-        env={**os.environ, "SWEEP_TEST_GATE": str(gate)},
+        # the workers start however small the batch (its first run does not run in the sweep)
+        env={**os.environ, "SWEEP_TEST_GATE": str(gate), "MARGINS_SERIAL_BELOW_S": "0"},
     )
 
 
@@ -111,8 +112,8 @@ def children(pid: int) -> list[int]:
 
 
 def pool_workers(pid: int) -> list[int]:
-    """The sweep's worker processes: its spawned children, not multiprocessing's resource
-    tracker."""
+    """The sweep's worker processes: the children of its fork server (or its spawned
+    children), not multiprocessing's resource tracker nor the fork server itself."""
 
     def cmdline(child: int) -> bytes:
         try:
@@ -120,7 +121,10 @@ def pool_workers(pid: int) -> list[int]:
         except OSError:
             return b""
 
-    return [child for child in children(pid) if b"spawn_main" in cmdline(child)]
+    mine = children(pid)
+    servers = [child for child in mine if b"multiprocessing.forkserver" in cmdline(child)]
+    forked = [worker for server in servers for worker in children(server)]
+    return forked + [child for child in mine if b"spawn_main" in cmdline(child)]
 
 
 def alive(pid: int) -> bool:
@@ -158,6 +162,7 @@ def resume(spec_file: Path, out: Path) -> subprocess.CompletedProcess:
         text=True,
         timeout=HUNG_S,
         check=False,
+        env={**os.environ, "MARGINS_SERIAL_BELOW_S": "0"},
     )
 
 
