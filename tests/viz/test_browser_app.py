@@ -1,14 +1,15 @@
 """The page as a teacher and an analyst use it, in headless Chromium, each test in a fresh tab.
 
-It fits at 1280×720, 1366×768 and 1920×1080 (nothing overflows sideways, no view is cut off or
-under the sidebar); the quarter inspector goes back to an old quarter and the run steps on;
-Pause stops within one quarter at every speed and Play comes back when a run ends; the page
-answers while playing; margins switch between quarterly, rolling and yearly and hide a layer
+It fits at 1024×768, 1280×720, 1366×768 and 1920×1080 (nothing overflows sideways, no view is
+cut off, the sidebar's box meets no view's box at the top of the page or scrolled to its end);
+the quarter inspector goes back to an old quarter and the run steps on; Pause stops within one
+quarter at every speed and Play comes back when a run ends; the page answers while playing;
+margins switch between quarterly, rolling and yearly and hide a layer
 from the legend; Reset keeps the run and every time-series view draws it; every chart downloads
 as PNG and SVG; an unknown lesson and a negative seed say so. It logs, not asserts, how long a
 Step takes until every chart has redrawn (``screenshots/redraw.log``).
 
-The screenshots named ``app-*.png`` in ``tests/viz/screenshots/`` are committed: the three sizes,
+The screenshots named ``app-*.png`` in ``tests/viz/screenshots/`` are committed: the four sizes,
 the network, the margins with a compared run and an exported chart.
 """
 
@@ -27,7 +28,7 @@ from viz.lessons import lessons
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-SIZES = ((1280, 720), (1366, 768), (1920, 1080))
+SIZES = ((1024, 768), (1280, 720), (1366, 768), (1920, 1080))
 PNG = b"\x89PNG\r\n\x1a\n"
 SHORT_TOML = '[scenario]\nextends = "baseline"\nname = "short"\nquarters = 5\n'
 #: in the page: resolves with the ms until every visible chart's drawing has changed
@@ -65,6 +66,27 @@ CUT_OFF = """() => {
 }"""
 
 
+#: in the page: the labels of the sidebar's buttons that are wider than the space they have
+CLIPPED_CONTROLS = """() => [...document.querySelectorAll('.margins-controls .v-card')].flatMap(
+  (card) => {
+    const edge = card.getBoundingClientRect().right;
+    return [...card.querySelectorAll('.v-btn')]
+      .filter((b) => b.getBoundingClientRect().right > edge + 1
+        || b.scrollWidth > b.clientWidth + 1)
+      .map((b) => b.innerText);
+  })"""
+
+
+def overlap(a: dict, b: dict) -> bool:
+    """Whether two boxes (Playwright's bounding boxes) share more than a pixel's edge."""
+    return (
+        a["x"] < b["x"] + b["width"] - 1
+        and b["x"] < a["x"] + a["width"] - 1
+        and a["y"] < b["y"] + b["height"] - 1
+        and b["y"] < a["y"] + a["height"] - 1
+    )
+
+
 def shown(page) -> int:
     text = quarter(page)
     found = re.search(r"quarter (\d+) of", text) or re.search(r"Finished: (\d+) quarters", text)
@@ -89,15 +111,24 @@ def test_the_page_fits_at_each_size(browser, server: str, width: int, height: in
         wait_drawn(page)
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         main = page.locator(".margins-main").bounding_box()
-        side = page.locator(".margins-controls").bounding_box()
-        assert side["x"] + side["width"] <= main["x"] + 1, "the sidebar covers the views"
         assert main["x"] + main["width"] <= width + 1
+        for where in ("top", "bottom"):  # the sidebar stays where it is while the page scrolls
+            if where == "bottom":
+                page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+                page.wait_for_timeout(300)
+            side = page.locator(".margins-controls").bounding_box()
+            assert not overlap(side, page.locator(".margins-main").bounding_box()), where
+            for name in CHART_VIEWS:
+                card = page.locator(f".margins-view-{name}").bounding_box()
+                assert not overlap(side, card), f"the sidebar covers the {name} view ({where})"
+        page.evaluate("window.scrollTo(0, 0)")
         for name in CHART_VIEWS:
             card = page.locator(f".margins-view-{name}").bounding_box()
             chart = page.locator(f".margins-view-{name} svg.marks").first.bounding_box()
             assert card["x"] >= main["x"] - 1 and card["x"] + card["width"] <= width + 1, name
             assert chart["x"] + chart["width"] <= card["x"] + card["width"] + 1, name
         assert page.evaluate(CUT_OFF) == [], "text drawn outside its chart"
+        assert page.evaluate(CLIPPED_CONTROLS) == [], "controls cut off at the sidebar's edge"
         headline = page.locator(".margins-headline").bounding_box()
         assert headline["x"] + headline["width"] <= width + 1
         page.screenshot(path=SHOTS / f"app-size-{width}x{height}.png")
