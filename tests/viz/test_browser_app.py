@@ -7,7 +7,8 @@ quarter at every speed and Play comes back when a run ends; the page answers whi
 margins switch between quarterly, rolling and yearly and hide a layer
 from the legend; Reset keeps the run and every time-series view draws it; every chart downloads
 as PNG and SVG; an unknown lesson and a negative seed say so. It logs, not asserts, how long a
-Step takes until every chart has redrawn (``screenshots/redraw.log``).
+Step takes until every chart has redrawn (``screenshots/redraw.log``), and checks that a redraw
+sends no chart's rows back to the server.
 
 The screenshots named ``app-*.png`` in ``tests/viz/screenshots/`` are committed: the four sizes,
 the network, the margins with a compared run and an exported chart.
@@ -300,6 +301,9 @@ def test_step_to_every_chart_redrawn_is_logged(browser, server: str) -> None:
             page.wait_for_timeout(300)
         drawn = sorted(t for t in times if t >= 0)
         assert drawn, "no chart redrew after Step"
+        # a redraw sends the server only that it is drawn, never the chart's rows back
+        echoed = [m[:200] for m in page.sent if '"datasets"' in m]
+        assert echoed == [], echoed
         line = (
             f"step to every chart redrawn, {len(drawn)} steps (quarters 3-22): median "
             f"{statistics.median(drawn):.0f} ms, 90th percentile "
