@@ -14,6 +14,7 @@ snapshots.
 from __future__ import annotations
 
 import gc
+import html
 import os
 from dataclasses import dataclass
 from urllib.parse import parse_qs
@@ -31,8 +32,6 @@ from viz.live import LiveEconomy, Snapshot
 from viz.setup import Setup, default_setup, with_settings
 
 TITLE = "Chasing Margins · the AI value chain, live"
-#: the app bar in a neutral slate, so no layer's colour means "the app"
-BAR_COLOUR = "#263238"
 
 
 def settle_imports() -> None:
@@ -110,7 +109,7 @@ def Controls(
             previous.set(Kept(old.snapshot, old.setup.describe()))
         model.set(LiveEconomy(setup=params.value["setup"]))
 
-    with solara.Column(gap="10px", classes=["margins-controls"]):
+    with solara.Div(classes=["margins-controls"]):
         with solara.Card("Run", margin=0):
             RunController(model, play_interval, pacer, reset)
             ui.SpeedPicker(play_interval)
@@ -194,16 +193,25 @@ def Page():
         with solara.Sidebar():
             Controls(*controls, snap.serial)
         Views(snap, pending, firm, book, previous.value, problem)
-    else:  # a notebook, or a test: controls beside the views
-        with solara.Columns([3, 8]):
+    else:  # served (:func:`Layout`), a notebook or a test: the page's own columns
+        with solara.Div(classes=["margins-layout"]), solara.Div(classes=["margins-columns"]):
             Controls(*controls, snap.serial)
             Views(snap, pending, firm, book, previous.value, problem)
 
 
 @solara.component
 def Layout(children: list = []):  # noqa: B006
-    """Solara's app layout (a sidebar beside the page) with a neutral app bar."""
-    return solara.AppLayout(children=children, color=BAR_COLOUR, sidebar_open=True)
+    """The served page: the title in a neutral bar, then the page.
+
+    Not Solara's app layout: below 1280 px wide its sidebar floats over the page and covers the
+    charts. The page lays out its own columns instead (``.margins-columns`` in
+    :data:`viz.components.CSS`): the controls beside the views where there is room for both,
+    above them where there is not, so nothing is covered at any width.
+    """
+    with solara.Div(classes=["margins-app"]) as main:
+        solara.HTML(tag="div", unsafe_innerHTML=html.escape(TITLE), classes=["margins-bar"])
+        solara.Div(children=children)
+    return main
 
 
 page = Page

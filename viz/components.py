@@ -31,7 +31,39 @@ from viz.setup import (
 SPEEDS: dict[str, int] = {"slow": 1500, "normal": 600, "fast": 250, "fastest": 100}
 NO_LESSON = "(none)"
 
+#: the page's columns: the controls in a narrow column beside the views where the page is at
+#: least this wide (px), above them where it is narrower; in a wider column from WIDE_PX
+SIDE_BY_SIDE_PX = 900
+WIDE_PX = 1180
+#: the title bar in a neutral slate, so no layer's colour means "the app"
+BAR_COLOUR = "#263238"
+
 CSS = """
+.margins-bar {
+  background: BAR_COLOUR; color: #fff; font-size: 1.25rem; padding: 16px 24px; line-height: 1.6;
+}
+.margins-layout { container-type: inline-size; width: 100%; }
+.margins-columns {
+  display: grid; grid-template-columns: minmax(0, 1fr); gap: 14px; padding: 12px;
+  align-items: start;
+}
+.margins-controls {
+  display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); gap: 10px;
+  align-items: start; min-width: 0;
+}
+@container (min-width: SIDE_BY_SIDE_PX) {
+  .margins-columns { grid-template-columns: 300px minmax(0, 1fr); }
+  .margins-controls {
+    display: flex; flex-direction: column; align-items: stretch; position: sticky; top: 12px;
+    max-height: calc(100vh - 24px); overflow-y: auto; padding: 2px; margin: -2px;
+  }
+  .margins-controls > * { flex-shrink: 0; }
+}
+@container (min-width: WIDE_PX) {
+  .margins-columns { grid-template-columns: 380px minmax(0, 1fr); }
+}
+.margins-downloads .v-btn { text-transform: none; letter-spacing: 0.01em; max-width: 100%; }
+.margins-speed .v-btn { padding: 0 9px; min-width: 0; letter-spacing: 0.02em; font-size: 0.8rem; }
 .margins-main { max-width: 1120px; min-width: 0; width: 100%; }
 .margins-chart-plot svg { max-width: 100%; height: auto; }
 .margins-chart-plot .vega-embed { max-width: 100%; }
@@ -68,7 +100,7 @@ CSS = """
 .margins-lesson ul, .margins-lesson ol { margin: 4px 0 8px 18px; padding-left: 6px; }
 .margins-lesson p { margin: 4px 0; }
 .margins-scroll { overflow-x: auto; }
-.margins-view { scroll-margin-top: 76px; }
+.margins-view { scroll-margin-top: 12px; }
 .margins-knob { margin: 4px 0 10px 0; }
 .margins-knob-label { font-size: 0.9rem; }
 .margins-knob .v-input__details, .margins-knob .v-messages { display: none; }
@@ -84,6 +116,12 @@ CSS = """
 .margins-knob .v-selection-control--dirty .v-switch__thumb { background-color: #37474f; }
 .margins-controls .v-card-title { font-size: 1.05rem; padding-bottom: 2px; }
 """
+for _name, _value in {
+    "SIDE_BY_SIDE_PX": f"{SIDE_BY_SIDE_PX}px",
+    "WIDE_PX": f"{WIDE_PX}px",
+    "BAR_COLOUR": BAR_COLOUR,
+}.items():
+    CSS = CSS.replace(_name, _value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,6 +274,7 @@ def SpeedPicker(play_interval: solara.Reactive[int]):
         values=list(SPEEDS),
         on_value=lambda name: play_interval.set(SPEEDS[name]),
         dense=True,
+        classes=["margins-speed"],
     )
 
 
@@ -372,18 +411,19 @@ def SettingsPanel(pending: Setup, on_setup: Callable[[Setup], None]):
 def Downloads(model: LiveEconomy, serial: int = 0):
     """The run so far and its scenario, as files (built when asked for); ``serial`` as above."""
     name = model.archive_name()
-    solara.FileDownload(
-        model.zip_bytes,
-        filename=f"{name}.zip",
-        mime_type="application/zip",
-        label="Run so far (Parquet files, zip)",
-    )
-    solara.FileDownload(
-        model.scenario_toml,
-        filename=f"{model.file_stem()}.toml",
-        mime_type="application/toml",
-        label="Scenario (TOML)",
-    )
+    with solara.Div(classes=["margins-downloads"]):
+        solara.FileDownload(
+            model.zip_bytes,
+            filename=f"{name}.zip",
+            mime_type="application/zip",
+            label="Run so far (Parquet files, zip)",
+        )
+        solara.FileDownload(
+            model.scenario_toml,
+            filename=f"{model.file_stem()}.toml",
+            mime_type="application/toml",
+            label="Scenario (TOML)",
+        )
     solara.Text(
         "The same files as margins run: manifest.json, scenario.toml and five Parquet frames.",
         style={"font-size": "0.78rem", "color": "#666"},

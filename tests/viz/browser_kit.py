@@ -104,7 +104,8 @@ BENIGN_PAGE_ERRORS = {"null does not exist"}
 
 @contextmanager
 def open_page(browser, url: str, width: int = 1440, height: int = 900):
-    """A new tab at ``url`` that notes every failed request and page error."""
+    """A new tab at ``url`` that notes every failed request and page error (``page.problems``)
+    and every message it sends its server (``page.sent``)."""
     context = browser.new_context(
         viewport={"width": width, "height": height}, accept_downloads=True
     )
@@ -121,6 +122,12 @@ def open_page(browser, url: str, width: int = 1440, height: int = 900):
         lambda e: None if str(e) in BENIGN_PAGE_ERRORS else problems.append(f"page error {e}"),
     )
     page.problems = problems
+    sent: list[str] = []  # what the page sent its server over the websocket
+    page.on(
+        "websocket",
+        lambda ws: ws.on("framesent", lambda f: sent.append(f if isinstance(f, str) else "")),
+    )
+    page.sent = sent
     try:
         page.goto(url)
         yield page
