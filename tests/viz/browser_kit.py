@@ -161,10 +161,15 @@ def revenue(page) -> str:
 
 def step(page, times: int) -> None:
     for _ in range(times):
-        done = (
-            int(re.search(r"quarter (\d+) of", quarter(page)).group(1))
-            if "quarter " in quarter(page)
-            else 0
-        )
+        # read the status once (it may change between two reads while the page re-renders);
+        # a status caught mid-render says "quarter" without its number: read it again
+        text = quarter(page)
+        for _ in range(50):
+            if "quarter" not in text or re.search(r"quarter (\d+) of", text):
+                break
+            page.wait_for_timeout(100)
+            text = quarter(page)
+        match = re.search(r"quarter (\d+) of", text)
+        done = int(match.group(1)) if match else 0
         page.get_by_role("button", name="Step").click()
         wait_quarter(page, done + 1)
