@@ -65,7 +65,8 @@ class PlanDesk:
                 plan.price = f * max(cost * eps / (eps - 1.0), 1e-6)
             else:
                 plan.price = f * strategy.reprice(plan.price / f, cost, plan.signal, floor=cost)
-            wanted = demand_at(plan.signal, plan.price / f, 0.0)  # seats
+            # prices fall with token costs for every plan at once: read along the market's demand
+            wanted = demand_at(plan.signal, plan.price / f, 0.0, common=True)  # seats
             base = wanted if wanted > 0 else max(plan.last_sold, 0.02 * seg.users)
             ceiling = (1.0 + self.max_scaleup) * max(plan.last_sold, plan.seats_expected)
             if ceiling > 0:
