@@ -10,7 +10,13 @@ from agents.base import Firm, Layer, Market, Order, Side, param
 from agents.compute import CapacityBook, CloudParams, Cohort, chip_bids, chip_value
 from agents.demand import curve_bids
 from agents.protocol import DemandSignal, Fill, FundingRequest, Intents, Observation
-from agents.supply import curve_orders, demand_at, demand_growth, local_elasticity
+from agents.supply import (
+    curve_orders,
+    demand_at,
+    demand_growth,
+    local_elasticity,
+    sold_out,
+)
 from agents.training import life_annuity, quality_value, training_hours
 
 
@@ -191,7 +197,7 @@ class Lab(Firm):
         tokens to its app users for less than its API buyers pay for them."""
         serving = max(obs.compute_price, 0.01) / self.tokens_per_hour(obs.quarter)
         s = self.signal
-        if self.token_ask is None or s is None or s.offered <= 0 or s.sold < 0.99 * s.offered:
+        if self.token_ask is None or s is None or s.offered <= 0 or not sold_out(s):
             return serving
         value = self.tech.token_value(self.serving_quality(obs))
         return max(serving, self.token_ask * value)

@@ -47,17 +47,30 @@ def demand_at(
     assumes its rivals stand still (its own elasticity when the market's is unknown)."""
     if signal is None or signal.price <= 0:
         return fallback
-    eps = local_elasticity(signal)
-    if common and math.isfinite(signal.market_elasticity):
-        eps = min(20.0, max(0.0, signal.market_elasticity))
+    eps = common_elasticity(signal) if common else local_elasticity(signal)
     return demand_seen(signal) * (price / signal.price) ** -eps
+
+
+def common_elasticity(signal: DemandSignal) -> float:
+    """The elasticity a price move every seller makes meets: the market's demand elasticity
+    (the shares stay where they were), within [0, 20]; the seller's own where the market's is
+    unknown."""
+    eps = signal.market_elasticity
+    if not math.isfinite(eps):
+        return local_elasticity(signal)
+    return min(20.0, max(0.0, eps))
+
+
+def sold_out(signal: DemandSignal) -> bool:
+    """Whether the seller sold (all but 1% of) what it offered (an empty offer counts as sold
+    out: what buyers wanted at its price is then its demand)."""
+    return signal.sold >= 0.99 * signal.offered
 
 
 def demand_seen(signal: DemandSignal) -> float:
     """The demand a seller saw at its price: what it sold, or what buyers wanted if it sold
     out."""
-    sold_out = signal.sold >= 0.99 * signal.offered
-    return max(signal.wanted, signal.sold) if sold_out else signal.sold
+    return max(signal.wanted, signal.sold) if sold_out(signal) else signal.sold
 
 
 def demand_growth(
@@ -74,10 +87,7 @@ def demand_growth(
     unknown."""
     if previous is None or current is None or previous.price <= 0:
         return smoothed
-    eps = current.market_elasticity
-    if not math.isfinite(eps):
-        eps = local_elasticity(current)
-    eps = min(20.0, max(0.0, eps))
+    eps = common_elasticity(current)
     before = max(demand_seen(previous), 1e-12) * (current.price / previous.price) ** -eps
     now = max(demand_seen(current), 1e-12)
     return min(0.5, max(-0.5, 0.5 * smoothed + 0.5 * (now / before - 1.0)))
@@ -320,6 +330,11 @@ class ChipDesigner(Firm):
             out.orders += self._slot_bids(obs, total)
         return out
 
+    def fixed_costs(self) -> float:
+        """A quarter's R&D (at least last quarter's) and SG&A."""
+        p: ChipDesignerParams = self.params
+        return max(p.rnd_usd, self.last_rnd) + p.sga_usd
+
     def _within_means(self, unit_cost: float) -> None:
         """Order no more silicon than it can pay for this quarter: its cash, plus what its parent
         puts in when it is a division, less its fixed costs (a liquidity constraint). Without it
@@ -328,7 +343,7 @@ class ChipDesigner(Firm):
         p: ChipDesignerParams = self.params
         total = math.fsum(self.slot_orders.values())
         means = self.cash + (p.parent_budget_usd if p.parent_funded else 0.0)
-        means -= max(p.rnd_usd, self.last_rnd) + p.sga_usd
+        means -= self.fixed_costs()
         if total <= 0 or total * unit_cost <= means:
             return
         scale = max(0.0, means) / (total * unit_cost)
@@ -477,7 +492,7 @@ class ChipDesigner(Firm):
     def funding_requests(self, obs: Observation) -> list[FundingRequest]:
         """A parent-funded division asks its parent to keep two quarters of its fixed costs."""
         p: ChipDesignerParams = self.params
-        reserve = 2.0 * (max(p.rnd_usd, self.last_rnd) + p.sga_usd)
+        reserve = 2.0 * self.fixed_costs()
         if p.parent_funded and self.cash < reserve:
             return [FundingRequest("parent", min(reserve - self.cash, p.parent_budget_usd))]
         return []
