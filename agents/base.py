@@ -77,7 +77,8 @@ class Firm(mesa.Agent):
     3. :meth:`learn` with its demand signals;
     4. :meth:`close` (quarter-end payments and accruals);
     5. :meth:`closed` with its settled books and cash; :meth:`funding_requests`, :meth:`funded`;
-    6. :meth:`on_default` if it cannot pay.
+    6. :meth:`on_default` if it cannot pay; :meth:`exit_reason` and :meth:`on_exit` if staying
+       in business is worth less to its owners than closing.
     """
 
     layer: ClassVar[Layer]
@@ -109,6 +110,8 @@ class Firm(mesa.Agent):
         self.history: list[Books] = []
         self.defaulted = False
         self.default_quarter = -1
+        self.exited = False
+        self.exit_quarter = -1
         self.debt = 0.0
         #: decisions in plain words for the event log; the economy collects them each phase
         self.notes: list[str] = []
@@ -152,6 +155,20 @@ class Firm(mesa.Agent):
         """It cannot pay and cannot raise funding: write off what it owns; return the H100e of
         capacity written off (0 if it owns none)."""
         self.defaulted = True
+        return 0.0
+
+    @property
+    def gone(self) -> bool:
+        """Out of business: defaulted, or closed by its owners."""
+        return self.defaulted or self.exited
+
+    def exit_reason(self, obs: Observation) -> str | None:
+        """Why its owners close it now, if they do (a firm never closes by default)."""
+        return None
+
+    def on_exit(self) -> float:
+        """It closes: stop everything; return the H100e of capacity retired (0 if none)."""
+        self.exited = True
         return 0.0
 
     def __repr__(self) -> str:

@@ -11,13 +11,21 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from agents.base import Firm, Layer, Market, Order, Side, param
+from agents.base import Books, Firm, Layer, Market, Order, Side, param
 from agents.protocol import Contract, DemandSignal, Fill, FundingRequest, Intents, Observation
 from agents.supply import curve_orders
 
 if TYPE_CHECKING:
     from agents.technology import Technology
     from agents.world import Program
+
+#: quarters in a row the fleet a cloud without a parent will run must fall short of its SG&A before
+#: its owners close it (one bad quarter is no reason to close)
+EXIT_AFTER = 2
+#: an old cohort retires only when its cash cost an hour exceeds the price it expects by more than
+#: this (the 2% step at which sellers read their demand): at a price equal to its cost it is
+#: indifferent, and the theory tier's clouds price exactly at it
+RETIRE_TOLERANCE = 0.02
 
 
 @dataclass(slots=True)
@@ -84,6 +92,18 @@ class CapacityBook:
 
     def energy_usd(self, hours_used: float, quarter: int, usd_per_kwh: float) -> float:
         return hours_used * self.kw_per_h100e(quarter) * usd_per_kwh
+
+    def retire(self, quarter: int, keep) -> tuple[float, float]:
+        """Retire the installed cohorts for which ``keep(cohort)`` is false, before the end of
+        their life; return the H100e retired and their remaining book value (written off)."""
+        gone = [c for c in self.cohorts if c.alive(quarter) and not keep(c)]
+        if not gone:
+            return 0.0, 0.0
+        self.cohorts = [c for c in self.cohorts if c not in gone]
+        book = math.fsum(
+            c.cost_usd * max(0.0, 1.0 - (quarter - c.quarter) / c.life_quarters) for c in gone
+        )
+        return math.fsum(c.h100e for c in gone), book
 
     def liquidate(self) -> float:
         """Remove everything (a default); return the H100e removed."""
@@ -249,8 +269,9 @@ class CloudParams:
         default="",
         metadata={
             "doc": "the customer its opening backlog is with: ``contract_share`` of its opening "
-            "fleet's hours under a take-or-pay contract at its opening ask, for what remains of "
-            "the term (``contract_quarters`` less the fleet's average age); empty: none"
+            "fleet's hours under a take-or-pay contract at the lower of its opening ask and the "
+            "spot price, for what remains of the term (``contract_quarters`` less the fleet's "
+            "average age); empty: none"
         },
     )
     interest_rate: float = param(0.10, 0.0, 1.0, "yearly interest rate on debt")
@@ -303,6 +324,8 @@ class Cloud(Firm):
         self.chip_spend = 0.0
         self.customers: dict[str, float] = {}  # hours each buyer took from it this quarter
         self.contracted_usd = 0.0  # value of the contracts it proposed this quarter
+        self.written_off = 0.0  # book value of the cohorts it retired early this quarter
+        self.losing_quarters = 0  # quarters in a row it would close on (see exit_reason)
 
     # -- decisions -------------------------------------------------------------------------------
     def energy_cost_per_hour(self, quarter: int) -> float:
@@ -314,6 +337,7 @@ class Cloud(Firm):
         p: CloudParams = self.params
         self.chips_bought = self.chip_spend = 0.0  # this quarter's purchases, for close and loans
         self.capacity.advance(obs.quarter)
+        self.retire_obsolete(obs)
         sq = p.service_quality
         hours = self.capacity.installed(obs.quarter) * self.tech.hours_per_quarter
         cost = self.energy_cost_per_hour(obs.quarter) / sq
@@ -326,6 +350,30 @@ class Cloud(Firm):
             )
         out.orders += self.chip_orders(obs)
         return out
+
+    def retire_obsolete(self, obs: Observation) -> None:
+        """Retire the cohorts that cost more to keep running than the rental price it expects
+        would pay even at full use: older chips draw more power per H100e (energy per unit of
+        compute falls every year), and once an hour's energy and the cohort's share of the
+        facilities exceed the price, every quarter it keeps them loses cash. Their remaining
+        book value is written off (an impairment, below gross profit)."""
+        p: CloudParams = self.params
+        if self.planning_price is None:
+            return
+        price = self.planning_price * p.service_quality
+        hours = self.tech.hours_per_quarter
+        per_kw_hour = self.tech.energy_usd_per_kwh + p.dc_opex_usd / (
+            self.tech.kw_per_h100e * hours
+        )
+        retired, book = self.capacity.retire(
+            obs.quarter, lambda c: c.kw_per_h100e * per_kw_hour <= price * (1 + RETIRE_TOLERANCE)
+        )
+        if retired > 0:
+            self.written_off += book
+            self.notes.append(
+                f"{self.name} retires {retired:,.0f} H100e of old chips: their energy and "
+                f"facilities cost more than the ${price:,.2f} an hour they would rent for"
+            )
 
     def chip_value(self, obs: Observation) -> float:
         """Present value of one more H100e installed now (USD), at its own rental price.
@@ -461,6 +509,8 @@ class Cloud(Firm):
         facilities = self.capacity.installed_kw(quarter) / self.tech.kw_per_h100e * p.dc_opex_usd
         out.pay("world:labour", facilities, "facilities", "cost_of_revenue")
         out.pay("world:labour", p.sga_usd, "sga", "sga")
+        out.accrue("other_opex", self.written_off)
+        self.written_off = 0.0
         if self.debt > 0:
             out.pay("world:lenders", self.debt * p.interest_rate / 4.0, "interest", "interest")
             repay = self.debt / p.life_quarters
@@ -478,17 +528,43 @@ class Cloud(Firm):
         self.last_sold = sold + unmet
         self.sold_hours = 0.0
         self.contracted_usd = 0.0
+        # a buyer commits to take or pay only at a price no higher than the spot price it would
+        # otherwise pay: a contract is priced at the lower of its ask and the market's price
+        contract_price = min(self.ask / p.service_quality, obs.compute_price)
         if p.contract_share > 0 and self.chips_bought > 0 and self.customers:
-            out.contracts.append(self.forward_sale(quarter))
+            out.contracts.append(self.forward_sale(quarter, contract_price))
             self.contracted_usd = out.contracts[-1].remaining_usd(quarter)
         if quarter == 0 and p.opening_contract_buyer and p.contract_share > 0:
-            out.contracts.append(self.opening_backlog())
+            out.contracts.append(self.opening_backlog(contract_price))
+        out.contracts += self.renewals(obs, contract_price)
         self.customers = {}
         return out
 
-    def forward_sale(self, quarter: int) -> Contract:
+    def renewals(self, obs: Observation, price: float) -> list[Contract]:
+        """Its contracts ending next quarter, rolled over with the same buyer at ``price`` for as
+        long as the chips behind them stay in service (at most a full term), while all its
+        contracts together take no more than ``contract_share`` of the fleet still in service
+        then: the backlog does not vanish while the fleet that earned it still runs."""
+        p: CloudParams = self.params
+        mine = [c for c in obs.contracts if c.seller == self.firm_id]
+        ending = [c for c in mine if c.end == obs.quarter + 1]
+        if not ending:
+            return []
+        at = obs.quarter + 1
+        fleet = self.capacity.installed(at) * self.tech.hours_per_quarter * p.service_quality
+        room = fleet * p.contract_share - math.fsum(c.hours for c in mine if c.end > at)
+        out = []
+        for c in ending:
+            end = min(c.retires, c.end + p.contract_quarters)
+            hours = min(c.hours, room)
+            if end > c.end and hours > 0:
+                out.append(Contract(self.firm_id, c.buyer, hours, price, c.end, end, c.retires))
+                room -= hours
+        return out
+
+    def forward_sale(self, quarter: int, price: float) -> Contract:
         """A take-or-pay contract for ``contract_share`` of the hours of the chips it bought
-        this quarter, with the customer that took most hours from it, at its current ask, from
+        this quarter, with the customer that took most hours from it, at ``price`` (see close), from
         when they come into service: the backlog its lenders lend against."""
         p: CloudParams = self.params
         buyer = max(sorted(self.customers), key=lambda who: self.customers[who])
@@ -498,14 +574,15 @@ class Cloud(Firm):
             self.firm_id,
             buyer,
             hours * p.contract_share,
-            self.ask / p.service_quality,
+            price,
             start,
             start + p.contract_quarters,
+            quarter + p.life_quarters,  # its cohort was bought this quarter
         )
 
-    def opening_backlog(self) -> Contract:
+    def opening_backlog(self, price: float) -> Contract:
         """The contracts its opening fleet was financed on, as one: ``contract_share`` of its
-        opening hours, at its opening ask, from the next quarter for what remains of their
+        opening hours, at ``price``, from the next quarter for what remains of their
         term."""
         p: CloudParams = self.params
         hours = p.installed_h100e * self.tech.hours_per_quarter * p.service_quality
@@ -514,9 +591,10 @@ class Cloud(Firm):
             self.firm_id,
             p.opening_contract_buyer,
             hours * p.contract_share,
-            p.ask_usd_per_hour / p.service_quality,
+            price,
             1,
             1 + remaining,
+            max(1 + remaining, p.life_quarters - p.installed_age_quarters),
         )
 
     def funding_requests(self, obs: Observation) -> list[FundingRequest]:
@@ -535,6 +613,36 @@ class Cloud(Firm):
                 FundingRequest("parent" if p.parent_funded else "equity", reserve - self.cash)
             )
         return out
+
+    def closed(self, books: Books, cash_usd: float, obs: Observation) -> None:
+        super().closed(books, cash_usd, obs)
+        p: CloudParams = self.params
+        if p.parent_funded:
+            return
+        # next quarter's cash operating income if it carries on as it is: its cash gross profit
+        # scaled to the fleet in service or being built then (chips it buys count; its old
+        # cohorts retire), less its SG&A
+        now = self.capacity.installed(obs.quarter)
+        then = self.capacity.installed(obs.quarter + 1) + self.capacity.in_pipeline()
+        cash_gross = books.gross_profit + books.depreciation
+        ahead = (cash_gross * then / now if now > 0 else 0.0) - books.sga
+        self.losing_quarters = self.losing_quarters + 1 if ahead < 0.0 else 0
+
+    def exit_reason(self, obs: Observation) -> str | None:
+        """A cloud without a parent closes when, for ``EXIT_AFTER`` quarters in a row, the fleet it
+        will run next quarter (what stays in service and what it is building) would not earn
+        its SG&A: a fleet only shrinks as cohorts retire unless it buys chips, so once it stops
+        buying, every quarter more costs its owners money."""
+        if self.losing_quarters < EXIT_AFTER:
+            return None
+        return (
+            f"for {self.losing_quarters} quarters the fleet it would run next would not have "
+            "earned its SG&A"
+        )
+
+    def on_exit(self) -> float:
+        super().on_exit()
+        return self.capacity.liquidate()
 
     def on_default(self) -> float:
         super().on_default()

@@ -91,6 +91,8 @@ class Contract:
     price: float
     start: int
     end: int
+    #: the quarter the chips behind it leave service (a renewal runs no later); -1: unknown
+    retires: int = -1
 
     def live(self, quarter: int) -> bool:
         return self.start <= quarter < self.end

@@ -81,6 +81,17 @@ class Markets:
             "value (share ∝ ask^-x; large: the cheapest takes all)",
         },
     )
+    plan_choice_in: str = field(
+        default="dollars",
+        metadata={
+            "allowed": ("dollars", "ratios"),
+            "noun": "a way of comparing plans",
+            "doc": "how users compare plans' prices: 'dollars' — by the dollars between them "
+            "(share ∝ exp(−a·ask), with a = x / the segment's opening price, so the choice "
+            "elasticity is x at the opening prices and markups stay in dollars as costs fall); "
+            "'ratios' — by their ratio (share ∝ ask^-x; markups in proportion to cost)",
+        },
+    )
 
 
 @dataclass(frozen=True, slots=True)

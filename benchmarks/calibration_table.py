@@ -2,9 +2,13 @@
 
 ./dev python benchmarks/calibration_table.py            # seeds 0-4
 ./dev python benchmarks/calibration_table.py 0 1 2 3 4 5 6 7
+./dev python benchmarks/calibration_table.py 0 1 2 3 4 --set markets.plan_choice_in=ratios
+
+``--set KEY=VALUE`` (repeatable) changes a scenario value as ``margins run --set`` does: what a
+mechanism contributes is the difference with it switched off.
 """
 
-import sys
+import argparse
 
 import polars as pl
 
@@ -21,8 +25,8 @@ def _margins(frame: pl.DataFrame, key: str) -> dict[str, tuple[float, float]]:
     return {row[0]: (row[1], row[2]) for row in agg.iter_rows()}
 
 
-def levels(seed: int) -> dict[str, float]:
-    result = run("baseline", seed=seed)
+def levels(seed: int, overrides: dict | None = None) -> dict[str, float]:
+    result = run("baseline", seed=seed, overrides=overrides or {})
     firms = result.firms.filter(pl.col("period").str.slice(0, 4).is_in(WINDOW))
     layer, firm = _margins(firms, "layer"), _margins(firms, "firm")
     chips = (
@@ -54,10 +58,18 @@ def levels(seed: int) -> dict[str, float]:
 
 
 def main() -> None:
-    seeds = [int(s) for s in sys.argv[1:]] or [0, 1, 2, 3, 4]
-    rows = [levels(s) for s in seeds]
+    from cli.main import parse_settings
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("seeds", nargs="*", type=int, default=[0, 1, 2, 3, 4])
+    parser.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE")
+    args = parser.parse_args()
+    seeds, overrides = args.seeds, parse_settings(args.settings)
+    rows = [levels(s, overrides) for s in seeds]
+    changed = "".join(f", {k} = {v}" for k, v in overrides.items())
     print(
-        f"baseline, {WINDOW[0]}–{WINDOW[-1]}, seeds {', '.join(map(str, seeds))}: mean [min, max]"
+        f"baseline{changed}, {WINDOW[0]}–{WINDOW[-1]}, seeds {', '.join(map(str, seeds))}: "
+        "mean [min, max]"
     )
     for key in rows[0]:
         values = [r[key] for r in rows]

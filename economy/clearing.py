@@ -196,16 +196,40 @@ def _signal(
 
 
 def logit_weights(
-    appeal: Sequence[float], prices: Sequence[float], elasticity: float
+    appeal: Sequence[float], prices: Sequence[float], elasticity: float, per_usd: float = 0.0
 ) -> list[float]:
     """Buyers' logit / CES weights ``appeal · price^−x``, relative to the cheapest price so that
     a steep elasticity underflows to 0 rather than overflowing (the shares are the same); 0 for a
-    seller asking nothing."""
+    seller asking nothing. With ``per_usd`` > 0, a logit in dollars instead (Berry 1994):
+    ``appeal · exp(−per_usd · price)``, buyers weighing a dollar saved the same at any price
+    level (markups then stay in dollars as costs fall, rather than in proportion to cost)."""
     cheapest = min((p for p in prices if p > 0), default=1.0)
+    if per_usd > 0:
+        return [
+            a * math.exp(-per_usd * (p - cheapest)) if p > 0 else 0.0
+            for a, p in zip(appeal, prices, strict=True)
+        ]
     return [
         a * math.pow(p / cheapest, -elasticity) if p > 0 else 0.0
         for a, p in zip(appeal, prices, strict=True)
     ]
+
+
+def dollar_weight(
+    fixed: dict[str, float], book: str, asks: Sequence[Order], elasticity: float, compare: str
+) -> float:
+    """Buyers' weight on a dollar of price in ``book`` for a logit in dollars (0 when they compare
+    prices by ratio, ``compare == "ratios"``): ``x`` over the book's mean ask the first time it
+    has one, kept in ``fixed``, so that at the opening prices the choice has elasticity ``x`` as
+    in the ratio form, and a dollar saved weighs the same however far costs fall later."""
+    if compare != "dollars" or elasticity <= 0:
+        return 0.0
+    if book not in fixed:
+        prices = [a.price for a in asks if a.price > 0]
+        if not prices:
+            return 0.0
+        fixed[book] = elasticity / (math.fsum(prices) / len(prices))
+    return fixed[book]
 
 
 def differentiated_signals(
@@ -217,6 +241,7 @@ def differentiated_signals(
     sold: Sequence[float],
     elasticity: float,
     capacity_bound: bool = False,
+    per_usd: float = 0.0,
 ) -> list[tuple[str, DemandSignal]]:
     """Each seller's residual demand in a differentiated market: its logit share, at its price
     against its rivals' prices, of the demand at its price. ``capacity_bound``: its sellers
@@ -231,7 +256,7 @@ def differentiated_signals(
         def at(p: float, j: int = j) -> float:
             trial = list(prices)
             trial[j] = p
-            weights = logit_weights(appeal, trial, elasticity)
+            weights = logit_weights(appeal, trial, elasticity, per_usd)
             total = math.fsum(weights)
             share = weights[j] / total if total > 0 else 0.0
             return share * curve.at(p)
@@ -324,11 +349,13 @@ class Clearer:
         appeal: Sequence[float],
         elasticity: float,
         capacity_bound: bool = False,
+        per_usd: float = 0.0,
     ) -> tuple[list[Trade], list[tuple[str, DemandSignal]], float, float]:
         """Clear a market of differentiated sellers; return the trades, each seller's signal,
         and the market's volume-weighted price and volume.
 
-        Buyers spread over sellers by shares ∝ appeal · (ask per unit of value)^−elasticity and
+        Buyers spread over sellers by shares ∝ appeal · (ask per unit of value)^−elasticity
+        (or ∝ appeal · exp(−per_usd · ask), see :func:`logit_weights`) and
         each seller's share clears against its ask in its own sub-book; buyers consider the
         ``choice_set`` most attractive sellers (a consideration set, Hauser & Wernerfelt 1990).
         What is left unserved (a seller sold out, or priced above some buyers) clears once more
@@ -342,7 +369,9 @@ class Clearer:
         live = [j for j, a in enumerate(asks) if a.qty > 0 and a.price > 0]
         if live and bids:
             weight = np.array(
-                logit_weights([appeal[j] for j in live], [asks[j].price for j in live], elasticity)
+                logit_weights(
+                    [appeal[j] for j in live], [asks[j].price for j in live], elasticity, per_usd
+                )
             )
             keep = np.sort(np.argsort(-weight, kind="stable")[: self.choice_set])
             live = [live[i] for i in keep]
@@ -373,6 +402,6 @@ class Clearer:
         volume = math.fsum(t.qty for t in trades)
         price = math.fsum(t.qty * t.price for t in trades) / volume if volume > 0 else math.nan
         signals = differentiated_signals(
-            market, book, bids, asks, appeal, sold, elasticity, capacity_bound
+            market, book, bids, asks, appeal, sold, elasticity, capacity_bound, per_usd
         )
         return trades, signals, price, volume

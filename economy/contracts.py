@@ -33,12 +33,12 @@ class ContractBook:
             if quarter >= contract.end:  # served its term
                 continue
             seller, buyer = firms[contract.seller], firms[contract.buyer]
-            gone = next((f for f in (seller, buyer) if f.defaulted), None)
+            gone = next((f for f in (seller, buyer) if f.gone), None)
             if gone is not None:
                 log(
                     seller,
                     f"a take-or-pay contract of {seller.name} with {buyer.name} ends: "
-                    f"{gone.name} has defaulted",
+                    f"{gone.name} {'has closed' if gone.exited else 'has defaulted'}",
                     "decision",
                 )
                 continue
@@ -55,7 +55,7 @@ class ContractBook:
         for firm_id in sorted(closing):
             for contract in closing[firm_id].contracts:
                 buyer = firms.get(contract.buyer)
-                if contract.seller != firm_id or buyer is None or buyer.defaulted:
+                if contract.seller != firm_id or buyer is None or buyer.gone:
                     continue
                 self.signed.append(contract)
                 log(

@@ -33,8 +33,9 @@ from agents.registry import role_class
 from agents.strategies import make_strategy
 from agents.supply import ChipDesigner, Foundry
 from agents.technology import Technology
-from economy.clearing import Clearer, Trade
+from economy.clearing import Clearer, Trade, dollar_weight
 from economy.contracts import ContractBook, deliver
+from economy.exits import exit_closed, exit_defaulted
 from economy.records import Recorder
 from economy.settlement import Settlement
 from market.calendar import period_of, quarter_of
@@ -106,6 +107,9 @@ class Economy(mesa.Model):
         self.last_revenue = 0.0
         self.frontier_value_start: float | None = None
         self.seats_sold: dict[str, float] = {}
+        #: per segment, users' weight on a dollar of plan price (a logit in dollars), fixed at
+        #: the segment's opening prices
+        self.plan_per_usd: dict[str, float] = {}
 
     @property
     def clearings(self):
@@ -162,9 +166,7 @@ class Economy(mesa.Model):
     def active(self, kind: type | None = None) -> list[Firm]:
         """Firms still in business (of ``kind``), in sorted order of their ids."""
         return [
-            f
-            for f in self.firms.values()
-            if not f.defaulted and (kind is None or isinstance(f, kind))
+            f for f in self.firms.values() if not f.gone and (kind is None or isinstance(f, kind))
         ]
 
     def log_event(self, firm: Firm | None, text: str, kind: str = "decision") -> None:
@@ -190,7 +192,8 @@ class Economy(mesa.Model):
         self.contracts.sign(closing, self.firms, self.log_event)
         self.settle(obs, decided, closing, trades)  # 9
         self.fund(obs)  # 10
-        self.exit_defaulted()  # 11
+        exit_defaulted(self)  # 11
+        exit_closed(self, obs)
         self.recorder.record(obs, self.settlement.books)  # 12
         self.quarter += 1
 
@@ -247,13 +250,14 @@ class Economy(mesa.Model):
             owner, partner = self.firms.get(program.owner), self.firms.get(program.partner)
             if program.name in self.ended_programs or not program.active(self.quarter):
                 continue
-            if owner is None or partner is None or owner.defaulted or partner.defaulted:
+            if owner is None or partner is None or owner.gone or partner.gone:
                 self.ended_programs.add(program.name)
-                gone = partner if partner is not None and partner.defaulted else owner
+                gone = partner if partner is not None and partner.gone else owner
+                why = "has closed" if gone is not None and gone.exited else "has defaulted"
+                who = gone.name if gone else "a party"
                 self.log_event(
                     owner,
-                    f"{program.text or program.name} ends: "
-                    f"{gone.name if gone else 'a party'} has defaulted",
+                    f"{program.text or program.name} ends: {who} {why}",
                     "scripted",
                 )
                 continue
@@ -490,7 +494,8 @@ class Economy(mesa.Model):
         signals: dict[str, list[DemandSignal]],
     ) -> None:
         asks = self._asks(Market.PLANS, obs)
-        elasticity = self.config.markets.plan_choice_elasticity
+        m = self.config.markets
+        elasticity = m.plan_choice_elasticity
         trades[Market.PLANS] = []
         self.seats_sold = {}
         for segment in obs.segments:
@@ -499,7 +504,15 @@ class Economy(mesa.Model):
             if not seg_bids and not seg_asks:
                 continue
             market_trades, book_signals, price, volume = self.clearer.differentiated(
-                Market.PLANS, segment, seg_bids, seg_asks, [1.0] * len(seg_asks), elasticity
+                Market.PLANS,
+                segment,
+                seg_bids,
+                seg_asks,
+                [1.0] * len(seg_asks),
+                elasticity,
+                per_usd=dollar_weight(
+                    self.plan_per_usd, segment, seg_asks, elasticity, m.plan_choice_in
+                ),
             )
             self.recorder.market_total(
                 self.quarter, Market.PLANS, segment, price, volume, seg_bids, seg_asks
@@ -575,17 +588,3 @@ class Economy(mesa.Model):
                 self.log_event(firm, f"{firm.name} raises ${paid / 1e9:,.1f}B", "funding")
 
     # 11 ------------------------------------------------------------------------------------------
-    def exit_defaulted(self) -> None:
-        for firm in self.active():
-            if firm.layer not in PRODUCING_LAYERS or self.settlement.cash_usd(firm.firm_id) >= 0:
-                continue
-            firm.default_quarter = self.quarter
-            self.settlement.write_off(firm.firm_id)
-            written_off = firm.on_default()
-            firm.cash = 0.0
-            self.log_event(
-                firm,
-                f"{firm.name} cannot pay and cannot raise funding: it defaults"
-                + (f"; {written_off:,.0f} H100e of capacity is written off" if written_off else ""),
-                "default",
-            )

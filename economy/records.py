@@ -208,7 +208,7 @@ class Recorder:
         econ = self.economy
         tech = econ.tech
         for firm in econ.firms.values():
-            gone = firm.defaulted and firm.default_quarter != obs.quarter
+            gone = firm.gone and obs.quarter not in (firm.default_quarter, firm.exit_quarter)
             if gone or firm.layer not in PRODUCING_LAYERS:
                 continue
             b = books[firm.firm_id]

@@ -55,6 +55,7 @@ class Snapshot:
         flows: the payments of the last quarter run (payer, payee, kind, amount_usd).
         books: per quarter run, the books cleared.
         defaulted: firms that have defaulted so far.
+        closed: firms their owners have closed so far (an exit, not a default).
         serial: unique to this snapshot (views redraw when it changes).
     """
 
@@ -69,6 +70,7 @@ class Snapshot:
     flows: pl.DataFrame
     books: tuple[QuarterBooks, ...] = ()
     defaulted: frozenset[str] = frozenset()
+    closed: frozenset[str] = frozenset()
     models: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=MODEL_SCHEMA))
     counts: tuple[int, ...] = field(default=(0, 0, 0, 0, 0), repr=False)
     serial: int = field(default_factory=lambda: next(_SERIALS))
@@ -147,6 +149,7 @@ def next_snapshot(old: Snapshot, economy: Economy) -> Snapshot:
         flows=flows,
         books=(*old.books, QuarterBooks(books, _rows(rec.order_rows, n_orders, ORDER_SCHEMA))),
         defaulted=frozenset(f for f, firm in economy.firms.items() if firm.defaulted),
+        closed=frozenset(f for f, firm in economy.firms.items() if firm.exited),
         models=pl.concat(
             [old.models, _rows(rec.model_rows, n_models, MODEL_SCHEMA)], rechunk=False
         ),

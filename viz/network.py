@@ -178,7 +178,8 @@ def network(snap: Snapshot) -> Network:
             )
     node_rows = []
     for firm, layer in nodes:
-        gone = firm in snap.defaulted
+        gone = firm in snap.defaulted or firm in snap.closed
+        why = "closed" if firm in snap.closed else "defaulted"
         x, y = pos[firm]
         rev = revenue.get(firm)
         node_rows.append(
@@ -189,13 +190,13 @@ def network(snap: Snapshot) -> Network:
                 "x1": x + BOX_W / 2,
                 "y0": y - BOX_H / 2,
                 "y1": y + BOX_H / 2,
-                "name": _node_name(snap, firm) + (" (defaulted)" if gone else ""),
+                "name": _node_name(snap, firm) + (f" ({why})" if gone else ""),
                 "layer": layer,
                 "colour": layer_colour(layer),
                 "opacity": 0.35 if gone else 1.0,
                 "text": f"{_node_name(snap, firm)} ({layer_label(layer)})"
                 + (f": revenue {usd(rev)} this quarter" if rev is not None else "")
-                + (" — defaulted" if gone else ""),
+                + (f" — {why}" if gone else ""),
             }
         )
     headers = []

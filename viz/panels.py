@@ -255,9 +255,10 @@ def FirmView(snap: Snapshot, firm: solara.Reactive[str], before: Snapshot | None
             on_value=lambda label: firm.set(by_label.get(label, key)),
             style={"max-width": "320px"},
         )
-        if key in snap.defaulted:
+        if key in snap.defaulted or key in snap.closed:
+            why = "has closed" if key in snap.closed else "has defaulted"
             solara.Warning(
-                f"{snap.names.get(key, key)} has defaulted: no rows after its last quarter.",
+                f"{snap.names.get(key, key)} {why}: no rows after its last quarter.",
                 dense=True,
             )
         with solara.Columns([1, 1], gutters_dense=True):

@@ -142,7 +142,8 @@ def test_a_clouds_chip_demand_falls_with_the_chip_price() -> None:
 def test_a_neoclouds_opening_fleet_comes_with_its_backlog() -> None:
     """The opening fleet was financed on contracts: contract_share of its hours are under a
     take-or-pay contract with the named customer from the second quarter, for the rest of the
-    term, at the opening ask; none without a named customer."""
+    term, at the price given (the lower of its ask and the spot price); none without a named
+    customer."""
     over = {"firms.coreweave.opening_contract_buyer": "openai"}
     result = run("baseline", quarters=3, seed=0, overrides=over)
     signed = result.frames["events"].filter(
@@ -157,8 +158,8 @@ def test_a_neoclouds_opening_fleet_comes_with_its_backlog() -> None:
     eco = Economy(load_scenario("baseline", over), seed=0)
     cw = eco.firms["coreweave"]
     p = cw.params
-    contract = cw.opening_backlog()
-    assert contract.buyer == "openai" and contract.start == 1
+    contract = cw.opening_backlog(1.9)
+    assert contract.buyer == "openai" and contract.start == 1 and contract.price == 1.9
     assert contract.end - contract.start == p.contract_quarters - p.installed_age_quarters
     hours = p.installed_h100e * eco.tech.hours_per_quarter * p.service_quality
     assert contract.hours == pytest.approx(p.contract_share * hours)
