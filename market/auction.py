@@ -227,62 +227,98 @@ def _clear_posted(bp, bq, ap, aq, bid_order, ask_order, demand, supply, priority
     bid_fill = np.zeros_like(bq)
     ask_fill = np.zeros_like(aq)
     remaining = bq.copy()
-    trades_b: list[int] = []
-    trades_a: list[int] = []
-    trades_q: list[float] = []
-    trades_p: list[float] = []
-    for j in ask_order:
+    sorted_price = bp[bid_order]
+    parts_b: list[NDArray] = []
+    parts_a: list[NDArray] = []
+    parts_q: list[NDArray] = []
+    for j in ask_order.tolist():
         if aq[j] <= 0:
             continue
-        eligible = bid_order[(bp[bid_order] >= ap[j]) & (remaining[bid_order] > 0)]
-        # priority: groups of equal bid price, highest first; proportional: one group of all
-        groups = _price_groups(eligible, bp) if priority else [eligible]
-        left = float(aq[j])
-        for group in groups:
-            if left <= 0:
-                break
-            wanted = math.fsum(remaining[group].tolist())
-            if wanted <= 0:
-                continue
-            share = min(1.0, left / wanted)
-            for i in group:
-                q = remaining[i] * share
-                if q <= 0:
-                    continue
-                remaining[i] -= q
-                bid_fill[i] += q
-                ask_fill[j] += q
-                left -= q
-                trades_b.append(int(i))
-                trades_a.append(int(j))
-                trades_q.append(q)
-                trades_p.append(float(ap[j]))
-    volume = math.fsum(trades_q)
-    price = (
-        math.fsum(q * p for q, p in zip(trades_q, trades_p, strict=True)) / volume
-        if volume > 0
-        else np.nan
-    )
+        eligible = bid_order[(sorted_price >= ap[j]) & (remaining[bid_order] > 0)]
+        if eligible.size == 0:
+            continue
+        served, q = _serve_ask(eligible, bp, remaining, float(aq[j]), priority)
+        if served.size == 0:
+            continue
+        # each bid is served once per ask, so these are the same single updates, bid by bid
+        remaining[served] -= q
+        bid_fill[served] += q
+        ask_fill[j] = np.add.accumulate(q)[-1]  # the running sum, in matching order
+        parts_b.append(served)
+        parts_a.append(np.full(served.size, j, dtype=np.int64))
+        parts_q.append(q)
+    if parts_q:
+        tb, ta, tq = np.concatenate(parts_b), np.concatenate(parts_a), np.concatenate(parts_q)
+    else:
+        tb, ta, tq = np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
+    tp = ap[ta]
+    volume = math.fsum(tq.tolist())
+    price = math.fsum((tq * tp).tolist()) / volume if volume > 0 else np.nan
     return _result(
         price,
         bid_fill,
         ask_fill,
-        trades_b,
-        trades_a,
-        trades_q,
-        trades_p,
+        tb,
+        ta,
+        tq,
+        tp,
         demand,
         supply,
         "posted" if priority else "posted_proportional",
     )
 
 
-def _price_groups(indices: NDArray, price: NDArray) -> list[NDArray]:
-    """``indices`` (already sorted by price, highest first) split into runs of equal price."""
-    if indices.size == 0:
-        return []
-    breaks = np.flatnonzero(price[indices][1:] != price[indices][:-1]) + 1
-    return np.split(indices, breaks)
+def _serve_ask(
+    eligible: NDArray, bp: NDArray, remaining: NDArray, offered: float, priority: bool
+) -> tuple[NDArray, NDArray]:
+    """One ask of ``offered`` units served to the ``eligible`` bids (sorted, highest first):
+    which bids get how much, in matching order.
+
+    Groups of bids (runs of equal price under priority, all of them under proportional
+    rationing) are served in turn, each bid of a group its share ``min(1, left / wanted)`` of
+    what it still wants. While every share is 1 the quantities are what the bids want and the
+    units left fall by them one by one, so that prefix is read off a running difference; from
+    the first group rationed on, the groups are served one at a time.
+    """
+    want = remaining[eligible]
+    if priority:
+        prices = bp[eligible]
+        starts = np.flatnonzero(np.append(True, prices[1:] != prices[:-1]))
+    else:
+        starts = np.zeros(1, dtype=np.int64)
+    ends = np.append(starts[1:], eligible.size)
+    wanted = _group_sums(want, starts, ends)
+    # units left before each bid, were every share 1: offered − want[0] − want[1] − … in order
+    left = np.subtract.accumulate(np.append(offered, want))
+    before = left[starts]
+    share = np.minimum(1.0, before / wanted)
+    full = (before > 0) & (share >= 1.0)
+    first = int(np.argmin(full)) if not full.all() else starts.size
+    cut = int(starts[first]) if first < starts.size else eligible.size
+    if first == starts.size:
+        return eligible, want
+    served, qty = [eligible[:cut]], [want[:cut]]
+    units = float(left[cut])
+    for g in range(first, starts.size):
+        if units <= 0:
+            break
+        s, e = int(starts[g]), int(ends[g])
+        group_share = min(1.0, units / float(wanted[g]))
+        q = want[s:e] * group_share
+        keep = q > 0
+        served.append(eligible[s:e][keep])
+        qty.append(q[keep])
+        units = float(np.subtract.accumulate(np.append(units, q[keep]))[-1])
+    return np.concatenate(served), np.concatenate(qty)
+
+
+def _group_sums(values: NDArray, starts: NDArray, ends: NDArray) -> NDArray:
+    """The exactly rounded sum of each group ``values[starts[g]:ends[g]]`` (``math.fsum``; a
+    group of one or two is its own sum, rounded once)."""
+    sums = np.add.reduceat(values, starts) if values.size else np.zeros(0)
+    for g in np.flatnonzero(ends - starts > 2).tolist():
+        sums[g] = math.fsum(values[starts[g] : ends[g]].tolist())
+    return sums
 
 
 def _result(price, bid_fill, ask_fill, tb, ta, tq, tp, demand, supply, rule) -> Clearing:
