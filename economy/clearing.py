@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from typing import NamedTuple
 
 import numpy as np
 
@@ -33,9 +34,9 @@ from market.catalogue import Market
 STEP = 0.02
 
 
-@dataclass(frozen=True, slots=True)
-class Trade:
-    """One bilateral trade: the bid and ask orders, the quantity and the unit price."""
+class Trade(NamedTuple):
+    """One bilateral trade: the bid and ask orders, the quantity and the unit price (a named
+    tuple: a book makes one per trade, tens of thousands a run)."""
 
     bid: Order
     ask: Order
@@ -265,6 +266,22 @@ def _sellout_on(at: Callable[[float], float], qty: float, curve: DemandCurve) ->
     return lo
 
 
+def trades_of(res: Clearing, bids: Sequence[Order], asks: Sequence[Order]) -> list[Trade]:
+    """The trades of a clearing, with their orders, in matching order."""
+    return list(
+        map(
+            Trade._make,
+            zip(
+                map(bids.__getitem__, res.trade_bid.tolist()),
+                map(asks.__getitem__, res.trade_ask.tolist()),
+                res.trade_qty.tolist(),
+                res.trade_price.tolist(),
+                strict=True,
+            ),
+        )
+    )
+
+
 class Clearer:
     """Clears books with one rule per market and keeps each book's :class:`Clearing` (for the
     recorder and the app)."""
@@ -300,13 +317,7 @@ class Clearer:
         )
         self.books[(market.value, book)] = res
         self.record(market, book, res, bids, asks, bq, aq)
-        trades = [
-            Trade(bids[i], asks[j], float(q), float(p))
-            for i, j, q, p in zip(
-                res.trade_bid, res.trade_ask, res.trade_qty, res.trade_price, strict=True
-            )
-        ]
-        return res, trades
+        return res, trades_of(res, bids, asks)
 
     def homogeneous(
         self, market: Market, book: str, bids: Sequence[Order], asks: Sequence[Order]
@@ -351,11 +362,15 @@ class Clearer:
             for j, share in zip(live, shares, strict=True):
                 name = f"{book}/{asks[j].firm}" if book else asks[j].firm
                 res, sub = self.book(market, name, bids, [asks[j]], bid_qty=bid_qty * share)
-                for i, trade in zip(res.trade_bid, sub, strict=True):
-                    trades.append(trade)
-                    left_bid[i] -= trade.qty
-                    left_ask[j] -= trade.qty
-                    sold[j] += trade.qty
+                if not sub:
+                    continue
+                trades.extend(sub)
+                # one ask: each bid trades once, and the seller's totals run in trade order
+                left_bid[res.trade_bid] -= res.trade_qty
+                left_ask[j] = float(
+                    np.subtract.accumulate(np.append(left_ask[j], res.trade_qty))[-1]
+                )
+                sold[j] = float(np.add.accumulate(np.append(sold[j], res.trade_qty))[-1])
         spill_bids = [i for i, q in enumerate(left_bid) if q > 1e-9]
         spill_asks = [j for j, q in enumerate(left_ask) if q > 1e-9]
         if spill_bids and spill_asks:
@@ -367,11 +382,11 @@ class Clearer:
                 bid_qty=[float(left_bid[i]) for i in spill_bids],
                 ask_qty=[left_ask[j] for j in spill_asks],
             )
-            for j, trade in zip(res.trade_ask, sub, strict=True):
-                trades.append(trade)
-                sold[spill_asks[j]] += trade.qty
-        volume = math.fsum(t.qty for t in trades)
-        price = math.fsum(t.qty * t.price for t in trades) / volume if volume > 0 else math.nan
+            trades.extend(sub)
+            for j, q in zip(res.trade_ask.tolist(), res.trade_qty.tolist(), strict=True):
+                sold[spill_asks[j]] += q
+        volume = math.fsum([t.qty for t in trades])
+        price = math.fsum([t.qty * t.price for t in trades]) / volume if volume > 0 else math.nan
         signals = differentiated_signals(
             market, book, bids, asks, appeal, sold, elasticity, capacity_bound
         )

@@ -137,6 +137,10 @@ class Economy(mesa.Model):
                 firm.cash = self.ledger.balance_usd(firm_id)
             if isinstance(firm, Investors):
                 self.investors = firm
+        # which firms read their fills: any whose class overrides the base's no-op receive
+        self._listens = {
+            f: type(firm).receive is not Firm.receive for f, firm in self.firms.items()
+        }
 
     def _merchant_list_price(self) -> float:
         prices = [
@@ -331,35 +335,39 @@ class Economy(mesa.Model):
 
     # 3–7 -----------------------------------------------------------------------------------------
     def _deliver(self, market: Market, market_trades: list[Trade], obs: Observation) -> None:
-        """Tell every firm its fills in ``market``."""
+        """Tell every firm its fills in ``market`` (a firm that does not read its fills, the
+        base class's no-op ``receive``, is not sent them)."""
         fills: dict[str, list[Fill]] = defaultdict(list)
-        for t in market_trades:
-            fills[t.bid.firm].append(
-                Fill(
-                    market,
-                    t.bid.book,
-                    Side.BID,
-                    t.qty,
-                    t.price,
-                    t.bid.tag,
-                    t.bid.factor,
-                    t.ask.factor,
-                    t.ask.firm,
+        listens = self._listens
+        for bid, ask, qty, price in market_trades:
+            if listens[bid.firm]:
+                fills[bid.firm].append(
+                    Fill(
+                        market,
+                        bid.book,
+                        Side.BID,
+                        qty,
+                        price,
+                        bid.tag,
+                        bid.factor,
+                        ask.factor,
+                        ask.firm,
+                    )
                 )
-            )
-            fills[t.ask.firm].append(
-                Fill(
-                    market,
-                    t.ask.book,
-                    Side.ASK,
-                    t.qty,
-                    t.price,
-                    t.ask.tag,
-                    t.ask.factor,
-                    t.bid.factor,
-                    t.bid.firm,
+            if listens[ask.firm]:
+                fills[ask.firm].append(
+                    Fill(
+                        market,
+                        ask.book,
+                        Side.ASK,
+                        qty,
+                        price,
+                        ask.tag,
+                        ask.factor,
+                        bid.factor,
+                        bid.firm,
+                    )
                 )
-            )
         for firm_id in sorted(fills):
             self.firms[firm_id].receive(fills[firm_id], obs)
 
