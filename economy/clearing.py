@@ -19,6 +19,7 @@ Shubik 1972); on a differentiated good it is the seller's logit share of the dem
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -266,11 +267,15 @@ def _sellout_on(at: Callable[[float], float], qty: float, curve: DemandCurve) ->
     return lo
 
 
+#: ``Trade`` from a tuple of its fields, without a Python-level call
+_new_trade = functools.partial(tuple.__new__, Trade)
+
+
 def trades_of(res: Clearing, bids: Sequence[Order], asks: Sequence[Order]) -> list[Trade]:
     """The trades of a clearing, with their orders, in matching order."""
     return list(
         map(
-            Trade._make,
+            _new_trade,
             zip(
                 map(bids.__getitem__, res.trade_bid.tolist()),
                 map(asks.__getitem__, res.trade_ask.tolist()),

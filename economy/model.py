@@ -21,7 +21,6 @@ from agents.demand import ChipBuyers, Investors, Segment
 from agents.labs import Lab
 from agents.protocol import (
     DemandSignal,
-    Fill,
     FundingRequest,
     Intents,
     Observation,
@@ -35,6 +34,7 @@ from agents.supply import ChipDesigner, Foundry
 from agents.technology import Technology
 from economy.clearing import Clearer, Trade
 from economy.contracts import ContractBook, deliver
+from economy.delivery import deliver_fills
 from economy.records import Recorder
 from economy.settlement import Settlement
 from market.calendar import period_of, quarter_of
@@ -337,39 +337,7 @@ class Economy(mesa.Model):
     def _deliver(self, market: Market, market_trades: list[Trade], obs: Observation) -> None:
         """Tell every firm its fills in ``market`` (a firm that does not read its fills, the
         base class's no-op ``receive``, is not sent them)."""
-        fills: dict[str, list[Fill]] = defaultdict(list)
-        listens = self._listens
-        for bid, ask, qty, price in market_trades:
-            if listens[bid.firm]:
-                fills[bid.firm].append(
-                    Fill(
-                        market,
-                        bid.book,
-                        Side.BID,
-                        qty,
-                        price,
-                        bid.tag,
-                        bid.factor,
-                        ask.factor,
-                        ask.firm,
-                    )
-                )
-            if listens[ask.firm]:
-                fills[ask.firm].append(
-                    Fill(
-                        market,
-                        ask.book,
-                        Side.ASK,
-                        qty,
-                        price,
-                        ask.tag,
-                        ask.factor,
-                        bid.factor,
-                        bid.firm,
-                    )
-                )
-        for firm_id in sorted(fills):
-            self.firms[firm_id].receive(fills[firm_id], obs)
+        deliver_fills(market, market_trades, self.firms, self._listens, obs)
 
     def _asks(self, market: Market, obs: Observation) -> list[Order]:
         return [
