@@ -28,7 +28,7 @@ from typing import NamedTuple
 import numpy as np
 
 from agents.protocol import DemandSignal, Order
-from market.auction import Clearing, clear
+from market.auction import Clearing, clear, clear_shared_bids
 from market.catalogue import Market
 
 #: the probe step: residual demand is read at the price and at price·(1 ± STEP)
@@ -320,9 +320,13 @@ class Clearer:
             rule=self.rules[market],
             k=self.k,
         )
+        return res, self._keep(market, book, res, bids, asks, bq, aq)
+
+    def _keep(self, market, book, res, bids, asks, bid_qty, ask_qty) -> list[Trade]:
+        """Keep and record a cleared book; return its trades."""
         self.books[(market.value, book)] = res
-        self.record(market, book, res, bids, asks, bq, aq)
-        return res, trades_of(res, bids, asks)
+        self.record(market, book, res, bids, asks, bid_qty, ask_qty)
+        return trades_of(res, bids, asks)
 
     def homogeneous(
         self, market: Market, book: str, bids: Sequence[Order], asks: Sequence[Order]
@@ -364,9 +368,19 @@ class Clearer:
             live = [live[i] for i in keep]
             weight = weight[keep]
             shares = weight / math.fsum(weight.tolist())
-            for j, share in zip(live, shares, strict=True):
+            # every seller's sub-book at once: the same bids, in the seller's share
+            rows = bid_qty[None, :] * shares[:, None]
+            cleared = clear_shared_bids(
+                [b.price for b in bids],
+                rows,
+                [asks[j].price for j in live],
+                [asks[j].qty for j in live],
+                rule=self.rules[market],
+                k=self.k,
+            )
+            for j, row, res in zip(live, rows, cleared, strict=True):
                 name = f"{book}/{asks[j].firm}" if book else asks[j].firm
-                res, sub = self.book(market, name, bids, [asks[j]], bid_qty=bid_qty * share)
+                sub = self._keep(market, name, res, bids, [asks[j]], row, [asks[j].qty])
                 if not sub:
                     continue
                 trades.extend(sub)

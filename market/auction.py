@@ -341,3 +341,131 @@ def _result(price, bid_fill, ask_fill, tb, ta, tq, tp, demand, supply, rule) -> 
         supply=supply,
         rule=rule,
     )
+
+
+def clear_shared_bids(
+    bid_price: ArrayLike,
+    bid_qty: ArrayLike,
+    ask_price: ArrayLike,
+    ask_qty: ArrayLike,
+    rule: Rule = "posted",
+    k: float = 0.5,
+) -> list[Clearing]:
+    """Clear K books that share their bids' prices, each with its own row of bid quantities and
+    one ask (the sub-books of a differentiated market), with the array work done once for all.
+
+    The result is ``[clear(bid_price, bid_qty[k], [ask_price[k]], [ask_qty[k]], rule) for k in
+    range(K)]``, float for float: the bids are sorted once, every book's demand curve and running
+    differences are one accumulate along its row (the same additions in the same order as one
+    book alone; a bid a book does not serve adds exactly 0), and a book whose ask runs out inside
+    a group of bids is finished one group at a time, as :func:`clear` does.
+
+    Args:
+        bid_price: the n bids' prices, shared by every book.
+        bid_qty: K rows of n quantities, one row a book.
+        ask_price, ask_qty: each book's one ask.
+        rule, k: as for :func:`clear`; only the posted rules are batched.
+    """
+    ap, aq = _as_orders(ask_price, ask_qty, "asks")
+    bp = np.asarray(bid_price, dtype=np.float64).reshape(-1)
+    q2 = np.asarray(bid_qty, dtype=np.float64)
+    if q2.shape != (ap.size, bp.size):
+        raise ValueError(
+            f"bids: quantities of shape {q2.shape} for {ap.size} books of {bp.size} bids"
+        )
+    _as_orders(np.broadcast_to(bp, q2.shape), q2, "bids")
+    if rule not in ("posted", "posted_proportional"):
+        return [clear(bp, q2[i], ap[i : i + 1], aq[i : i + 1], rule, k) for i in range(ap.size)]
+    books, n = ap.size, bp.size
+    order = np.lexsort((np.arange(n), -bp))
+    sp = bp[order]
+    w = q2[:, order]
+    if n:
+        new_price = np.append(True, sp[1:] != sp[:-1])
+        last = np.append(new_price[1:], True)
+        steps, cum = sp[last], np.cumsum(w, axis=1)[:, last]
+        starts = np.flatnonzero(new_price) if rule == "posted" else np.zeros(1, dtype=np.int64)
+    else:
+        steps, cum = np.empty(0), np.empty((books, 0))
+        starts = np.empty(0, dtype=np.int64)
+    ends = np.append(starts[1:], n)
+    eligible = (sp >= ap[:, None]) & (w > 0) & (aq > 0)[:, None]
+    want = np.where(eligible, w, 0.0)
+    wanted = np.add.reduceat(want, starts, axis=1) if n else np.zeros((books, 0))
+    for g in np.flatnonzero(ends - starts > 2).tolist():
+        for k in range(books):
+            wanted[k, g] = math.fsum(want[k, starts[g] : ends[g]].tolist())
+    # units left before each bid were every share 1, and the shares that would give
+    left = np.subtract.accumulate(np.concatenate([aq[:, None], want], axis=1), axis=1)
+    before = left[:, starts]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.minimum(1.0, before / wanted)
+    # a group with no eligible bid is no group at all; the others are served in full while
+    # units are left and their share is 1
+    full = (wanted <= 0) | ((before > 0) & (share >= 1.0))
+    first_short = np.argmin(full, axis=1) if starts.size else np.zeros(books, dtype=np.int64)
+    first = np.where(full.all(axis=1), starts.size, first_short)
+    cut = np.append(starts, n)[first]
+    served = eligible & (np.arange(n) < cut[:, None])
+    served_qty = np.where(served, w, 0.0)
+    ask_run = np.add.accumulate(served_qty, axis=1)[:, -1] if n else np.zeros(books)
+    out = []
+    for k in range(books):
+        pos = np.flatnonzero(served[k])
+        qty = w[k, pos]
+        sold = float(ask_run[k])
+        if first[k] < starts.size:
+            pos, qty, sold = _finish_book(
+                k,
+                int(first[k]),
+                pos,
+                qty,
+                sold,
+                float(left[k, cut[k]]),
+                w,
+                eligible,
+                wanted,
+                starts,
+                ends,
+            )
+        tb = order[pos]
+        tp = np.full(qty.size, ap[k])
+        bid_fill = np.zeros(n)
+        bid_fill[tb] = qty
+        volume = math.fsum(qty.tolist())
+        price = math.fsum((qty * tp).tolist()) / volume if volume > 0 else np.nan
+        out.append(
+            _result(
+                price,
+                bid_fill,
+                np.array([sold if qty.size else 0.0]),
+                tb,
+                np.zeros(qty.size, dtype=np.int64),
+                qty,
+                tp,
+                Curve(steps.copy(), cum[k].copy()),
+                Curve(ap[k : k + 1].copy(), aq[k : k + 1].copy()),
+                rule,
+            )
+        )
+    return out
+
+
+def _finish_book(k, first, pos, qty, sold, units, w, eligible, wanted, starts, ends):
+    """Book ``k`` of :func:`clear_shared_bids` from its first rationed group on, one group at a
+    time: positions served, their quantities and the ask's running total."""
+    pos_parts, qty_parts = [pos], [qty]
+    for g in range(first, starts.size):
+        if units <= 0:
+            break
+        s, e = int(starts[g]), int(ends[g])
+        members = s + np.flatnonzero(eligible[k, s:e])
+        if members.size == 0:
+            continue
+        q = w[k, members] * min(1.0, units / float(wanted[k, g]))
+        keep = q > 0
+        pos_parts.append(members[keep])
+        qty_parts.append(q[keep])
+        units = float(np.subtract.accumulate(np.append(units, q[keep]))[-1])
+        sold = float(np.add.accumulate(np.append(sold, q[keep]))[-1])
+    return np.concatenate(pos_parts), np.concatenate(qty_parts), sold

@@ -13,10 +13,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from market.auction import clear
+from market.auction import clear, clear_shared_bids
 
 SETTINGS = settings(max_examples=300, deadline=None)
 
@@ -122,3 +123,47 @@ def test_a_rationed_tied_group_matches_the_per_bid_loop_exactly(bp, scale, seed)
     assert res.trade_qty.tolist() == [t[2] for t in trades]
     assert res.trade_bid.tolist() == [t[0] for t in trades]
     assert _same(res.price, price) and res.volume == volume
+
+
+def _same_clearing(a, b) -> bool:
+    arrays = ("bid_fill", "ask_fill", "trade_bid", "trade_ask", "trade_qty", "trade_price")
+    return (
+        _same(a.price, b.price)
+        and a.volume == b.volume
+        and a.rule == b.rule
+        and all(getattr(a, n).tolist() == getattr(b, n).tolist() for n in arrays)
+        and all(getattr(a, n).dtype == getattr(b, n).dtype for n in arrays)
+        and a.demand.price.tolist() == b.demand.price.tolist()
+        and a.demand.quantity.tolist() == b.demand.quantity.tolist()
+        and a.supply.price.tolist() == b.supply.price.tolist()
+        and a.supply.quantity.tolist() == b.supply.quantity.tolist()
+    )
+
+
+@SETTINGS
+@given(
+    bp=st.lists(PRICES, max_size=40),
+    books=st.integers(1, 5),
+    seed=st.integers(0, 2**32 - 1),
+    rule=st.sampled_from(["posted", "posted_proportional", "uniform"]),
+)
+def test_books_sharing_their_bids_clear_as_each_would_alone(bp, books, seed, rule):
+    """:func:`clear_shared_bids` gives, book by book, the same floats as :func:`clear`: rows
+    with zero bids, asks of nothing, asks priced above every bid and asks short of demand."""
+    rng = np.random.default_rng(seed)
+    bp = np.asarray(bp, dtype=np.float64)
+    rows = rng.uniform(0.0, 5.0, (books, bp.size)) * (rng.random((books, bp.size)) > 0.2)
+    ap = rng.choice([0.5, 2.0, 4.0, 7.5, 11.0], books)
+    aq = rng.choice([0.0, 0.3, 3.0, 30.0, 1e9], books) * rng.uniform(0.5, 1.5, books)
+    got = clear_shared_bids(bp, rows, ap, aq, rule=rule, k=0.25)
+    assert len(got) == books
+    for i in range(books):
+        alone = clear(bp, rows[i], ap[i : i + 1], aq[i : i + 1], rule, k=0.25)
+        assert _same_clearing(got[i], alone)
+
+
+def test_shared_bids_need_one_row_of_quantities_per_book():
+    with pytest.raises(ValueError, match="shape"):
+        clear_shared_bids([1.0, 2.0], [[1.0, 1.0]], [1.0, 1.0], [1.0, 1.0])
+    with pytest.raises(ValueError, match="non-negative"):
+        clear_shared_bids([1.0, 2.0], [[1.0, -1.0]], [1.0], [1.0])
