@@ -409,10 +409,20 @@ def clear_shared_bids(
     served = eligible & (np.arange(n) < cut[:, None])
     served_qty = np.where(served, w, 0.0)
     ask_run = np.add.accumulate(served_qty, axis=1)[:, -1] if n else np.zeros(books)
+    # the books' trades in one pass, row by row: positions, quantities, and their values
+    counts = served.sum(axis=1).tolist()
+    flat_pos = np.nonzero(served)[1]
+    flat_qty = w[served]
+    flat_qty_list = flat_qty.tolist()
+    flat_value = (flat_qty * np.repeat(ap, counts)).tolist()
+    fills = np.zeros((books, n))
+    fills[:, order] = served_qty
     out = []
+    start = 0
     for k in range(books):
-        pos = np.flatnonzero(served[k])
-        qty = w[k, pos]
+        end = start + counts[k]
+        pos, qty = flat_pos[start:end], flat_qty[start:end]
+        qty_list, value = flat_qty_list[start:end], flat_value[start:end]
         sold = float(ask_run[k])
         if first[k] < starts.size:
             pos, qty, sold = _finish_book(
@@ -428,24 +438,24 @@ def clear_shared_bids(
                 starts,
                 ends,
             )
-        tb = order[pos]
-        tp = np.full(qty.size, ap[k])
-        bid_fill = np.zeros(n)
-        bid_fill[tb] = qty
-        volume = math.fsum(qty.tolist())
-        price = math.fsum((qty * tp).tolist()) / volume if volume > 0 else np.nan
+            fills[k, order[pos]] = qty
+            qty_list = qty.tolist()
+            value = (qty * ap[k]).tolist()
+        start = end
+        volume = math.fsum(qty_list)
         out.append(
-            _result(
-                price,
-                bid_fill,
-                np.array([sold if qty.size else 0.0]),
-                tb,
-                np.zeros(qty.size, dtype=np.int64),
-                qty,
-                tp,
-                Curve(steps.copy(), cum[k].copy()),
-                Curve(ap[k : k + 1].copy(), aq[k : k + 1].copy()),
-                rule,
+            Clearing(
+                price=math.fsum(value) / volume if volume > 0 else math.nan,
+                volume=volume,
+                bid_fill=fills[k],
+                ask_fill=np.array([sold if qty_list else 0.0]),
+                trade_bid=order[pos],
+                trade_ask=np.zeros(len(qty_list), dtype=np.int64),
+                trade_qty=qty,
+                trade_price=np.full(len(qty_list), ap[k]),
+                demand=Curve(steps.copy(), cum[k]),
+                supply=Curve(ap[k : k + 1].copy(), aq[k : k + 1].copy()),
+                rule=rule,
             )
         )
     return out
