@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import math
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import NamedTuple
@@ -63,6 +64,7 @@ class DemandCurve:
             total += points[price]
             cum.append(total)
         self.cumulative = cum
+        self._negated = [-p for p in self.prices]  # ascending, for bisect
 
     @property
     def total(self) -> float:
@@ -75,14 +77,11 @@ class DemandCurve:
             return 0.0
         if price <= prices[-1]:
             return cum[-1]
-        # prices[i] >= price > prices[i + 1]: interpolate log-quantity in log-price
-        lo, hi = 0, len(prices) - 1
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if prices[mid] >= price:
-                lo = mid
-            else:
-                hi = mid
+        # prices[lo] >= price > prices[lo + 1]: interpolate log-quantity in log-price
+        if math.isnan(price):
+            return math.nan
+        lo = bisect_right(self._negated, -price) - 1
+        hi = lo + 1
         p_hi, p_lo, q_hi, q_lo = prices[lo], prices[hi], cum[lo], cum[hi]
         if price == p_hi:
             return q_hi
@@ -203,10 +202,14 @@ def logit_weights(
     """Buyers' logit / CES weights ``appeal · price^−x``, relative to the cheapest price so that
     a steep elasticity underflows to 0 rather than overflowing (the shares are the same); 0 for a
     seller asking nothing."""
-    cheapest = min((p for p in prices if p > 0), default=1.0)
+    if len(appeal) != len(prices):
+        raise ValueError(f"{len(appeal)} appeals for {len(prices)} prices")
+    positive = [p for p in prices if p > 0]
+    cheapest = min(positive) if positive else 1.0
+    power, exponent = math.pow, -elasticity
     return [
-        a * math.pow(p / cheapest, -elasticity) if p > 0 else 0.0
-        for a, p in zip(appeal, prices, strict=True)
+        a * power(p / cheapest, exponent) if p > 0 else 0.0
+        for a, p in zip(appeal, prices, strict=False)
     ]
 
 
@@ -231,7 +234,7 @@ def differentiated_signals(
     for j, ask in enumerate(asks):
 
         def at(p: float, j: int = j) -> float:
-            trial = list(prices)
+            trial = prices.copy()
             trial[j] = p
             weights = logit_weights(appeal, trial, elasticity)
             total = math.fsum(weights)

@@ -253,18 +253,18 @@ def _clear_posted(bp, bq, ap, aq, bid_order, ask_order, demand, supply, priority
         tb, ta, tq = np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
     tp = ap[ta]
     volume = math.fsum(tq.tolist())
-    price = math.fsum((tq * tp).tolist()) / volume if volume > 0 else np.nan
-    return _result(
-        price,
-        bid_fill,
-        ask_fill,
-        tb,
-        ta,
-        tq,
-        tp,
-        demand,
-        supply,
-        "posted" if priority else "posted_proportional",
+    return Clearing(
+        price=math.fsum((tq * tp).tolist()) / volume if volume > 0 else math.nan,
+        volume=volume,
+        bid_fill=bid_fill,
+        ask_fill=ask_fill,
+        trade_bid=tb,
+        trade_ask=ta,
+        trade_qty=tq,
+        trade_price=tp,
+        demand=demand,
+        supply=supply,
+        rule="posted" if priority else "posted_proportional",
     )
 
 
