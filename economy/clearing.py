@@ -19,7 +19,6 @@ Shubik 1972); on a differentiated good it is the seller's logit share of the dem
 
 from __future__ import annotations
 
-import functools
 import math
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
@@ -270,23 +269,64 @@ def _sellout_on(at: Callable[[float], float], qty: float, curve: DemandCurve) ->
     return lo
 
 
-#: ``Trade`` from a tuple of its fields, without a Python-level call
-_new_trade = functools.partial(tuple.__new__, Trade)
+class Trades:
+    """A market's trades as columns, in matching order: each trade's bid and ask orders, its
+    quantity and unit price. A run makes tens of thousands of trades; columns hold references
+    to the orders instead of an object a trade. Iterating yields ``(bid, ask, qty, price)``
+    tuples, as a :class:`Trade` unpacks."""
+
+    __slots__ = ("ask", "bid", "price", "qty")
+
+    def __init__(
+        self,
+        bid: list[Order] | None = None,
+        ask: list[Order] | None = None,
+        qty: list[float] | None = None,
+        price: list[float] | None = None,
+    ) -> None:
+        self.bid = [] if bid is None else bid
+        self.ask = [] if ask is None else ask
+        self.qty = [] if qty is None else qty
+        self.price = [] if price is None else price
+
+    def __len__(self) -> int:
+        return len(self.qty)
+
+    def __iter__(self):
+        return zip(self.bid, self.ask, self.qty, self.price, strict=True)
+
+    def append(self, bid: Order, ask: Order, qty: float, price: float) -> None:
+        self.bid.append(bid)
+        self.ask.append(ask)
+        self.qty.append(qty)
+        self.price.append(price)
+
+    def extend(self, other: Trades) -> None:
+        self.bid += other.bid
+        self.ask += other.ask
+        self.qty += other.qty
+        self.price += other.price
+
+    def volume(self) -> float:
+        """The quantity traded (exactly rounded, so independent of the order of the trades)."""
+        return math.fsum(self.qty)
+
+    def value(self) -> float:
+        """What the trades are worth: the exactly rounded sum of quantity × price."""
+        return math.fsum([q * p for q, p in zip(self.qty, self.price, strict=True)])
+
+    def as_list(self) -> list[Trade]:
+        return [Trade(*t) for t in self]
 
 
-def trades_of(res: Clearing, bids: Sequence[Order], asks: Sequence[Order]) -> list[Trade]:
+def trades_of(res: Clearing, bids: Sequence[Order], asks: Sequence[Order]) -> Trades:
     """The trades of a clearing, with their orders, in matching order."""
-    return list(
-        map(
-            _new_trade,
-            zip(
-                map(bids.__getitem__, res.trade_bid.tolist()),
-                map(asks.__getitem__, res.trade_ask.tolist()),
-                res.trade_qty.tolist(),
-                res.trade_price.tolist(),
-                strict=True,
-            ),
-        )
+    ask_of = res.trade_ask.tolist()
+    return Trades(
+        list(map(bids.__getitem__, res.trade_bid.tolist())),
+        [asks[0]] * len(ask_of) if len(asks) == 1 else list(map(asks.__getitem__, ask_of)),
+        res.trade_qty.tolist(),
+        res.trade_price.tolist(),
     )
 
 
@@ -311,7 +351,7 @@ class Clearer:
         asks: Sequence[Order],
         bid_qty: Sequence[float] | None = None,
         ask_qty: Sequence[float] | None = None,
-    ) -> tuple[Clearing, list[Trade]]:
+    ) -> tuple[Clearing, Trades]:
         """Clear one book; ``bid_qty``/``ask_qty`` replace the orders' quantities (sub-books)."""
         bq = [o.qty for o in bids] if bid_qty is None else list(bid_qty)
         aq = [o.qty for o in asks] if ask_qty is None else list(ask_qty)
@@ -325,7 +365,7 @@ class Clearer:
         )
         return res, self._keep(market, book, res, bids, asks, bq, aq)
 
-    def _keep(self, market, book, res, bids, asks, bid_qty, ask_qty) -> list[Trade]:
+    def _keep(self, market, book, res, bids, asks, bid_qty, ask_qty) -> Trades:
         """Keep and record a cleared book; return its trades."""
         self.books[(market.value, book)] = res
         self.record(market, book, res, bids, asks, bid_qty, ask_qty)
@@ -333,7 +373,7 @@ class Clearer:
 
     def homogeneous(
         self, market: Market, book: str, bids: Sequence[Order], asks: Sequence[Order]
-    ) -> tuple[list[Trade], list[tuple[str, DemandSignal]]]:
+    ) -> tuple[Trades, list[tuple[str, DemandSignal]]]:
         res, trades = self.book(market, book, bids, asks)
         signals = homogeneous_signals(market, book, bids, asks, res.ask_fill.tolist())
         return trades, signals
@@ -347,7 +387,7 @@ class Clearer:
         appeal: Sequence[float],
         elasticity: float,
         capacity_bound: bool = False,
-    ) -> tuple[list[Trade], list[tuple[str, DemandSignal]], float, float]:
+    ) -> tuple[Trades, list[tuple[str, DemandSignal]], float, float]:
         """Clear a market of differentiated sellers; return the trades, each seller's signal,
         and the market's volume-weighted price and volume.
 
@@ -357,7 +397,7 @@ class Clearer:
         What is left unserved (a seller sold out, or priced above some buyers) clears once more
         in a spillover book against every seller's remaining supply.
         """
-        trades: list[Trade] = []
+        trades = Trades()
         bid_qty = np.array([b.qty for b in bids], dtype=float)
         left_bid = bid_qty.copy()
         left_ask = [a.qty for a in asks]
@@ -407,8 +447,8 @@ class Clearer:
             trades.extend(sub)
             for j, q in zip(res.trade_ask.tolist(), res.trade_qty.tolist(), strict=True):
                 sold[spill_asks[j]] += q
-        volume = math.fsum([t.qty for t in trades])
-        price = math.fsum([t.qty * t.price for t in trades]) / volume if volume > 0 else math.nan
+        volume = trades.volume()
+        price = trades.value() / volume if volume > 0 else math.nan
         signals = differentiated_signals(
             market, book, bids, asks, appeal, sold, elasticity, capacity_bound
         )

@@ -32,7 +32,7 @@ from agents.registry import role_class
 from agents.strategies import make_strategy
 from agents.supply import ChipDesigner, Foundry
 from agents.technology import Technology
-from economy.clearing import Clearer, Trade
+from economy.clearing import Clearer, Trades
 from economy.contracts import ContractBook, deliver
 from economy.delivery import deliver_fills
 from economy.records import Recorder
@@ -181,7 +181,7 @@ class Economy(mesa.Model):
         self.settlement.begin_quarter(self.quarter)
         obs = self.publish()  # 1
         decided = self.decide(obs)  # 2
-        trades: dict[Market, list[Trade]] = {}
+        trades: dict[Market, Trades] = {}
         signals: dict[str, list[DemandSignal]] = defaultdict(list)
         orders = self.orders_by_market(decided)
         self.clear_homogeneous(obs, Market.FOUNDRY, orders, trades, signals)  # 3a
@@ -334,7 +334,7 @@ class Economy(mesa.Model):
             firm.notes.clear()
 
     # 3–7 -----------------------------------------------------------------------------------------
-    def _deliver(self, market: Market, market_trades: list[Trade], obs: Observation) -> None:
+    def _deliver(self, market: Market, market_trades: Trades, obs: Observation) -> None:
         """Tell every firm its fills in ``market`` (a firm that does not read its fills, the
         base class's no-op ``receive``, is not sent them)."""
         deliver_fills(market, market_trades, self.firms, self._listens, obs)
@@ -352,26 +352,26 @@ class Economy(mesa.Model):
         obs: Observation,
         market: Market,
         orders: dict[Market, list[Order]],
-        trades: dict[Market, list[Trade]],
+        trades: dict[Market, Trades],
         signals: dict[str, list[DemandSignal]],
         book: str = "",
     ) -> None:
         bids = [o for o in orders[market] if o.side is Side.BID and o.book == book]
         asks = [o for o in orders[market] if o.side is Side.ASK and o.book == book]
         market_trades, book_signals = self.clearer.homogeneous(market, book, bids, asks)
-        trades.setdefault(market, []).extend(market_trades)
+        trades.setdefault(market, Trades()).extend(market_trades)
         for firm_id, signal in book_signals:
             signals[firm_id].append(signal)
         self._deliver(market, market_trades, obs)
-        volume = math.fsum(t.qty for t in market_trades)
+        volume = market_trades.volume()
         if volume > 0 and market in self.prices and not book:
-            self.prices[market] = math.fsum(t.qty * t.price for t in market_trades) / volume
+            self.prices[market] = market_trades.value() / volume
 
     def clear_chips(
         self,
         obs: Observation,
         orders: dict[Market, list[Order]],
-        trades: dict[Market, list[Trade]],
+        trades: dict[Market, Trades],
         signals: dict[str, list[DemandSignal]],
     ) -> None:
         for market in (Market.CHIPS, Market.CUSTOM):
@@ -386,15 +386,15 @@ class Economy(mesa.Model):
         self,
         obs: Observation,
         orders: dict[Market, list[Order]],
-        trades: dict[Market, list[Trade]],
+        trades: dict[Market, Trades],
         signals: dict[str, list[DemandSignal]],
     ) -> None:
         """Rented hours: differentiated clouds (logit shares over their quality-adjusted asks)
         unless ``markets.compute_choice_elasticity`` is 0, when hours are one homogeneous good."""
         contracted = deliver(obs.contracts, orders[Market.COMPUTE])
-        volume = math.fsum(t.qty for t in contracted)
+        volume = contracted.volume()
         if volume > 0:
-            price = math.fsum(t.qty * t.price for t in contracted) / volume
+            price = contracted.value() / volume
             self.recorder.market_total(
                 self.quarter, Market.COMPUTE, "contracts", price, volume, [], []
             )
@@ -414,7 +414,7 @@ class Economy(mesa.Model):
         obs: Observation,
         market: Market,
         orders: dict[Market, list[Order]],
-        trades: dict[Market, list[Trade]],
+        trades: dict[Market, Trades],
         signals: dict[str, list[DemandSignal]],
         elasticity: float,
     ) -> None:
@@ -429,7 +429,7 @@ class Economy(mesa.Model):
             market, "", bids, asks, [1.0] * len(asks), elasticity, capacity_bound=True
         )
         self.recorder.market_total(self.quarter, market, "", price, volume, bids, asks)
-        trades.setdefault(market, []).extend(market_trades)
+        trades.setdefault(market, Trades()).extend(market_trades)
         for firm_id, signal in book_signals:
             signals[firm_id].append(signal)
         self._deliver(market, market_trades, obs)
@@ -440,7 +440,7 @@ class Economy(mesa.Model):
         self,
         obs: Observation,
         orders: dict[Market, list[Order]],
-        trades: dict[Market, list[Trade]],
+        trades: dict[Market, Trades],
         signals: dict[str, list[DemandSignal]],
     ) -> None:
         bids = orders[Market.TOKENS]
@@ -462,12 +462,12 @@ class Economy(mesa.Model):
         self,
         obs: Observation,
         orders: dict[Market, list[Order]],
-        trades: dict[Market, list[Trade]],
+        trades: dict[Market, Trades],
         signals: dict[str, list[DemandSignal]],
     ) -> None:
         asks = self._asks(Market.PLANS, obs)
         elasticity = self.config.markets.plan_choice_elasticity
-        trades[Market.PLANS] = []
+        trades[Market.PLANS] = Trades()
         self.seats_sold = {}
         for segment in obs.segments:
             seg_bids = [b for b in orders[Market.PLANS] if b.book == segment]
@@ -480,7 +480,7 @@ class Economy(mesa.Model):
             self.recorder.market_total(
                 self.quarter, Market.PLANS, segment, price, volume, seg_bids, seg_asks
             )
-            trades[Market.PLANS] += market_trades
+            trades[Market.PLANS].extend(market_trades)
             for firm_id, signal in book_signals:
                 signals[firm_id].append(signal)
             self.seats_sold[segment] = volume
@@ -496,12 +496,12 @@ class Economy(mesa.Model):
         obs: Observation,
         decided: dict[str, Intents],
         closing: dict[str, Intents],
-        trades: dict[Market, list[Trade]],
+        trades: dict[Market, Trades],
     ) -> None:
         """The one phase that writes money: trades, then each firm's payments and accruals,
         then advertising; then every firm is told its books and cash."""
         for market in Market:
-            self.settlement.trades(trades.get(market, []), TRADE_KIND[market])
+            self.settlement.trades(trades.get(market, Trades()), TRADE_KIND[market])
         for firm_id in sorted(decided):
             self.settlement.intents(firm_id, decided[firm_id])
             self.settlement.intents(firm_id, closing[firm_id])

@@ -4,11 +4,12 @@ fills in trade order, firms that do not read them none."""
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import pytest
 
 from agents.protocol import Fill, Order
-from economy.clearing import Trade
+from economy.clearing import Trade, Trades
 from economy.delivery import FILL_FIELDS, fills_by_firm, new_fill
 from market.catalogue import Market, Side
 
@@ -40,3 +41,21 @@ def test_fills_by_firm_in_trade_order_and_only_to_listeners():
     assert [f.counterparty for f in fills["lab"]] == ["app", "segment", "app"]
     first = fills["app"][0]
     assert first == Fill(Market.TOKENS, "", Side.BID, 4.0, 1.0, "api", 1.0, 2.0, "lab")
+
+
+def test_trades_columns_iterate_as_trades_and_sum_exactly():
+    bid = Order(Market.CHIPS, Side.BID, "cloud", 3.0, 10.0, tag="capex")
+    ask = Order(Market.CHIPS, Side.ASK, "nvidia", 1.0, 20.0)
+    listed = [Trade(bid, ask, 0.1, 3.0), Trade(bid, ask, 0.2, 3.0), Trade(bid, ask, 1e16, 1.0)]
+    cols = Trades()
+    for t in listed[:2]:
+        cols.append(*t)
+    cols.extend(Trades([bid], [ask], [1e16], [1.0]))
+    assert len(cols) == 3 and list(cols) == [tuple(t) for t in listed]
+    assert cols.as_list() == listed
+    assert cols.volume() == math.fsum([0.1, 0.2, 1e16])
+    assert cols.value() == math.fsum([0.1 * 3.0, 0.2 * 3.0, 1e16])
+    listens = {"cloud": True, "nvidia": True}
+    assert fills_by_firm(Market.CHIPS, cols, listens) == fills_by_firm(
+        Market.CHIPS, listed, listens
+    )
