@@ -463,19 +463,30 @@ def clear_shared_bids(
 
 def _finish_book(k, first, pos, qty, sold, units, w, eligible, wanted, starts, ends):
     """Book ``k`` of :func:`clear_shared_bids` from its first rationed group on, one group at a
-    time: positions served, their quantities and the ask's running total."""
-    pos_parts, qty_parts = [pos], [qty]
+    time, bid by bid in Python floats (the same IEEE operations as numpy's, on a few bids):
+    positions served, their quantities and the ask's running total."""
+    extra_pos: list[int] = []
+    extra_qty: list[float] = []
+    row = w[k]
     for g in range(first, starts.size):
         if units <= 0:
             break
         s, e = int(starts[g]), int(ends[g])
-        members = s + np.flatnonzero(eligible[k, s:e])
-        if members.size == 0:
+        members = [s + i for i, ok in enumerate(eligible[k, s:e].tolist()) if ok]
+        if not members:
             continue
-        q = w[k, members] * min(1.0, units / float(wanted[k, g]))
-        keep = q > 0
-        pos_parts.append(members[keep])
-        qty_parts.append(q[keep])
-        units = float(np.subtract.accumulate(np.append(units, q[keep]))[-1])
-        sold = float(np.add.accumulate(np.append(sold, q[keep]))[-1])
-    return np.concatenate(pos_parts), np.concatenate(qty_parts), sold
+        share = min(1.0, units / float(wanted[k, g]))
+        for i, want in zip(members, row[members].tolist(), strict=True):
+            q = want * share
+            if q > 0:
+                extra_pos.append(i)
+                extra_qty.append(q)
+                units -= q
+                sold += q
+    if not extra_pos:
+        return pos, qty, sold
+    return (
+        np.concatenate([pos, np.array(extra_pos, dtype=np.int64)]),
+        np.concatenate([qty, np.array(extra_qty)]),
+        sold,
+    )
