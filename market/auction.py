@@ -115,11 +115,15 @@ def _as_orders(price: ArrayLike, qty: ArrayLike, name: str) -> tuple[NDArray, ND
         raise ValueError(
             f"{name}: price and quantity arrays differ in length ({p.size} vs {q.size})"
         )
-    if not (np.all(np.isfinite(p)) and np.all(np.isfinite(q))):
-        raise ValueError(f"{name}: prices and quantities must be finite")
-    if np.any(q < 0):
-        raise ValueError(f"{name}: quantities must be non-negative")
+    _check(p, q, name)
     return p, q
+
+
+def _check(p: NDArray, q: NDArray, name: str) -> None:
+    if not (np.isfinite(p).all() and np.isfinite(q).all()):
+        raise ValueError(f"{name}: prices and quantities must be finite")
+    if (q < 0).any():
+        raise ValueError(f"{name}: quantities must be non-negative")
 
 
 def _curve(price: NDArray, qty: NDArray, order: NDArray) -> Curve:
@@ -128,7 +132,7 @@ def _curve(price: NDArray, qty: NDArray, order: NDArray) -> Curve:
     p = price[order]
     cum = np.cumsum(qty[order])
     # keep the last point of each distinct price: one step per price level
-    last = np.append(p[1:] != p[:-1], True)
+    last = np.concatenate((p[1:] != p[:-1], [True]))
     return Curve(p[last].copy(), cum[last])
 
 
@@ -163,8 +167,8 @@ def clear(
     if not 0.0 <= k <= 1.0:
         raise ValueError(f"k must lie in [0, 1], got {k}")
     # stable sorts: equal prices keep their index order, so ties go to earlier orders
-    bid_order = np.lexsort((np.arange(bp.size), -bp))
-    ask_order = np.lexsort((np.arange(ap.size), ap))
+    bid_order = np.argsort(-bp, kind="stable")
+    ask_order = np.argsort(ap, kind="stable")
     demand = _curve(bp, bq, bid_order)
     supply = _curve(ap, aq, ask_order)
     match rule:
@@ -283,13 +287,13 @@ def _serve_ask(
     want = remaining[eligible]
     if priority:
         prices = bp[eligible]
-        starts = np.flatnonzero(np.append(True, prices[1:] != prices[:-1]))
+        starts = np.flatnonzero(np.concatenate(([True], prices[1:] != prices[:-1])))
     else:
         starts = np.zeros(1, dtype=np.int64)
-    ends = np.append(starts[1:], eligible.size)
+    ends = np.concatenate((starts[1:], [eligible.size]))
     wanted = _group_sums(want, starts, ends)
     # units left before each bid, were every share 1: offered − want[0] − want[1] − … in order
-    left = np.subtract.accumulate(np.append(offered, want))
+    left = np.subtract.accumulate(np.concatenate(([offered], want)))
     before = left[starts]
     share = np.minimum(1.0, before / wanted)
     full = (before > 0) & (share >= 1.0)
@@ -308,7 +312,7 @@ def _serve_ask(
         keep = q > 0
         served.append(eligible[s:e][keep])
         qty.append(q[keep])
-        units = float(np.subtract.accumulate(np.append(units, q[keep]))[-1])
+        units = float(np.subtract.accumulate(np.concatenate(([units], q[keep])))[-1])
     return np.concatenate(served), np.concatenate(qty)
 
 
@@ -373,22 +377,22 @@ def clear_shared_bids(
         raise ValueError(
             f"bids: quantities of shape {q2.shape} for {ap.size} books of {bp.size} bids"
         )
-    _as_orders(np.broadcast_to(bp, q2.shape), q2, "bids")
+    _check(bp, q2, "bids")
     if rule not in ("posted", "posted_proportional"):
         return [clear(bp, q2[i], ap[i : i + 1], aq[i : i + 1], rule, k) for i in range(ap.size)]
     books, n = ap.size, bp.size
-    order = np.lexsort((np.arange(n), -bp))
+    order = np.argsort(-bp, kind="stable")
     sp = bp[order]
     w = q2[:, order]
     if n:
-        new_price = np.append(True, sp[1:] != sp[:-1])
-        last = np.append(new_price[1:], True)
+        new_price = np.concatenate(([True], sp[1:] != sp[:-1]))
+        last = np.concatenate((new_price[1:], [True]))
         steps, cum = sp[last], np.cumsum(w, axis=1)[:, last]
         starts = np.flatnonzero(new_price) if rule == "posted" else np.zeros(1, dtype=np.int64)
     else:
         steps, cum = np.empty(0), np.empty((books, 0))
         starts = np.empty(0, dtype=np.int64)
-    ends = np.append(starts[1:], n)
+    ends = np.concatenate((starts[1:], [n]))
     eligible = (sp >= ap[:, None]) & (w > 0) & (aq > 0)[:, None]
     want = np.where(eligible, w, 0.0)
     wanted = np.add.reduceat(want, starts, axis=1) if n else np.zeros((books, 0))
@@ -405,7 +409,7 @@ def clear_shared_bids(
     full = (wanted <= 0) | ((before > 0) & (share >= 1.0))
     first_short = np.argmin(full, axis=1) if starts.size else np.zeros(books, dtype=np.int64)
     first = np.where(full.all(axis=1), starts.size, first_short)
-    cut = np.append(starts, n)[first]
+    cut = np.concatenate((starts, [n]))[first]
     served = eligible & (np.arange(n) < cut[:, None])
     served_qty = np.where(served, w, 0.0)
     ask_run = np.add.accumulate(served_qty, axis=1)[:, -1] if n else np.zeros(books)
