@@ -212,6 +212,46 @@ def logit_weights(
     ]
 
 
+def logit_share(
+    appeal: Sequence[float], prices: Sequence[float], j: int, elasticity: float
+) -> Callable[[float], float]:
+    """Seller ``j``'s logit share as a function of its own price, rivals' prices held:
+    ``share(p)`` is ``w[j] / fsum(w)`` for ``w = logit_weights(appeal, prices with p at j,
+    elasticity)``, float for float. The rivals' weights depend on ``p`` only through the
+    cheapest price they are taken relative to, so while that is a rival's they are computed
+    once (a residual-demand search probes one seller's price dozens of times)."""
+    if len(appeal) != len(prices):
+        raise ValueError(f"{len(appeal)} appeals for {len(prices)} prices")
+    rival_low = min((q for k, q in enumerate(prices) if k != j and q > 0), default=None)
+    exponent, power, own_appeal = -elasticity, math.pow, appeal[j]
+    fixed: list[float] | None = None  # rivals' weights relative to rival_low
+
+    def rivals(cheapest: float) -> list[float]:
+        return [
+            a * power(q / cheapest, exponent) if q > 0 else 0.0
+            for k, (a, q) in enumerate(zip(appeal, prices, strict=True))
+            if k != j
+        ]
+
+    def share(p: float) -> float:
+        nonlocal fixed
+        if p > 0:
+            cheapest = p if rival_low is None or p < rival_low else rival_low
+        else:
+            cheapest = 1.0 if rival_low is None else rival_low
+        if cheapest == rival_low:
+            if fixed is None:
+                fixed = rivals(cheapest)
+            others = fixed
+        else:
+            others = rivals(cheapest)
+        own = own_appeal * power(p / cheapest, exponent) if p > 0 else 0.0
+        total = math.fsum([*others, own])
+        return own / total if total > 0 else 0.0
+
+    return share
+
+
 def differentiated_signals(
     market: Market,
     book: str,
@@ -231,14 +271,10 @@ def differentiated_signals(
     traded = math.fsum(sold)
     out = []
     for j, ask in enumerate(asks):
+        share = logit_share(appeal, prices, j, elasticity)
 
-        def at(p: float, j: int = j) -> float:
-            trial = prices.copy()
-            trial[j] = p
-            weights = logit_weights(appeal, trial, elasticity)
-            total = math.fsum(weights)
-            share = weights[j] / total if total > 0 else 0.0
-            return share * curve.at(p)
+        def at(p: float, share: Callable[[float], float] = share) -> float:
+            return share(p) * curve.at(p)
 
         sellout = _sellout_on(at, ask.qty, curve) if capacity_bound else 0.0
         # buyers at or above its price whom nobody served, in its share of the market
