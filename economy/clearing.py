@@ -20,22 +20,24 @@ Shubik 1972); on a differentiated good it is the seller's logit share of the dem
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from typing import NamedTuple
 
 import numpy as np
 
 from agents.protocol import DemandSignal, Order
-from market.auction import Clearing, clear
+from market.auction import Clearing, clear, clear_shared_bids
 from market.catalogue import Market
 
 #: the probe step: residual demand is read at the price and at price·(1 ± STEP)
 STEP = 0.02
 
 
-@dataclass(frozen=True, slots=True)
-class Trade:
-    """One bilateral trade: the bid and ask orders, the quantity and the unit price."""
+class Trade(NamedTuple):
+    """One bilateral trade: the bid and ask orders, the quantity and the unit price (a named
+    tuple: a book makes one per trade, tens of thousands a run)."""
 
     bid: Order
     ask: Order
@@ -61,6 +63,7 @@ class DemandCurve:
             total += points[price]
             cum.append(total)
         self.cumulative = cum
+        self._negated = [-p for p in self.prices]  # ascending, for bisect
 
     @property
     def total(self) -> float:
@@ -73,14 +76,11 @@ class DemandCurve:
             return 0.0
         if price <= prices[-1]:
             return cum[-1]
-        # prices[i] >= price > prices[i + 1]: interpolate log-quantity in log-price
-        lo, hi = 0, len(prices) - 1
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if prices[mid] >= price:
-                lo = mid
-            else:
-                hi = mid
+        # prices[lo] >= price > prices[lo + 1]: interpolate log-quantity in log-price
+        if math.isnan(price):
+            return math.nan
+        lo = bisect_right(self._negated, -price) - 1
+        hi = lo + 1
         p_hi, p_lo, q_hi, q_lo = prices[lo], prices[hi], cum[lo], cum[hi]
         if price == p_hi:
             return q_hi
@@ -203,15 +203,19 @@ def logit_weights(
     seller asking nothing. With ``per_usd`` > 0, a logit in dollars instead (Berry 1994):
     ``appeal · exp(−per_usd · price)``, buyers weighing a dollar saved the same at any price
     level (markups then stay in dollars as costs fall, rather than in proportion to cost)."""
-    cheapest = min((p for p in prices if p > 0), default=1.0)
+    if len(appeal) != len(prices):
+        raise ValueError(f"{len(appeal)} appeals for {len(prices)} prices")
+    positive = [p for p in prices if p > 0]
+    cheapest = min(positive) if positive else 1.0
     if per_usd > 0:
         return [
             a * math.exp(-per_usd * (p - cheapest)) if p > 0 else 0.0
-            for a, p in zip(appeal, prices, strict=True)
+            for a, p in zip(appeal, prices, strict=False)
         ]
+    power, exponent = math.pow, -elasticity
     return [
-        a * math.pow(p / cheapest, -elasticity) if p > 0 else 0.0
-        for a, p in zip(appeal, prices, strict=True)
+        a * power(p / cheapest, exponent) if p > 0 else 0.0
+        for a, p in zip(appeal, prices, strict=False)
     ]
 
 
@@ -230,6 +234,57 @@ def dollar_weight(
             return 0.0
         fixed[book] = elasticity / (math.fsum(prices) / len(prices))
     return fixed[book]
+
+
+def logit_share(
+    appeal: Sequence[float],
+    prices: Sequence[float],
+    j: int,
+    elasticity: float,
+    per_usd: float = 0.0,
+) -> Callable[[float], float]:
+    """Seller ``j``'s logit share as a function of its own price, rivals' prices held:
+    ``share(p)`` is ``w[j] / fsum(w)`` for ``w = logit_weights(appeal, prices with p at j,
+    elasticity, per_usd)``, float for float. The rivals' weights depend on ``p`` only through the
+    cheapest price they are taken relative to, so while that is a rival's they are computed
+    once (a residual-demand search probes one seller's price dozens of times)."""
+    if len(appeal) != len(prices):
+        raise ValueError(f"{len(appeal)} appeals for {len(prices)} prices")
+    rival_low = min((q for k, q in enumerate(prices) if k != j and q > 0), default=None)
+    exponent, power, exp, own_appeal = -elasticity, math.pow, math.exp, appeal[j]
+    fixed: list[float] | None = None  # rivals' weights relative to rival_low
+
+    def weight(a: float, q: float, cheapest: float) -> float:
+        if q <= 0:
+            return 0.0
+        if per_usd > 0:
+            return a * exp(-per_usd * (q - cheapest))
+        return a * power(q / cheapest, exponent)
+
+    def rivals(cheapest: float) -> list[float]:
+        return [
+            weight(a, q, cheapest)
+            for k, (a, q) in enumerate(zip(appeal, prices, strict=True))
+            if k != j
+        ]
+
+    def share(p: float) -> float:
+        nonlocal fixed
+        if p > 0:
+            cheapest = p if rival_low is None or p < rival_low else rival_low
+        else:
+            cheapest = 1.0 if rival_low is None else rival_low
+        if cheapest == rival_low:
+            if fixed is None:
+                fixed = rivals(cheapest)
+            others = fixed
+        else:
+            others = rivals(cheapest)
+        own = weight(own_appeal, p, cheapest)
+        total = math.fsum([*others, own])
+        return own / total if total > 0 else 0.0
+
+    return share
 
 
 def differentiated_signals(
@@ -252,14 +307,10 @@ def differentiated_signals(
     traded = math.fsum(sold)
     out = []
     for j, ask in enumerate(asks):
+        share = logit_share(appeal, prices, j, elasticity, per_usd)
 
-        def at(p: float, j: int = j) -> float:
-            trial = list(prices)
-            trial[j] = p
-            weights = logit_weights(appeal, trial, elasticity, per_usd)
-            total = math.fsum(weights)
-            share = weights[j] / total if total > 0 else 0.0
-            return share * curve.at(p)
+        def at(p: float, share: Callable[[float], float] = share) -> float:
+            return share(p) * curve.at(p)
 
         sellout = _sellout_on(at, ask.qty, curve) if capacity_bound else 0.0
         # buyers at or above its price whom nobody served, in its share of the market
@@ -290,6 +341,67 @@ def _sellout_on(at: Callable[[float], float], qty: float, curve: DemandCurve) ->
     return lo
 
 
+class Trades:
+    """A market's trades as columns, in matching order: each trade's bid and ask orders, its
+    quantity and unit price. A run makes tens of thousands of trades; columns hold references
+    to the orders instead of an object a trade. Iterating yields ``(bid, ask, qty, price)``
+    tuples, as a :class:`Trade` unpacks."""
+
+    __slots__ = ("ask", "bid", "price", "qty")
+
+    def __init__(
+        self,
+        bid: list[Order] | None = None,
+        ask: list[Order] | None = None,
+        qty: list[float] | None = None,
+        price: list[float] | None = None,
+    ) -> None:
+        self.bid = [] if bid is None else bid
+        self.ask = [] if ask is None else ask
+        self.qty = [] if qty is None else qty
+        self.price = [] if price is None else price
+
+    def __len__(self) -> int:
+        return len(self.qty)
+
+    def __iter__(self):
+        return zip(self.bid, self.ask, self.qty, self.price, strict=True)
+
+    def append(self, bid: Order, ask: Order, qty: float, price: float) -> None:
+        self.bid.append(bid)
+        self.ask.append(ask)
+        self.qty.append(qty)
+        self.price.append(price)
+
+    def extend(self, other: Trades) -> None:
+        self.bid += other.bid
+        self.ask += other.ask
+        self.qty += other.qty
+        self.price += other.price
+
+    def volume(self) -> float:
+        """The quantity traded (exactly rounded, so independent of the order of the trades)."""
+        return math.fsum(self.qty)
+
+    def value(self) -> float:
+        """What the trades are worth: the exactly rounded sum of quantity × price."""
+        return math.fsum([q * p for q, p in zip(self.qty, self.price, strict=True)])
+
+    def as_list(self) -> list[Trade]:
+        return [Trade(*t) for t in self]
+
+
+def trades_of(res: Clearing, bids: Sequence[Order], asks: Sequence[Order]) -> Trades:
+    """The trades of a clearing, with their orders, in matching order."""
+    ask_of = res.trade_ask.tolist()
+    return Trades(
+        list(map(bids.__getitem__, res.trade_bid.tolist())),
+        [asks[0]] * len(ask_of) if len(asks) == 1 else list(map(asks.__getitem__, ask_of)),
+        res.trade_qty.tolist(),
+        res.trade_price.tolist(),
+    )
+
+
 class Clearer:
     """Clears books with one rule per market and keeps each book's :class:`Clearing` (for the
     recorder and the app)."""
@@ -311,7 +423,7 @@ class Clearer:
         asks: Sequence[Order],
         bid_qty: Sequence[float] | None = None,
         ask_qty: Sequence[float] | None = None,
-    ) -> tuple[Clearing, list[Trade]]:
+    ) -> tuple[Clearing, Trades]:
         """Clear one book; ``bid_qty``/``ask_qty`` replace the orders' quantities (sub-books)."""
         bq = [o.qty for o in bids] if bid_qty is None else list(bid_qty)
         aq = [o.qty for o in asks] if ask_qty is None else list(ask_qty)
@@ -323,19 +435,17 @@ class Clearer:
             rule=self.rules[market],
             k=self.k,
         )
+        return res, self._keep(market, book, res, bids, asks, bq, aq)
+
+    def _keep(self, market, book, res, bids, asks, bid_qty, ask_qty) -> Trades:
+        """Keep and record a cleared book; return its trades."""
         self.books[(market.value, book)] = res
-        self.record(market, book, res, bids, asks, bq, aq)
-        trades = [
-            Trade(bids[i], asks[j], float(q), float(p))
-            for i, j, q, p in zip(
-                res.trade_bid, res.trade_ask, res.trade_qty, res.trade_price, strict=True
-            )
-        ]
-        return res, trades
+        self.record(market, book, res, bids, asks, bid_qty, ask_qty)
+        return trades_of(res, bids, asks)
 
     def homogeneous(
         self, market: Market, book: str, bids: Sequence[Order], asks: Sequence[Order]
-    ) -> tuple[list[Trade], list[tuple[str, DemandSignal]]]:
+    ) -> tuple[Trades, list[tuple[str, DemandSignal]]]:
         res, trades = self.book(market, book, bids, asks)
         signals = homogeneous_signals(market, book, bids, asks, res.ask_fill.tolist())
         return trades, signals
@@ -350,7 +460,7 @@ class Clearer:
         elasticity: float,
         capacity_bound: bool = False,
         per_usd: float = 0.0,
-    ) -> tuple[list[Trade], list[tuple[str, DemandSignal]], float, float]:
+    ) -> tuple[Trades, list[tuple[str, DemandSignal]], float, float]:
         """Clear a market of differentiated sellers; return the trades, each seller's signal,
         and the market's volume-weighted price and volume.
 
@@ -361,7 +471,7 @@ class Clearer:
         What is left unserved (a seller sold out, or priced above some buyers) clears once more
         in a spillover book against every seller's remaining supply.
         """
-        trades: list[Trade] = []
+        trades = Trades()
         bid_qty = np.array([b.qty for b in bids], dtype=float)
         left_bid = bid_qty.copy()
         left_ask = [a.qty for a in asks]
@@ -377,14 +487,28 @@ class Clearer:
             live = [live[i] for i in keep]
             weight = weight[keep]
             shares = weight / math.fsum(weight.tolist())
-            for j, share in zip(live, shares, strict=True):
+            # every seller's sub-book at once: the same bids, in the seller's share
+            rows = bid_qty[None, :] * shares[:, None]
+            cleared = clear_shared_bids(
+                [b.price for b in bids],
+                rows,
+                [asks[j].price for j in live],
+                [asks[j].qty for j in live],
+                rule=self.rules[market],
+                k=self.k,
+            )
+            for j, row, res in zip(live, rows, cleared, strict=True):
                 name = f"{book}/{asks[j].firm}" if book else asks[j].firm
-                res, sub = self.book(market, name, bids, [asks[j]], bid_qty=bid_qty * share)
-                for i, trade in zip(res.trade_bid, sub, strict=True):
-                    trades.append(trade)
-                    left_bid[i] -= trade.qty
-                    left_ask[j] -= trade.qty
-                    sold[j] += trade.qty
+                sub = self._keep(market, name, res, bids, [asks[j]], row, [asks[j].qty])
+                if not sub:
+                    continue
+                trades.extend(sub)
+                # one ask: each bid trades once, and the seller's totals run in trade order
+                left_bid[res.trade_bid] -= res.trade_qty
+                left_ask[j] = float(
+                    np.subtract.accumulate(np.append(left_ask[j], res.trade_qty))[-1]
+                )
+                sold[j] = float(np.add.accumulate(np.append(sold[j], res.trade_qty))[-1])
         spill_bids = [i for i, q in enumerate(left_bid) if q > 1e-9]
         spill_asks = [j for j, q in enumerate(left_ask) if q > 1e-9]
         if spill_bids and spill_asks:
@@ -396,11 +520,11 @@ class Clearer:
                 bid_qty=[float(left_bid[i]) for i in spill_bids],
                 ask_qty=[left_ask[j] for j in spill_asks],
             )
-            for j, trade in zip(res.trade_ask, sub, strict=True):
-                trades.append(trade)
-                sold[spill_asks[j]] += trade.qty
-        volume = math.fsum(t.qty for t in trades)
-        price = math.fsum(t.qty * t.price for t in trades) / volume if volume > 0 else math.nan
+            trades.extend(sub)
+            for j, q in zip(res.trade_ask.tolist(), res.trade_qty.tolist(), strict=True):
+                sold[spill_asks[j]] += q
+        volume = trades.volume()
+        price = trades.value() / volume if volume > 0 else math.nan
         signals = differentiated_signals(
             market, book, bids, asks, appeal, sold, elasticity, capacity_bound, per_usd
         )

@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from agents.protocol import Contract, Intents, Order
-from economy.clearing import Trade
+from economy.clearing import Trades
 from market.catalogue import Market, Side
 
 
@@ -67,35 +67,42 @@ class ContractBook:
                 )
 
 
-def deliver(contracts: Sequence[Contract], book: list[Order]) -> list[Trade]:
+def deliver(contracts: Sequence[Contract], book: list[Order]) -> Trades:
     """Hours under take-or-pay contracts, before the spot book clears: each contract takes its
     hours from the seller's ask (as far as it has them) and serves the buyer's highest bids
     first; hours the buyer did not bid for are delivered and paid all the same (take or pay).
     ``book`` (the quarter's compute orders) is left holding what remains for the spot book."""
-    out: list[Trade] = []
+    out = Trades()
+    # where each seller's first ask and each buyer's bids sit in the book (serving a contract
+    # changes quantities only, never an order's place, side, firm or price)
+    first_ask: dict[str, int] = {}
+    bids_of: dict[str, list[int]] = {}
+    for i, o in enumerate(book):
+        if o.side is Side.ASK:
+            first_ask.setdefault(o.firm, i)
+        elif o.side is Side.BID:
+            bids_of.setdefault(o.firm, []).append(i)
+    highest_first: dict[str, list[int]] = {}
     for contract in contracts:
-        ask_at = next(
-            (i for i, o in enumerate(book) if o.side is Side.ASK and o.firm == contract.seller),
-            None,
-        )
+        ask_at = first_ask.get(contract.seller)
         if ask_at is None:
             continue
         ask = book[ask_at]
         due = min(contract.hours, ask.qty)
         left = due
-        bids = sorted(
-            (i for i, o in enumerate(book) if o.side is Side.BID and o.firm == contract.buyer),
-            key=lambda i: -book[i].price,
-        )
+        bids = highest_first.get(contract.buyer)
+        if bids is None:
+            bids = sorted(bids_of.get(contract.buyer, []), key=lambda i: -book[i].price)
+            highest_first[contract.buyer] = bids
         for i in bids:
             if left <= 0:
                 break
             take = min(left, book[i].qty)
-            out.append(Trade(book[i], ask, take, contract.price))
+            out.append(book[i], ask, take, contract.price)
             book[i] = replace(book[i], qty=book[i].qty - take)
             left -= take
         if left > 0:  # taken or not, it is paid for
             unbid = Order(Market.COMPUTE, Side.BID, contract.buyer, contract.price, left)
-            out.append(Trade(replace(unbid, tag="inference"), ask, left, contract.price))
+            out.append(replace(unbid, tag="inference"), ask, left, contract.price)
         book[ask_at] = replace(ask, qty=ask.qty - due)
     return out

@@ -21,7 +21,6 @@ from agents.demand import ChipBuyers, Investors, Segment
 from agents.labs import Lab
 from agents.protocol import (
     DemandSignal,
-    Fill,
     FundingRequest,
     Intents,
     Observation,
@@ -33,8 +32,9 @@ from agents.registry import role_class
 from agents.strategies import make_strategy
 from agents.supply import ChipDesigner, Foundry
 from agents.technology import Technology
-from economy.clearing import Clearer, Trade, dollar_weight
+from economy.clearing import Clearer, Trades, dollar_weight
 from economy.contracts import ContractBook, deliver
+from economy.delivery import deliver_fills
 from economy.exits import exit_closed, exit_defaulted
 from economy.records import Recorder
 from economy.settlement import Settlement
@@ -141,6 +141,10 @@ class Economy(mesa.Model):
                 firm.cash = self.ledger.balance_usd(firm_id)
             if isinstance(firm, Investors):
                 self.investors = firm
+        # which firms read their fills: any whose class overrides the base's no-op receive
+        self._listens = {
+            f: type(firm).receive is not Firm.receive for f, firm in self.firms.items()
+        }
 
     def _merchant_list_price(self) -> float:
         prices = [
@@ -179,7 +183,7 @@ class Economy(mesa.Model):
         self.settlement.begin_quarter(self.quarter)
         obs = self.publish()  # 1
         decided = self.decide(obs)  # 2
-        trades: dict[Market, list[Trade]] = {}
+        trades: dict[Market, Trades] = {}
         signals: dict[str, list[DemandSignal]] = defaultdict(list)
         orders = self.orders_by_market(decided)
         self.clear_homogeneous(obs, Market.FOUNDRY, orders, trades, signals)  # 3a
@@ -334,38 +338,10 @@ class Economy(mesa.Model):
             firm.notes.clear()
 
     # 3–7 -----------------------------------------------------------------------------------------
-    def _deliver(self, market: Market, market_trades: list[Trade], obs: Observation) -> None:
-        """Tell every firm its fills in ``market``."""
-        fills: dict[str, list[Fill]] = defaultdict(list)
-        for t in market_trades:
-            fills[t.bid.firm].append(
-                Fill(
-                    market,
-                    t.bid.book,
-                    Side.BID,
-                    t.qty,
-                    t.price,
-                    t.bid.tag,
-                    t.bid.factor,
-                    t.ask.factor,
-                    t.ask.firm,
-                )
-            )
-            fills[t.ask.firm].append(
-                Fill(
-                    market,
-                    t.ask.book,
-                    Side.ASK,
-                    t.qty,
-                    t.price,
-                    t.ask.tag,
-                    t.ask.factor,
-                    t.bid.factor,
-                    t.bid.firm,
-                )
-            )
-        for firm_id in sorted(fills):
-            self.firms[firm_id].receive(fills[firm_id], obs)
+    def _deliver(self, market: Market, market_trades: Trades, obs: Observation) -> None:
+        """Tell every firm its fills in ``market`` (a firm that does not read its fills, the
+        base class's no-op ``receive``, is not sent them)."""
+        deliver_fills(market, market_trades, self.firms, self._listens, obs)
 
     def _asks(self, market: Market, obs: Observation) -> list[Order]:
         return [
@@ -380,26 +356,26 @@ class Economy(mesa.Model):
         obs: Observation,
         market: Market,
         orders: dict[Market, list[Order]],
-        trades: dict[Market, list[Trade]],
+        trades: dict[Market, Trades],
         signals: dict[str, list[DemandSignal]],
         book: str = "",
     ) -> None:
         bids = [o for o in orders[market] if o.side is Side.BID and o.book == book]
         asks = [o for o in orders[market] if o.side is Side.ASK and o.book == book]
         market_trades, book_signals = self.clearer.homogeneous(market, book, bids, asks)
-        trades.setdefault(market, []).extend(market_trades)
+        trades.setdefault(market, Trades()).extend(market_trades)
         for firm_id, signal in book_signals:
             signals[firm_id].append(signal)
         self._deliver(market, market_trades, obs)
-        volume = math.fsum(t.qty for t in market_trades)
+        volume = market_trades.volume()
         if volume > 0 and market in self.prices and not book:
-            self.prices[market] = math.fsum(t.qty * t.price for t in market_trades) / volume
+            self.prices[market] = market_trades.value() / volume
 
     def clear_chips(
         self,
         obs: Observation,
         orders: dict[Market, list[Order]],
-        trades: dict[Market, list[Trade]],
+        trades: dict[Market, Trades],
         signals: dict[str, list[DemandSignal]],
     ) -> None:
         for market in (Market.CHIPS, Market.CUSTOM):
@@ -414,15 +390,15 @@ class Economy(mesa.Model):
         self,
         obs: Observation,
         orders: dict[Market, list[Order]],
-        trades: dict[Market, list[Trade]],
+        trades: dict[Market, Trades],
         signals: dict[str, list[DemandSignal]],
     ) -> None:
         """Rented hours: differentiated clouds (logit shares over their quality-adjusted asks)
         unless ``markets.compute_choice_elasticity`` is 0, when hours are one homogeneous good."""
         contracted = deliver(obs.contracts, orders[Market.COMPUTE])
-        volume = math.fsum(t.qty for t in contracted)
+        volume = contracted.volume()
         if volume > 0:
-            price = math.fsum(t.qty * t.price for t in contracted) / volume
+            price = contracted.value() / volume
             self.recorder.market_total(
                 self.quarter, Market.COMPUTE, "contracts", price, volume, [], []
             )
@@ -442,7 +418,7 @@ class Economy(mesa.Model):
         obs: Observation,
         market: Market,
         orders: dict[Market, list[Order]],
-        trades: dict[Market, list[Trade]],
+        trades: dict[Market, Trades],
         signals: dict[str, list[DemandSignal]],
         elasticity: float,
     ) -> None:
@@ -457,7 +433,7 @@ class Economy(mesa.Model):
             market, "", bids, asks, [1.0] * len(asks), elasticity, capacity_bound=True
         )
         self.recorder.market_total(self.quarter, market, "", price, volume, bids, asks)
-        trades.setdefault(market, []).extend(market_trades)
+        trades.setdefault(market, Trades()).extend(market_trades)
         for firm_id, signal in book_signals:
             signals[firm_id].append(signal)
         self._deliver(market, market_trades, obs)
@@ -468,7 +444,7 @@ class Economy(mesa.Model):
         self,
         obs: Observation,
         orders: dict[Market, list[Order]],
-        trades: dict[Market, list[Trade]],
+        trades: dict[Market, Trades],
         signals: dict[str, list[DemandSignal]],
     ) -> None:
         bids = orders[Market.TOKENS]
@@ -490,13 +466,13 @@ class Economy(mesa.Model):
         self,
         obs: Observation,
         orders: dict[Market, list[Order]],
-        trades: dict[Market, list[Trade]],
+        trades: dict[Market, Trades],
         signals: dict[str, list[DemandSignal]],
     ) -> None:
         asks = self._asks(Market.PLANS, obs)
         m = self.config.markets
         elasticity = m.plan_choice_elasticity
-        trades[Market.PLANS] = []
+        trades[Market.PLANS] = Trades()
         self.seats_sold = {}
         for segment in obs.segments:
             seg_bids = [b for b in orders[Market.PLANS] if b.book == segment]
@@ -517,7 +493,7 @@ class Economy(mesa.Model):
             self.recorder.market_total(
                 self.quarter, Market.PLANS, segment, price, volume, seg_bids, seg_asks
             )
-            trades[Market.PLANS] += market_trades
+            trades[Market.PLANS].extend(market_trades)
             for firm_id, signal in book_signals:
                 signals[firm_id].append(signal)
             self.seats_sold[segment] = volume
@@ -533,12 +509,12 @@ class Economy(mesa.Model):
         obs: Observation,
         decided: dict[str, Intents],
         closing: dict[str, Intents],
-        trades: dict[Market, list[Trade]],
+        trades: dict[Market, Trades],
     ) -> None:
         """The one phase that writes money: trades, then each firm's payments and accruals,
         then advertising; then every firm is told its books and cash."""
         for market in Market:
-            self.settlement.trades(trades.get(market, []), TRADE_KIND[market])
+            self.settlement.trades(trades.get(market, Trades()), TRADE_KIND[market])
         for firm_id in sorted(decided):
             self.settlement.intents(firm_id, decided[firm_id])
             self.settlement.intents(firm_id, closing[firm_id])

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 
 from agents.base import Books
 from agents.protocol import Accrual, Intents, Payment
-from economy.clearing import Trade
+from economy.clearing import Trade, Trades
 from market.ledger import Ledger
 
 #: the buyer's income-statement line for each purpose of a purchase (the order's tag)
@@ -89,12 +89,13 @@ class Settlement:
             self.books[payee].add(payee_line, usd)
         return cents
 
-    def trades(self, trades: Iterable[Trade], kind: str) -> None:
+    def trades(self, trades: Trades | Iterable[Trade], kind: str) -> None:
         """Buyers pay sellers: one payment per buyer, seller and purpose."""
         cells: dict[tuple[str, str, str], float] = {}
-        for t in trades:
-            key = (t.bid.firm, t.ask.firm, t.bid.tag)
-            cells[key] = cells.get(key, 0.0) + t.qty * t.price
+        get = cells.get
+        for bid, ask, qty, price in trades:
+            key = (bid.firm, ask.firm, bid.tag)
+            cells[key] = get(key, 0.0) + qty * price
         for (buyer, seller, tag), amount in sorted(cells.items()):
             self.transfer(buyer, seller, amount, kind, TAG_LINE.get(tag), "revenue")
 

@@ -115,11 +115,15 @@ def _as_orders(price: ArrayLike, qty: ArrayLike, name: str) -> tuple[NDArray, ND
         raise ValueError(
             f"{name}: price and quantity arrays differ in length ({p.size} vs {q.size})"
         )
-    if not (np.all(np.isfinite(p)) and np.all(np.isfinite(q))):
-        raise ValueError(f"{name}: prices and quantities must be finite")
-    if np.any(q < 0):
-        raise ValueError(f"{name}: quantities must be non-negative")
+    _check(p, q, name)
     return p, q
+
+
+def _check(p: NDArray, q: NDArray, name: str) -> None:
+    if not (np.isfinite(p).all() and np.isfinite(q).all()):
+        raise ValueError(f"{name}: prices and quantities must be finite")
+    if (q < 0).any():
+        raise ValueError(f"{name}: quantities must be non-negative")
 
 
 def _curve(price: NDArray, qty: NDArray, order: NDArray) -> Curve:
@@ -128,7 +132,7 @@ def _curve(price: NDArray, qty: NDArray, order: NDArray) -> Curve:
     p = price[order]
     cum = np.cumsum(qty[order])
     # keep the last point of each distinct price: one step per price level
-    last = np.append(p[1:] != p[:-1], True)
+    last = np.concatenate((p[1:] != p[:-1], [True]))
     return Curve(p[last].copy(), cum[last])
 
 
@@ -163,8 +167,8 @@ def clear(
     if not 0.0 <= k <= 1.0:
         raise ValueError(f"k must lie in [0, 1], got {k}")
     # stable sorts: equal prices keep their index order, so ties go to earlier orders
-    bid_order = np.lexsort((np.arange(bp.size), -bp))
-    ask_order = np.lexsort((np.arange(ap.size), ap))
+    bid_order = np.argsort(-bp, kind="stable")
+    ask_order = np.argsort(ap, kind="stable")
     demand = _curve(bp, bq, bid_order)
     supply = _curve(ap, aq, ask_order)
     match rule:
@@ -227,62 +231,98 @@ def _clear_posted(bp, bq, ap, aq, bid_order, ask_order, demand, supply, priority
     bid_fill = np.zeros_like(bq)
     ask_fill = np.zeros_like(aq)
     remaining = bq.copy()
-    trades_b: list[int] = []
-    trades_a: list[int] = []
-    trades_q: list[float] = []
-    trades_p: list[float] = []
-    for j in ask_order:
+    sorted_price = bp[bid_order]
+    parts_b: list[NDArray] = []
+    parts_a: list[NDArray] = []
+    parts_q: list[NDArray] = []
+    for j in ask_order.tolist():
         if aq[j] <= 0:
             continue
-        eligible = bid_order[(bp[bid_order] >= ap[j]) & (remaining[bid_order] > 0)]
-        # priority: groups of equal bid price, highest first; proportional: one group of all
-        groups = _price_groups(eligible, bp) if priority else [eligible]
-        left = float(aq[j])
-        for group in groups:
-            if left <= 0:
-                break
-            wanted = math.fsum(remaining[group].tolist())
-            if wanted <= 0:
-                continue
-            share = min(1.0, left / wanted)
-            for i in group:
-                q = remaining[i] * share
-                if q <= 0:
-                    continue
-                remaining[i] -= q
-                bid_fill[i] += q
-                ask_fill[j] += q
-                left -= q
-                trades_b.append(int(i))
-                trades_a.append(int(j))
-                trades_q.append(q)
-                trades_p.append(float(ap[j]))
-    volume = math.fsum(trades_q)
-    price = (
-        math.fsum(q * p for q, p in zip(trades_q, trades_p, strict=True)) / volume
-        if volume > 0
-        else np.nan
-    )
-    return _result(
-        price,
-        bid_fill,
-        ask_fill,
-        trades_b,
-        trades_a,
-        trades_q,
-        trades_p,
-        demand,
-        supply,
-        "posted" if priority else "posted_proportional",
+        eligible = bid_order[(sorted_price >= ap[j]) & (remaining[bid_order] > 0)]
+        if eligible.size == 0:
+            continue
+        served, q = _serve_ask(eligible, bp, remaining, float(aq[j]), priority)
+        if served.size == 0:
+            continue
+        # each bid is served once per ask, so these are the same single updates, bid by bid
+        remaining[served] -= q
+        bid_fill[served] += q
+        ask_fill[j] = np.add.accumulate(q)[-1]  # the running sum, in matching order
+        parts_b.append(served)
+        parts_a.append(np.full(served.size, j, dtype=np.int64))
+        parts_q.append(q)
+    if parts_q:
+        tb, ta, tq = np.concatenate(parts_b), np.concatenate(parts_a), np.concatenate(parts_q)
+    else:
+        tb, ta, tq = np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
+    tp = ap[ta]
+    volume = math.fsum(tq.tolist())
+    return Clearing(
+        price=math.fsum((tq * tp).tolist()) / volume if volume > 0 else math.nan,
+        volume=volume,
+        bid_fill=bid_fill,
+        ask_fill=ask_fill,
+        trade_bid=tb,
+        trade_ask=ta,
+        trade_qty=tq,
+        trade_price=tp,
+        demand=demand,
+        supply=supply,
+        rule="posted" if priority else "posted_proportional",
     )
 
 
-def _price_groups(indices: NDArray, price: NDArray) -> list[NDArray]:
-    """``indices`` (already sorted by price, highest first) split into runs of equal price."""
-    if indices.size == 0:
-        return []
-    breaks = np.flatnonzero(price[indices][1:] != price[indices][:-1]) + 1
-    return np.split(indices, breaks)
+def _serve_ask(
+    eligible: NDArray, bp: NDArray, remaining: NDArray, offered: float, priority: bool
+) -> tuple[NDArray, NDArray]:
+    """One ask of ``offered`` units served to the ``eligible`` bids (sorted, highest first):
+    which bids get how much, in matching order.
+
+    Groups of bids (runs of equal price under priority, all of them under proportional
+    rationing) are served in turn, each bid of a group its share ``min(1, left / wanted)`` of
+    what it still wants. While every share is 1 the quantities are what the bids want and the
+    units left fall by them one by one, so that prefix is read off a running difference; from
+    the first group rationed on, the groups are served one at a time.
+    """
+    want = remaining[eligible]
+    if priority:
+        prices = bp[eligible]
+        starts = np.flatnonzero(np.concatenate(([True], prices[1:] != prices[:-1])))
+    else:
+        starts = np.zeros(1, dtype=np.int64)
+    ends = np.concatenate((starts[1:], [eligible.size]))
+    wanted = _group_sums(want, starts, ends)
+    # units left before each bid, were every share 1: offered − want[0] − want[1] − … in order
+    left = np.subtract.accumulate(np.concatenate(([offered], want)))
+    before = left[starts]
+    share = np.minimum(1.0, before / wanted)
+    full = (before > 0) & (share >= 1.0)
+    first = int(np.argmin(full)) if not full.all() else starts.size
+    cut = int(starts[first]) if first < starts.size else eligible.size
+    if first == starts.size:
+        return eligible, want
+    served, qty = [eligible[:cut]], [want[:cut]]
+    units = float(left[cut])
+    for g in range(first, starts.size):
+        if units <= 0:
+            break
+        s, e = int(starts[g]), int(ends[g])
+        group_share = min(1.0, units / float(wanted[g]))
+        q = want[s:e] * group_share
+        keep = q > 0
+        served.append(eligible[s:e][keep])
+        qty.append(q[keep])
+        units = float(np.subtract.accumulate(np.concatenate(([units], q[keep])))[-1])
+    return np.concatenate(served), np.concatenate(qty)
+
+
+def _group_sums(values: NDArray, starts: NDArray, ends: NDArray) -> NDArray:
+    """The exactly rounded sum of each group ``values[starts[g]:ends[g]]`` (``math.fsum``; a
+    group of one or two is its own sum, rounded once)."""
+    sums = np.add.reduceat(values, starts) if values.size else np.zeros(0)
+    for g in np.flatnonzero(ends - starts > 2).tolist():
+        sums[g] = math.fsum(values[starts[g] : ends[g]].tolist())
+    return sums
 
 
 def _result(price, bid_fill, ask_fill, tb, ta, tq, tp, demand, supply, rule) -> Clearing:
@@ -304,4 +344,153 @@ def _result(price, bid_fill, ask_fill, tb, ta, tq, tp, demand, supply, rule) -> 
         demand=demand,
         supply=supply,
         rule=rule,
+    )
+
+
+def clear_shared_bids(
+    bid_price: ArrayLike,
+    bid_qty: ArrayLike,
+    ask_price: ArrayLike,
+    ask_qty: ArrayLike,
+    rule: Rule = "posted",
+    k: float = 0.5,
+) -> list[Clearing]:
+    """Clear K books that share their bids' prices, each with its own row of bid quantities and
+    one ask (the sub-books of a differentiated market), with the array work done once for all.
+
+    The result is ``[clear(bid_price, bid_qty[k], [ask_price[k]], [ask_qty[k]], rule) for k in
+    range(K)]``, float for float: the bids are sorted once, every book's demand curve and running
+    differences are one accumulate along its row (the same additions in the same order as one
+    book alone; a bid a book does not serve adds exactly 0), and a book whose ask runs out inside
+    a group of bids is finished one group at a time, as :func:`clear` does.
+
+    Args:
+        bid_price: the n bids' prices, shared by every book.
+        bid_qty: K rows of n quantities, one row a book.
+        ask_price, ask_qty: each book's one ask.
+        rule, k: as for :func:`clear`; only the posted rules are batched.
+    """
+    ap, aq = _as_orders(ask_price, ask_qty, "asks")
+    bp = np.asarray(bid_price, dtype=np.float64).reshape(-1)
+    q2 = np.asarray(bid_qty, dtype=np.float64)
+    if q2.shape != (ap.size, bp.size):
+        raise ValueError(
+            f"bids: quantities of shape {q2.shape} for {ap.size} books of {bp.size} bids"
+        )
+    _check(bp, q2, "bids")
+    if rule not in ("posted", "posted_proportional"):
+        return [clear(bp, q2[i], ap[i : i + 1], aq[i : i + 1], rule, k) for i in range(ap.size)]
+    books, n = ap.size, bp.size
+    order = np.argsort(-bp, kind="stable")
+    sp = bp[order]
+    w = q2[:, order]
+    if n:
+        new_price = np.concatenate(([True], sp[1:] != sp[:-1]))
+        last = np.concatenate((new_price[1:], [True]))
+        steps, cum = sp[last], np.cumsum(w, axis=1)[:, last]
+        starts = np.flatnonzero(new_price) if rule == "posted" else np.zeros(1, dtype=np.int64)
+    else:
+        steps, cum = np.empty(0), np.empty((books, 0))
+        starts = np.empty(0, dtype=np.int64)
+    ends = np.concatenate((starts[1:], [n]))
+    eligible = (sp >= ap[:, None]) & (w > 0) & (aq > 0)[:, None]
+    want = np.where(eligible, w, 0.0)
+    wanted = np.add.reduceat(want, starts, axis=1) if n else np.zeros((books, 0))
+    for g in np.flatnonzero(ends - starts > 2).tolist():
+        for k in range(books):
+            wanted[k, g] = math.fsum(want[k, starts[g] : ends[g]].tolist())
+    # units left before each bid were every share 1, and the shares that would give
+    left = np.subtract.accumulate(np.concatenate([aq[:, None], want], axis=1), axis=1)
+    before = left[:, starts]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.minimum(1.0, before / wanted)
+    # a group with no eligible bid is no group at all; the others are served in full while
+    # units are left and their share is 1
+    full = (wanted <= 0) | ((before > 0) & (share >= 1.0))
+    first_short = np.argmin(full, axis=1) if starts.size else np.zeros(books, dtype=np.int64)
+    first = np.where(full.all(axis=1), starts.size, first_short)
+    cut = np.concatenate((starts, [n]))[first]
+    served = eligible & (np.arange(n) < cut[:, None])
+    served_qty = np.where(served, w, 0.0)
+    ask_run = np.add.accumulate(served_qty, axis=1)[:, -1] if n else np.zeros(books)
+    # the books' trades in one pass, row by row: positions, quantities, and their values
+    counts = served.sum(axis=1).tolist()
+    flat_pos = np.nonzero(served)[1]
+    flat_qty = w[served]
+    flat_qty_list = flat_qty.tolist()
+    flat_value = (flat_qty * np.repeat(ap, counts)).tolist()
+    fills = np.zeros((books, n))
+    fills[:, order] = served_qty
+    out = []
+    start = 0
+    for k in range(books):
+        end = start + counts[k]
+        pos, qty = flat_pos[start:end], flat_qty[start:end]
+        qty_list, value = flat_qty_list[start:end], flat_value[start:end]
+        sold = float(ask_run[k])
+        if first[k] < starts.size:
+            pos, qty, sold = _finish_book(
+                k,
+                int(first[k]),
+                pos,
+                qty,
+                sold,
+                float(left[k, cut[k]]),
+                w,
+                eligible,
+                wanted,
+                starts,
+                ends,
+            )
+            fills[k, order[pos]] = qty
+            qty_list = qty.tolist()
+            value = (qty * ap[k]).tolist()
+        start = end
+        volume = math.fsum(qty_list)
+        out.append(
+            Clearing(
+                price=math.fsum(value) / volume if volume > 0 else math.nan,
+                volume=volume,
+                bid_fill=fills[k],
+                ask_fill=np.array([sold if qty_list else 0.0]),
+                trade_bid=order[pos],
+                trade_ask=np.zeros(len(qty_list), dtype=np.int64),
+                trade_qty=qty,
+                trade_price=np.full(len(qty_list), ap[k]),
+                demand=Curve(steps.copy(), cum[k]),
+                supply=Curve(ap[k : k + 1].copy(), aq[k : k + 1].copy()),
+                rule=rule,
+            )
+        )
+    return out
+
+
+def _finish_book(k, first, pos, qty, sold, units, w, eligible, wanted, starts, ends):
+    """Book ``k`` of :func:`clear_shared_bids` from its first rationed group on, one group at a
+    time, bid by bid in Python floats (the same IEEE operations as numpy's, on a few bids):
+    positions served, their quantities and the ask's running total."""
+    extra_pos: list[int] = []
+    extra_qty: list[float] = []
+    row = w[k]
+    for g in range(first, starts.size):
+        if units <= 0:
+            break
+        s, e = int(starts[g]), int(ends[g])
+        members = [s + i for i, ok in enumerate(eligible[k, s:e].tolist()) if ok]
+        if not members:
+            continue
+        share = min(1.0, units / float(wanted[k, g]))
+        for i, want in zip(members, row[members].tolist(), strict=True):
+            q = want * share
+            if q > 0:
+                extra_pos.append(i)
+                extra_qty.append(q)
+                units -= q
+                sold += q
+    if not extra_pos:
+        return pos, qty, sold
+    return (
+        np.concatenate([pos, np.array(extra_pos, dtype=np.int64)]),
+        np.concatenate([qty, np.array(extra_qty)]),
+        sold,
     )

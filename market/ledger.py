@@ -14,7 +14,6 @@ account. Amounts are rounded to cents once, at the transfer, with round-half-eve
 
 from __future__ import annotations
 
-import numpy as np
 import polars as pl
 
 #: outside-world accounts; every firm id must differ from these
@@ -75,7 +74,8 @@ class Ledger:
     # -- money -----------------------------------------------------------------------------------
     @staticmethod
     def to_cents(amount_usd: float) -> int:
-        return int(np.rint(amount_usd * 100.0))
+        # round() on a float is round-half-even to the nearest int, exactly as np.rint
+        return round(amount_usd * 100.0)
 
     def transfer(self, payer: str, payee: str, amount_usd: float, kind: str) -> int:
         """Move ``amount_usd`` (rounded to whole cents) from payer to payee; return the cents."""

@@ -8,7 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agents.protocol import Order, Side
-from economy.clearing import DemandCurve, homogeneous_signals, sellout_price
+from economy.clearing import (
+    DemandCurve,
+    homogeneous_signals,
+    logit_share,
+    logit_weights,
+    sellout_price,
+)
 from market.auction import clear
 from market.catalogue import Market
 
@@ -66,3 +72,28 @@ def test_signals_carry_the_sellout_price() -> None:
     signals = dict(homogeneous_signals(Market.COMPUTE, "", BIDS, asks, [30.0, 40.0]))
     assert signals["a"].sellout == 6.0
     assert signals["b"].sellout == 6.0  # above 7 the rival serves 60 first
+
+
+PRICE_OR_NOTHING = st.one_of(st.just(0.0), st.sampled_from([1.0, 2.0]), st.floats(0.01, 50.0))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    sellers=st.lists(st.tuples(st.floats(0.1, 3.0), PRICE_OR_NOTHING), min_size=1, max_size=6),
+    probes=st.lists(PRICE_OR_NOTHING, min_size=1, max_size=12),
+    elasticity=st.floats(0.5, 40.0),
+    data=st.data(),
+)
+def test_logit_share_is_the_share_of_the_logit_weights_exactly(sellers, probes, elasticity, data):
+    """The share a seller's residual demand reads, rivals' weights kept between probes, is
+    ``w[j] / fsum(w)`` of the weights computed afresh at every probe, float for float."""
+    appeal = [a for a, _ in sellers]
+    prices = [p for _, p in sellers]
+    j = data.draw(st.integers(0, len(sellers) - 1))
+    share = logit_share(appeal, prices, j, elasticity)
+    for p in probes:
+        trial = list(prices)
+        trial[j] = p
+        weights = logit_weights(appeal, trial, elasticity)
+        total = math.fsum(weights)
+        assert share(p) == (weights[j] / total if total > 0 else 0.0)
