@@ -11,6 +11,8 @@ Prints, per check, what was measured and whether it holds:
 * layer gross margins move like real firms': the median quarter-on-quarter change of each
   layer's gross margin, 2025–2030, at most 5 pp;
 * CoreWeave's capacity grows through 2027.
+
+It also lists the firms their owners closed (``exit`` events), with their period.
 """
 
 from __future__ import annotations
@@ -82,9 +84,13 @@ def main(quarters: int = 120) -> int:
             m <= 0.05, f"{layer}: median quarter-on-quarter gross-margin change {m * 100:.1f} pp"
         )
 
-    early, upstream_early, later = [], [], []
+    early, upstream_early, later, closed = [], [], [], []
     for seed in range(10):
         r = run("baseline", quarters=quarters, seed=seed)
+        exits = r.events.filter(pl.col("kind") == "exit")
+        closed += [
+            (seed, firm, period) for firm, period in exits.select("firm", "period").iter_rows()
+        ]
         firsts = (
             r.firms.filter(pl.col("defaulted"))
             .group_by("firm", "role")
@@ -111,6 +117,9 @@ def main(quarters: int = 120) -> int:
         f"chip or foundry defaults within 40 quarters: {upstream_early or 'none'}",
     )
     print(f"all defaults (seed, firm, first period): {sorted(later, key=lambda x: x[2])}")
+    print(
+        f"firms closed by their owners (seed, firm, period): {sorted(closed, key=lambda x: x[2])}"
+    )
     return 1 if failures else 0
 
 
