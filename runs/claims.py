@@ -59,7 +59,10 @@ def claim_value(claim: Claim, firms: pl.DataFrame, markets: pl.DataFrame, start:
         return float(prices.mean()) if len(prices) else math.nan
     f = _window(firms, claim, start).filter(pl.col("layer").is_in(CLAIM_LAYERS))
     if claim.firm:
-        subset = f.filter(pl.col("firm") == claim.firm)
+        member = pl.col("firm") == claim.firm
+        if claim.group:  # with the firms it owns
+            member = member | (pl.col("parent") == claim.firm)
+        subset = f.filter(member)
         peers = f.filter(pl.col("layer").is_in(subset["layer"].unique().to_list()))
     else:
         subset = f.filter(pl.col("layer") == claim.layer)

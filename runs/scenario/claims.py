@@ -65,6 +65,13 @@ class Claim:
         metadata={"allowed": CLAIM_LAYERS, "noun": "a layer", "doc": "the layer measured"},
     )
     firm: str = field(default="", metadata={"doc": "the firm measured"})
+    group: bool = field(
+        default=False,
+        metadata={
+            "doc": "with ``firm``: measure the firm together with the firms whose parent it is "
+            "(the group's combined figures; sales within the group are not netted out)"
+        },
+    )
     market: str = field(
         default="",
         metadata={
@@ -116,6 +123,8 @@ def validate_claims(items: Any, firms: dict[str, FirmSpec], source: str) -> tupl
             raise ScenarioError(
                 source, f"{key}.direction", "'largest' compares layers: name a layer"
             )
+        if values.get("group") and not values.get("firm"):
+            raise ScenarioError(source, f"{key}.group", "a group is a firm's: name a firm")
         if values.get("firm") and values["firm"] not in firms:
             raise ScenarioError(
                 source,

@@ -39,6 +39,7 @@ def test_the_library_holds_the_moves():
         "labs-compete-with-customers",
         "hosts-go-full-stack",
         "neocloud-squeeze",
+        "neocloud-moves-up-stack",
         "funding-dries-up",
         "monetization",
         "openai-full-vertical",
