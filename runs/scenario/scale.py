@@ -139,7 +139,7 @@ def scaled(raw: dict[str, Any], k: int, source: str = "") -> dict[str, Any]:
     cloned = {f: spec["role"] for f, spec in firms.items() if spec.get("role") in CLONED}
     segments = [f for f, role in cloned.items() if role == "segment"]
     ids = {clone_id(f, n) for f in cloned for n in range(1, k + 1)}
-    for taken in ids & (set(firms) - set(cloned)):
+    for taken in sorted(ids & set(firms)):
         raise ScenarioError(
             source, f"firms.{taken}", f"is the id a clone would have at scale {k}: rename it"
         )
