@@ -67,7 +67,7 @@ class Markets:
         default=12,
         metadata={
             "lo": 1,
-            "hi": 1000,
+            "hi": 100_000,
             "doc": "sellers a buyer considers in a differentiated market (the "
             "most attractive ones; the rest sell only what is left over)",
         },

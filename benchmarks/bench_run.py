@@ -1,70 +1,69 @@
 """Time a baseline run in-process (imports excluded), and the same economy scaled up.
 
-The scaled economies clone every app, host and customer segment 10× and 100× (with their
-demand split across the clones, so the economy's size in dollars stays the same while the
-number of firms and orders grows). Prints one line per size: firms, median and best seconds.
+The scaled economies are ``margins run --scale K``'s (:mod:`runs.scenario.scale`): every app,
+host and customer segment cloned K times at 1/K the size, so the economy is the baseline's K times
+over — the same economy with K times the firms and orders. Prints the machine, then one line per
+K: firms, CPU time of the run (median and best), and the CPU time of a firm-quarter.
 
-    ./dev python benchmarks/bench_run.py            # 40 quarters, 5 repeats
-    ./dev python benchmarks/bench_run.py --quick    # fewer repeats
+    ./dev python benchmarks/bench_run.py                   # K = 1, 10, 100; 40 quarters
+    ./dev python benchmarks/bench_run.py --quick           # 1 repeat a K
+    ./dev python benchmarks/bench_run.py --scales 1 10 --quarters 8
+
+The whole-process cost (start-up cancelled by two quarter counts), the growth exponent, defaults
+and peak memory are ``benchmarks/bench_scale.py``'s.
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
+import os
 import platform
 import statistics
 import time
 
 from runs.run import run
-from runs.scenario import load_raw, validate
-
-SPLIT_KEYS = ("users", "api_spend_usd", "compute_spend_usd", "opening_cash_usd", "api_tokens_q")
+from runs.scenario import Scenario, load_scenario
 
 
-def scaled(factor: int):
+def scaled(factor: int) -> Scenario:
     """The baseline with every app, host and segment cloned ``factor`` times."""
-    raw, source = load_raw("baseline")
-    raw = copy.deepcopy(raw)
-    firms = raw["firms"]
-    for firm_id in [f for f, spec in firms.items() if spec["role"] in ("app", "host", "segment")]:
-        spec = firms.pop(firm_id)
-        for n in range(factor):
-            clone = dict(spec)
-            for key in SPLIT_KEYS:
-                if key in clone:
-                    clone[key] = clone[key] / factor
-            # the first clone keeps the id so events and references still resolve
-            firms[firm_id if n == 0 else f"{firm_id}_{n}"] = clone
-    return validate(raw, source)
+    return load_scenario("baseline", scale=factor)
 
 
-def time_runs(scenario, quarters: int, repeats: int) -> list[float]:
+def time_runs(scenario: Scenario, quarters: int, repeats: int) -> list[float]:
+    """CPU seconds of ``repeats`` runs (this process's, so other jobs on the machine count less
+    than in wall time)."""
     out = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = time.process_time()
         run(scenario, quarters=quarters, seed=0)
-        out.append(time.perf_counter() - start)
+        out.append(time.process_time() - start)
     return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quarters", type=int, default=40)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--quick", action="store_true", help="2 repeats, 1 for 100x")
+    parser.add_argument("--repeats", type=int, default=3, help="runs a K (one for K ≥ 100)")
+    parser.add_argument("--scales", type=int, nargs="+", default=[1, 10, 100])
+    parser.add_argument("--quick", action="store_true", help="one run a K")
     args = parser.parse_args()
-    print(f"python {platform.python_version()} on {platform.machine()}, {args.quarters} quarters")
-    for factor in (1, 10, 100):
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(
+        f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"load average {load}; {args.quarters} quarters, seed 0, CPU time in-process"
+    )
+    for factor in args.scales:
         scenario = scaled(factor)
-        repeats = 2 if args.quick else args.repeats
-        if factor == 100:
-            repeats = 1 if args.quick else max(1, repeats // 2)
+        repeats = 1 if args.quick or factor >= 100 else args.repeats
         times = time_runs(scenario, args.quarters, repeats)
+        firms = len(scenario.firms)
+        best = min(times)
         print(
-            f"{factor:>4}x  firms={len(scenario.firms):>5}  "
-            f"median={statistics.median(times) * 1e3:9.1f} ms  "
-            f"best={min(times) * 1e3:9.1f} ms  runs={len(times)}"
+            f"{factor:>5}x  firms={firms:>5}  median={statistics.median(times):9.2f} s  "
+            f"best={best:9.2f} s  per firm-quarter={best / firms / args.quarters * 1e6:8.1f} µs  "
+            f"runs={len(times)}",
+            flush=True,
         )
 
 

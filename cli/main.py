@@ -30,7 +30,7 @@ from typer.core import TyperGroup
 from cli.common import EXIT_STATUS_HELP, fail, fail_output
 from cli.common import console as _console
 from cli.common import echo_error as _echo_error
-from market.calendar import MAX_QUARTERS, MAX_SEED
+from market.calendar import MAX_QUARTERS, MAX_SCALE, MAX_SEED
 
 if TYPE_CHECKING:
     import polars as pl
@@ -155,6 +155,22 @@ def run(
             "the frames.",
         ),
     ] = False,
+    scale: Annotated[
+        int | None,
+        typer.Option(
+            "--scale",
+            metavar="K",
+            help=f"Run the economy K times over, K a whole number from 1 to {MAX_SCALE}: every "
+            "app, inference host and customer segment is cloned K times, each clone with 1/K of "
+            "every size (users, spend, tokens, cash, fixed costs) and the same prices, rates and "
+            "qualities, clone k of an app or host selling in clone k of its segments; labs, "
+            "clouds, chip designers and the foundry are not cloned. The same economy at K times "
+            "the firms and orders, for measuring how runs scale (docs/model.md, 'Scaled "
+            "economies'). Applied after --set; recorded in manifest.json (`scale`) and as "
+            "`scale` in the written scenario.toml's [scenario] table.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run a scenario, write its frames to a directory and print the margins it produced.
 
@@ -173,8 +189,12 @@ def run(
     from runs.scenario import ScenarioError, load_scenario
 
     overrides = parse_settings(settings or [])
+    if scale is not None and not 1 <= scale <= MAX_SCALE:
+        fail(f"--scale: must be a whole number between 1 and {MAX_SCALE}, got {scale}")
+    if scale is not None and "scenario.scale" in overrides:
+        fail("--scale: also given as --set scenario.scale; give one of them")
     try:
-        loaded = load_scenario(scenario, overrides)
+        loaded = load_scenario(scenario, overrides, scale=scale)
     except ScenarioError as exc:
         fail(f"--set: {exc}" if overrides and exc.key in overrides else str(exc))
     quarters = loaded.quarters if quarters is None else quarters

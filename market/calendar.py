@@ -29,6 +29,9 @@ LAST_YEAR = 2200
 #: most quarters one run may have, and the largest seed (a non-negative int64)
 MAX_QUARTERS = 400
 MAX_SEED = 2**63 - 1
+#: the largest scale factor of a run (``--scale``, runs.scenario.scale): 1,000 clones of each
+#: app, host and segment, about 8,000 firms
+MAX_SCALE = 1000
 PERIOD_HELP = f"a period like 2025Q1 (years {FIRST_YEAR} to {LAST_YEAR})"
 WINDOW_HELP = (
     "a window: all, a year (2026), a quarter (2026Q3) or a range (2025-2027, 2025Q1-2026Q4)"

@@ -80,6 +80,7 @@ def run(
     seed: int | None = None,
     overrides: dict[str, Any] | None = None,
     economy_hook=None,
+    scale: int | None = None,
 ) -> RunResult:
     """Run a scenario and return its frames as polars DataFrames (nothing is written).
 
@@ -88,13 +89,16 @@ def run(
         quarters: how many quarters (default: the scenario's own).
         seed: the seed (default: the scenario's own).
         overrides: parameter values by dotted path, e.g. ``{"firms.nvidia.list_price_usd": 3e4}``.
+        scale: run the economy K times over, every app, host and segment cloned K times at 1/K
+            the size (``[scenario] scale``, :mod:`runs.scenario.scale`); applied after the
+            overrides.
     """
     from economy.model import Economy
 
     if not isinstance(scenario, Scenario):
-        scenario = load_scenario(scenario, overrides)
-    elif overrides:
-        raise ValueError("overrides apply when loading; pass a scenario name or path")
+        scenario = load_scenario(scenario, overrides, scale=scale)
+    elif overrides or scale is not None:
+        raise ValueError("overrides and scale apply when loading; pass a scenario name or path")
     quarters = scenario.quarters if quarters is None else quarters
     seed = scenario.seed if seed is None else seed
     economy = Economy(scenario, seed=seed)
@@ -122,6 +126,7 @@ def manifest(
     return {
         "scenario": scenario.name,
         "overrides": dict(overrides or {}),
+        "scale": scenario.scale,
         "scenario_sha256_16": digest(as_run(scenario, quarters, seed)),
         "seed": seed,
         "quarters": quarters,

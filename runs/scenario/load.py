@@ -13,12 +13,18 @@ from runs.scenario.schema import Scenario, span, validate
 
 
 def load_scenario(
-    name_or_path: str | Path = "baseline", overrides: dict[str, Any] | None = None
+    name_or_path: str | Path = "baseline",
+    overrides: dict[str, Any] | None = None,
+    scale: int | None = None,
 ) -> Scenario:
-    """Load, merge, override (dotted paths) and validate a scenario."""
+    """Load, merge, override (dotted paths) and validate a scenario; ``scale`` sets its
+    ``[scenario] scale`` (every app, host and segment cloned that many times:
+    :mod:`runs.scenario.scale`), after the overrides."""
     raw, source, layers = load_layers(name_or_path)
     if overrides:
         raw = apply_overrides(raw, overrides, source)
+    if scale is not None:
+        raw = apply_overrides(raw, {"scenario.scale": scale}, source)
     return validate_layers(raw, source, layers)
 
 
@@ -39,12 +45,13 @@ def validate_layers(raw: dict, source: str, layers: tuple[Layer, ...]) -> Scenar
 
 def _check_own_dates(scenario: Scenario, own: Layer) -> None:
     last = scenario.quarters - 1
-    for n, event in enumerate(scenario.events[own.first_event :]):
-        if quarter_of(scenario.start, event.period) > last:
+    # its own events as written (a scaled scenario's events are its clones' events)
+    for n, event in enumerate(own.raw.get("events", [])):
+        if quarter_of(scenario.start, event["period"]) > last:
             raise ScenarioError(
                 own.source,
                 f"events[{n}].period",
-                f"{event.period} is after the run's last quarter, so the event would never "
+                f"{event['period']} is after the run's last quarter, so the event would never "
                 f"happen; {span(scenario.start, scenario.quarters)}",
             )
     programs = own.raw.get("programs", {})

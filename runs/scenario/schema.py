@@ -22,6 +22,7 @@ from runs.scenario.claims import Claim, validate_claims
 from runs.scenario.errors import ScenarioError, shown
 from runs.scenario.fields import check_table, check_value, keys
 from runs.scenario.io import digest, dumps_toml
+from runs.scenario.scale import MAX_SCALE, scaled
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,15 @@ class Header:
     )
     seed: int = field(default=0, metadata={"lo": 0, "hi": MAX_SEED, "doc": "the random seed"})
     extends: str = field(default="", metadata={"doc": "the scenario it starts from"})
+    scale: int = field(
+        default=1,
+        metadata={
+            "lo": 1,
+            "hi": MAX_SCALE,
+            "doc": "K: run the economy K times over, every app, host and customer segment "
+            "cloned K times at 1/K the size (runs.scenario.scale)",
+        },
+    )
 
 
 #: the tables of a scenario and the dataclass declaring each one's keys (firms: by role)
@@ -74,6 +84,9 @@ class Scenario:
     events: tuple[Event, ...]
     raw: dict[str, Any]
     claims: tuple[Claim, ...] = ()
+    #: the scale factor K of ``[scenario] scale``: the firms, events and claims are those of
+    #: the scaled economy, ``raw`` the tables as written (with ``scale``)
+    scale: int = 1
 
     def to_toml(self) -> str:
         return dumps_toml(self.raw)
@@ -88,6 +101,12 @@ def validate(raw: dict, source: str) -> Scenario:
         if key not in TABLES:
             raise ScenarioError(source, key, "unknown table; allowed: " + ", ".join(sorted(TABLES)))
     header = Header(**check_table(source, "scenario", raw.get("scenario", {}), Header))
+    if header.scale > 1:
+        # the economy as written is checked first, so that a mistake names its own keys
+        written = scaled(raw, 1, source)
+        validate(written, source)
+        big = validate(scaled(raw, header.scale, source), source)
+        return dataclasses.replace(big, raw=raw, scale=header.scale)
     start = header.start
     technology = Technology(
         **check_table(source, "technology", raw.get("technology", {}), Technology)
