@@ -86,6 +86,11 @@ if GATE:
 if __name__ == "__main__":
     from cli.main import main
 
+    # The tests press Ctrl-C as a terminal would, on a command it runs in the foreground, whose
+    # SIGINT is never ignored. A test runner started in the background by a shell without job
+    # control has SIGINT ignored, its children inherit that, and Python keeps it ignored: the
+    # sweep would rightly go on. So this command starts as a terminal's would.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     if GATE:
         _install_interrupt(Path(GATE))  # in the sweep's process only, not in its workers
     main()
