@@ -18,7 +18,7 @@ import polars as pl
 
 from runs.output import OutputError
 from runs.sweep.errors import SweepError, SweepFailure
-from runs.sweep.executors import Pool, check_main_guard, open_pool
+from runs.sweep.executors import Interrupts, Pool, check_main_guard, interrupts, open_pool
 from runs.sweep.plan import Plan, RunTask, plan_sweep
 from runs.sweep.progress import Progress
 from runs.sweep.records import one_line
@@ -36,6 +36,8 @@ IN_FLIGHT_PER_SLOT = 2
 #: which 2 workers win back only on at least twice that much work. The environment variable
 #: MARGINS_SERIAL_BELOW_S sets it (0: always start the workers).
 SERIAL_BELOW_S = 4.0
+#: seconds between looks at a Ctrl-C while runs are out on a pool (:class:`Interrupts`)
+POLL_S = 0.25
 
 
 @dataclass
@@ -104,46 +106,50 @@ def sweep(
     report.out, report.total = out, len(plan.tasks)
     pool = open_pool(executor, workers)  # a bad executor fails here, before anything is written
     store = SweepDir(out)
-    try:
-        store.open(plan)
-        finished = store.finished(plan)
-        if retry_failed:
-            store.forget(r for r, status in finished.items() if status == "failed")
-            finished = {r: s for r, s in finished.items() if s != "failed"}
-        report.done_before = len(finished)
-        todo = [t for t in _submission_order(plan.tasks) if t.run_id not in finished]
-        report.pool = pool.label if todo else "nothing to run"
-        mode = (
-            "off" if progress is False or not todo else ("auto" if progress is True else progress)
-        )
-        started = time.perf_counter()
+    with interrupts() as ctrl_c:
         try:
-            with Progress(
-                plan.spec.name,
-                len(plan.tasks),
-                len(finished),
-                sum(s == "failed" for s in finished.values()),
-                mode,
-            ) as bar:
-                if todo:
-                    _execute(plan, todo, pool, store, bar, report)
-        except BaseException:
-            pool.kill()  # stop the workers first, so that the tables count every finished run
-            with contextlib.suppress(OutputError):  # the first error is the one to report
-                _, summary = store.write_tables(plan)
-                _count(report, summary, started)
+            store.open(plan)
+            finished = store.finished(plan)
+            if retry_failed:
+                store.forget(r for r, status in finished.items() if status == "failed")
+                finished = {r: s for r, s in finished.items() if s != "failed"}
+            report.done_before = len(finished)
+            todo = [t for t in _submission_order(plan.tasks) if t.run_id not in finished]
+            report.pool = pool.label if todo else "nothing to run"
+            mode = (
+                "off"
+                if progress is False or not todo
+                else ("auto" if progress is True else progress)
+            )
+            started = time.perf_counter()
+            try:
+                with Progress(
+                    plan.spec.name,
+                    len(plan.tasks),
+                    len(finished),
+                    sum(s == "failed" for s in finished.values()),
+                    mode,
+                ) as bar:
+                    if todo:
+                        _execute(plan, todo, pool, store, bar, report, ctrl_c)
+            except BaseException:
+                pool.kill()  # stop the workers first, so that the tables count every finished run
+                with contextlib.suppress(OutputError):  # the first error is the one to report
+                    _, summary = store.write_tables(plan)
+                    _count(report, summary, started)
+                raise
+            # the tables show what is done
+            _, summary = store.write_tables(plan)
+            _count(report, summary, started)
+            ctrl_c.check()
+        except BaseException as exc:
+            report.interrupted = isinstance(exc, KeyboardInterrupt)
+            pool.kill()
             raise
-        # the tables show what is done
-        _, summary = store.write_tables(plan)
-        _count(report, summary, started)
-    except BaseException as exc:
-        report.interrupted = isinstance(exc, KeyboardInterrupt)
-        pool.kill()
-        raise
-    else:
-        pool.close()
-    finally:
-        store.close()  # the workers are gone: clear their scratch space, release the lock
+        else:
+            pool.close()
+        finally:
+            store.close()  # the workers are gone: clear their scratch space, release the lock
     return summary
 
 
@@ -179,8 +185,10 @@ def _execute(
     store: SweepDir,
     bar: Progress,
     report: SweepReport,
+    ctrl_c: Interrupts,
 ) -> None:
-    """Run ``todo`` on ``pool``: chunks of a few runs, at most a few chunks per slot in flight."""
+    """Run ``todo`` on ``pool``: chunks of a few runs, at most a few chunks per slot in flight.
+    While a pool runs, a Ctrl-C is raised only between waits (:class:`Interrupts`)."""
     out = str(store.runs) if pool.writes else None
     size = max(1, min(MAX_CHUNK, math.ceil(len(todo) / (pool.slots * 4))))
 
@@ -192,7 +200,7 @@ def _execute(
         bar.advance(len(outcomes) - failed, failed)
 
     if pool.executor is None and pool.start is not None:
-        todo = _first_here(plan, todo, pool, out, handle, report)
+        todo = _first_here(plan, todo, pool, out, handle, report, ctrl_c)
     if pool.executor is None:
         for start in range(0, len(todo), size):
             handle(run_chunk(_chunk(plan, todo[start : start + size], out, pool)))
@@ -203,7 +211,9 @@ def _execute(
     attempts: dict[str, int] = {}
     inflight: dict[Future, list[RunTask]] = {}
     limit = pool.slots * IN_FLIGHT_PER_SLOT
+    ctrl_c.defer()
     while queue or inflight:
+        ctrl_c.check()
         while queue and len(inflight) < limit:
             tasks = queue.pop()
             try:
@@ -211,7 +221,8 @@ def _execute(
             except Exception as exc:  # the executor is gone (e.g. Dask's scheduler)
                 raise SweepFailure(f"the executor stopped working ({one_line(exc)})") from None
             inflight[future] = tasks
-        done, _ = wait(list(inflight), timeout=1.0, return_when=FIRST_COMPLETED)
+        done, _ = wait(list(inflight), timeout=POLL_S, return_when=FIRST_COMPLETED)
+        ctrl_c.check()
         broken = False
         for future in done:
             tasks = inflight.pop(future)
@@ -260,6 +271,7 @@ def _first_here(
     out: str | None,
     handle: Callable[[list[Outcome]], None],
     report: SweepReport,
+    ctrl_c: Interrupts,
 ) -> list[RunTask]:
     """A local pool not started yet: run the batch's first runs in this process and start the
     workers only if the rest would take longer than :func:`serial_below_s` serially; otherwise
@@ -280,6 +292,7 @@ def _first_here(
             )
             return todo
     if todo:
+        ctrl_c.defer()  # from its start on, a Ctrl-C waits for the sweep's loop
         pool.executor = pool.start()
     return todo
 

@@ -236,7 +236,7 @@ class LocalWorkers:
             initializer=worker_init,
             initargs=(os.getpid(), reports),
         )
-        with sigint_ignored():  # workers start with Ctrl-C ignored: the sweep stops them
+        with sigint_held():  # workers start without Ctrl-C: the sweep stops them
             for _ in range(self.n):  # one process per submission while none is idle
                 executor.submit(int)
         return executor
@@ -317,6 +317,76 @@ def _dask_pool(client: Any, workers: int | None, owned: bool) -> Pool:
 
     pool.close = pool.kill = close
     return pool
+
+
+class Interrupts:
+    """Ctrl-C during a sweep. Until a pool runs, it raises :class:`KeyboardInterrupt` at once, as
+    Python's own handler does (a run in this process stops where it is). Once :meth:`defer` is
+    called (a pool is starting), it is only noted, and the sweep raises it at :meth:`check`,
+    between its waits for results. Raised wherever the main thread happens to be, it can land
+    inside the executor's own code between taking one of its locks and the ``with`` block that
+    would release it (the event a result sets, a future's condition, the queue of work ids);
+    the executor's thread then blocks on that lock for good, and so does the sweep, when it
+    stops the pool or exits. A second Ctrl-C while the sweep is stopping is only noted too."""
+
+    def __init__(self) -> None:
+        self.deferring = False
+        self.pending = False
+
+    def defer(self) -> None:
+        self.deferring = True
+
+    def check(self) -> None:
+        """Raise the Ctrl-C noted since the last check, if any."""
+        if self.pending:
+            self.pending = False
+            raise KeyboardInterrupt
+
+    def handle(self, signum: int, frame: Any) -> None:
+        if not self.deferring:
+            signal.default_int_handler(signum, frame)
+        self.pending = True
+
+
+@contextlib.contextmanager
+def interrupts() -> Iterator[Interrupts]:
+    """Handle Ctrl-C as :class:`Interrupts` says while the block runs, then restore the handler
+    and raise a Ctrl-C noted but not raised yet. Only Python's default handler is replaced, and
+    only from the main thread: a handler the caller installed, or an ignored SIGINT (as a
+    command started in the background by a shell without job control inherits it), stays."""
+    import threading
+
+    state = Interrupts()
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield state
+        return
+    previous = signal.signal(signal.SIGINT, state.handle)
+    try:
+        yield state
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    state.check()
+
+
+@contextlib.contextmanager
+def sigint_held() -> Iterator[None]:
+    """Keep Ctrl-C from the processes started in the block, and keep it for this one: SIGINT is
+    blocked in this thread while they start, so that they inherit it blocked (the fork server,
+    and the workers it forks, never receive it: the sweep stops them), and a Ctrl-C meanwhile
+    waits, pending, until this process unblocks it and handles it. Where signals cannot be
+    blocked (Windows), it is ignored while they start instead (:func:`sigint_ignored`)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        with sigint_ignored():
+            yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 @contextlib.contextmanager

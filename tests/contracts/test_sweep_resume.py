@@ -21,7 +21,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from gated_sweep import issue, open_gate
+from gated_sweep import interrupt_inside_wait, issue, open_gate
 
 from runs import sweep
 from runs.sweep import TIMING_COLUMNS, plan_sweep
@@ -222,6 +222,26 @@ def test_interrupted_sweeps_resume_without_redoing_runs(
     )
     assert f"({len(after_kill)} done before)" in again.stdout
     assert_complete_and_equal(spec_file, out, reference, after_kill)
+
+
+@POSIX
+def test_ctrl_c_inside_the_pools_wait_stops_the_sweep(spec_file: Path, tmp_path: Path) -> None:
+    """A Ctrl-C that arrives while the sweep's main thread holds a lock inside the executor's
+    wait (the event its runs' results set) still stops the sweep, with exit status 130 and what
+    finished kept: had it raised there, the lock would stay held, the executor's thread would
+    block on it and the sweep would never exit."""
+    out, gate = tmp_path / "out", tmp_path / "gate"
+    issue(gate, 4)
+    proc = start(spec_file, out, gate)
+    wait_for_runs(proc, out, 4)  # both workers now wait inside a run for a ticket
+    interrupt_inside_wait(gate)
+    stdout, stderr = proc.communicate(timeout=HUNG_S)
+    assert not (gate / "interrupt").exists(), "the sweep did not interrupt itself"
+    assert proc.returncode == 130, (stdout, stderr)
+    assert "Traceback" not in stderr
+    assert len(finished(out)) == 4
+    assert f"interrupted: 4 of {TOTAL} runs done; run the same command again" in stderr
+    assert pl.read_parquet(out / "runs.parquet").height == 4
 
 
 @POSIX
