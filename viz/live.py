@@ -57,6 +57,9 @@ class Snapshot:
         defaulted: firms that have defaulted so far.
         closed: firms their owners have closed so far (an exit, not a default).
         serial: unique to this snapshot (views redraw when it changes).
+        memo: what views have worked out from this run's quarters, shared by every snapshot of
+            the run (a quarter's rows never change once it has run, so a view builds only the
+            new quarter's; see :func:`viz.views.per_quarter`).
     """
 
     start: str
@@ -74,6 +77,7 @@ class Snapshot:
     models: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=MODEL_SCHEMA))
     counts: tuple[int, ...] = field(default=(0, 0, 0, 0, 0), repr=False)
     serial: int = field(default_factory=lambda: next(_SERIALS))
+    memo: dict = field(default_factory=dict, repr=False)
 
     @property
     def period(self) -> str:
@@ -153,6 +157,7 @@ def next_snapshot(old: Snapshot, economy: Economy) -> Snapshot:
         models=pl.concat(
             [old.models, _rows(rec.model_rows, n_models, MODEL_SCHEMA)], rechunk=False
         ),
+        memo=old.memo,
         counts=(
             len(rec.firm_rows),
             len(rec.market_rows),
