@@ -145,18 +145,14 @@ def next_snapshot(old: Snapshot, economy: Economy) -> Snapshot:
         quarters=economy.quarter,
         names=old.names,
         layers=old.layers,
-        firms=pl.concat([old.firms, _rows(rec.firm_rows, n_firms, FIRM_SCHEMA)], rechunk=False),
-        markets=pl.concat([old.markets, markets_new], rechunk=False),
-        events=pl.concat(
-            [old.events, _rows(rec.event_rows, n_events, EVENT_SCHEMA)], rechunk=False
-        ),
+        firms=pl.concat([old.firms, _rows(rec.firm_rows, n_firms, FIRM_SCHEMA)], rechunk=True),
+        markets=pl.concat([old.markets, markets_new], rechunk=True),
+        events=pl.concat([old.events, _rows(rec.event_rows, n_events, EVENT_SCHEMA)], rechunk=True),
         flows=flows,
         books=(*old.books, QuarterBooks(books, _rows(rec.order_rows, n_orders, ORDER_SCHEMA))),
         defaulted=frozenset(f for f, firm in economy.firms.items() if firm.defaulted),
         closed=frozenset(f for f, firm in economy.firms.items() if firm.exited),
-        models=pl.concat(
-            [old.models, _rows(rec.model_rows, n_models, MODEL_SCHEMA)], rechunk=False
-        ),
+        models=pl.concat([old.models, _rows(rec.model_rows, n_models, MODEL_SCHEMA)], rechunk=True),
         memo=old.memo,
         counts=(
             len(rec.firm_rows),

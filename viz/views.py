@@ -204,8 +204,12 @@ def _labelled(frame: pl.DataFrame) -> pl.DataFrame:
 
 def layer_quarters(snap: Snapshot, since: int = 0) -> pl.DataFrame:
     """Each layer's revenue, profits and margins per quarter (the CLI's aggregation), of the
-    quarters from ``since`` on."""
-    return _labelled(_with_time(layer_margins(_since(snap.firms, since), by="period")))
+    quarters from ``since`` on (worked out once a snapshot: margins and the pool share it)."""
+
+    def make() -> pl.DataFrame:
+        return _labelled(_with_time(layer_margins(_since(snap.firms, since), by="period")))
+
+    return _memo(snap, ("layer_quarters", since), make)
 
 
 def layer_periods(snap: Snapshot, mode: str = "quarter") -> pl.DataFrame:
@@ -284,12 +288,14 @@ def profit_pool_rows(snap: Snapshot, run: str = "this run") -> list[dict]:
     if snap.firms.is_empty():
         return []
     return per_quarter(
-        snap, ("pool", run), lambda since: _pool_rows(_since(snap.firms, since), run)
+        snap,
+        ("pool", run),
+        lambda since: _pool_rows(profit_pool(layer_quarters(snap, since), "period"), run),
     )
 
 
-def _pool_rows(firms: pl.DataFrame, run: str) -> list[dict]:
-    pool = _labelled(_with_time(profit_pool(layer_margins(firms, by="period"), "period")))
+def _pool_rows(pool: pl.DataFrame, run: str) -> list[dict]:
+    """The stacked rows of a :func:`runs.report.profit_pool` frame (with ``t`` and ``label``)."""
     order = {str(x): n for n, x in enumerate(PRODUCING_LAYERS)}
     quarters: dict[float, list[tuple]] = {}
     columns = ("t", "period", "layer", "label", "gross_profit_usd", "profit_share")

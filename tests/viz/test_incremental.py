@@ -7,6 +7,7 @@ import dataclasses
 
 import pytest
 
+from runs.report import layer_margins, profit_pool
 from viz import charts, views
 from viz.live import LiveEconomy, Snapshot
 from viz.setup import default_setup
@@ -24,7 +25,8 @@ def _whole(snap: Snapshot, view: str, mode: str = "quarter", run: str = "this ru
     if view == "margins":
         return views._margin_rows(views.layer_periods(snap, mode), run)
     if view == "pool":
-        return views._pool_rows(snap.firms, run)
+        pool = profit_pool(layer_margins(snap.firms, by="period"), "period")
+        return views._pool_rows(views._labelled(views._with_time(pool)), run)
     model = views._most_used(snap.models)
     return views._market_rows(snap, 0, model, run)
 
