@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 from runs.report import layer_margins, profit_pool
-from viz import charts, views
+from viz import charts, network, views
 from viz.live import LiveEconomy, Snapshot
 from viz.setup import default_setup
 
@@ -87,3 +87,17 @@ def test_an_earlier_snapshot_read_later_shows_only_its_own_quarters(run) -> None
     assert {r["period"] for r in views.market_rows(early)} == {
         early.period_of(q) for q in range(early.quarters)
     }
+
+
+def test_the_network_drawn_from_kept_lines_is_the_one_worked_out_afresh(run) -> None:
+    warm = [network.network_spec(snap) for snap in run]
+    network._routes.cache_clear()
+    assert [network.network_spec(snap) for snap in run] == warm
+    routes = network._routes(tuple(network.network_nodes(run[-1])))
+    assert routes
+    pos = network._positions(tuple(network.network_nodes(run[-1])))
+    columns: dict[float, list[float]] = {}
+    for x, y in pos.values():
+        columns.setdefault(x, []).append(y)
+    for (payer, payee), points in routes.items():
+        assert points == network.edge_path(pos[payer], pos[payee], columns)
