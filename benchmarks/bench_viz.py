@@ -5,6 +5,7 @@ Two measures, each over a whole run of the baseline (40 quarters), in-process, n
 - ``specs``: ``LiveEconomy.step()`` (the quarter and its snapshot) plus building the Vega-Lite
   spec or rows of every view (network, margins, profit pool, markets, quarter inspector, firm
   statement, event log, headline);
+- ``views``: the same quarters without the step: the views' share of ``specs``;
 - ``page``: the real page rendered with Solara's test renderer (widgets without a browser) and
   Mesa's Step button clicked: the step, every component re-rendered, every widget updated.
 
@@ -23,7 +24,8 @@ import statistics
 import time
 
 
-def time_specs(quarters: int) -> list[float]:
+def time_specs(quarters: int, views_only: list[float] | None = None) -> list[float]:
+    """Each quarter's step and views; the views' part alone appended to ``views_only``."""
     from viz import charts, inspector, network, views
     from viz.live import LiveEconomy
 
@@ -32,6 +34,7 @@ def time_specs(quarters: int) -> list[float]:
     for _ in range(quarters):
         start = time.perf_counter()
         model.step()
+        stepped = time.perf_counter()
         snap = model.snapshot
         network.network_spec(snap)
         charts.margins_spec(snap)
@@ -48,7 +51,10 @@ def time_specs(quarters: int) -> list[float]:
         views.statement(snap, "openai")
         views.event_rows(snap)
         views.headline(snap)
-        out.append(time.perf_counter() - start)
+        end = time.perf_counter()
+        out.append(end - start)
+        if views_only is not None:
+            views_only.append(end - stepped)
     return out
 
 
@@ -93,8 +99,10 @@ def main() -> None:
 
     time_specs(2)  # build the chart templates once, as the app does on its first quarter
     settle_imports()  # as the server does once it has imported the app
-    specs = [t for _ in range(runs) for t in time_specs(args.quarters)]
+    views_only: list[float] = []
+    specs = [t for _ in range(runs) for t in time_specs(args.quarters, views_only)]
     print(summary("specs", specs))
+    print(summary("views", views_only))
     page = [t for _ in range(runs) for t in time_page(args.quarters)]
     print(summary("page", page))
 

@@ -57,6 +57,9 @@ class Snapshot:
         defaulted: firms that have defaulted so far.
         closed: firms their owners have closed so far (an exit, not a default).
         serial: unique to this snapshot (views redraw when it changes).
+        memo: what views have worked out from this run's quarters, shared by every snapshot of
+            the run (a quarter's rows never change once it has run, so a view builds only the
+            new quarter's; see :func:`viz.views.per_quarter`).
     """
 
     start: str
@@ -74,6 +77,7 @@ class Snapshot:
     models: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=MODEL_SCHEMA))
     counts: tuple[int, ...] = field(default=(0, 0, 0, 0, 0), repr=False)
     serial: int = field(default_factory=lambda: next(_SERIALS))
+    memo: dict = field(default_factory=dict, repr=False)
 
     @property
     def period(self) -> str:
@@ -141,18 +145,15 @@ def next_snapshot(old: Snapshot, economy: Economy) -> Snapshot:
         quarters=economy.quarter,
         names=old.names,
         layers=old.layers,
-        firms=pl.concat([old.firms, _rows(rec.firm_rows, n_firms, FIRM_SCHEMA)], rechunk=False),
-        markets=pl.concat([old.markets, markets_new], rechunk=False),
-        events=pl.concat(
-            [old.events, _rows(rec.event_rows, n_events, EVENT_SCHEMA)], rechunk=False
-        ),
+        firms=pl.concat([old.firms, _rows(rec.firm_rows, n_firms, FIRM_SCHEMA)], rechunk=True),
+        markets=pl.concat([old.markets, markets_new], rechunk=True),
+        events=pl.concat([old.events, _rows(rec.event_rows, n_events, EVENT_SCHEMA)], rechunk=True),
         flows=flows,
         books=(*old.books, QuarterBooks(books, _rows(rec.order_rows, n_orders, ORDER_SCHEMA))),
         defaulted=frozenset(f for f, firm in economy.firms.items() if firm.defaulted),
         closed=frozenset(f for f, firm in economy.firms.items() if firm.exited),
-        models=pl.concat(
-            [old.models, _rows(rec.model_rows, n_models, MODEL_SCHEMA)], rechunk=False
-        ),
+        models=pl.concat([old.models, _rows(rec.model_rows, n_models, MODEL_SCHEMA)], rechunk=True),
+        memo=old.memo,
         counts=(
             len(rec.firm_rows),
             len(rec.market_rows),

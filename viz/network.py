@@ -95,6 +95,27 @@ def edge_path(
     return points
 
 
+@cache
+def _routes(nodes: tuple[tuple[str, str], ...]) -> dict[tuple[str, str], list]:
+    """The lines drawn so far between the boxes of a set of nodes, by (payer, payee): a line
+    depends on where the boxes are only, so each is worked out once."""
+    return {}
+
+
+def _route(
+    nodes: tuple[tuple[str, str], ...],
+    payer: str,
+    payee: str,
+    columns: dict[float, list[float]],
+) -> list[tuple[float, float]]:
+    routes = _routes(nodes)
+    points = routes.get((payer, payee))
+    if points is None:
+        pos = _positions(nodes)
+        points = routes[(payer, payee)] = edge_path(pos[payer], pos[payee], columns)
+    return points
+
+
 def edge_width(value: float, top: float) -> float:
     return EDGE_MIN + EDGE_MAX * math.sqrt(value / top) if top > 0 else 1.0
 
@@ -124,7 +145,8 @@ def width_scale(top: float) -> list[dict]:
 def network(snap: Snapshot) -> Network:
     """Boxes by layer and the money that flowed between them in the last quarter run."""
     nodes = network_nodes(snap)
-    pos = _positions(tuple(nodes))
+    key = tuple(nodes)
+    pos = _positions(key)
     columns: dict[float, list[float]] = {}
     for x, y in pos.values():
         columns.setdefault(x, []).append(y)
@@ -141,7 +163,7 @@ def network(snap: Snapshot) -> Network:
     top = float(pairs["amount_usd"].max() or 0.0) if pairs.height else 0.0
     edges, paths = [], []
     for n, (payer, payee, value, kinds) in enumerate(pairs.sort("amount_usd").iter_rows()):
-        points = edge_path(pos[payer], pos[payee], columns)
+        points = _route(key, payer, payee, columns)
         width = edge_width(value, top)
         colour = layer_colour(snap.layers.get(payee, Layer.CUSTOMERS))
         text = (

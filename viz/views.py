@@ -8,13 +8,14 @@ auctioneer's results. Charts (:mod:`viz.charts`) and tables (:mod:`viz.component
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
 
 from agents.base import PRODUCING_LAYERS, Layer, Market
 from market.catalogue import MARKET_LABELS
-from runs.report import layer_margins, profit_pool
+from runs.report import LAYERS, layer_margins, profit_pool
 from viz.live import Snapshot
 from viz.palette import MARKET_SELLERS, layer_colour, layer_label
 
@@ -111,6 +112,39 @@ def _with_time(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def per_quarter(snap: Snapshot, key: tuple, build: Callable[[int], list[dict]]) -> list[dict]:
+    """The rows of a view whose rows of a quarter depend on that quarter's records only, in
+    quarter order: each quarter's built once a run and kept in the run's memo.
+
+    ``build(since)`` gives the rows (each with its ``period``) of the quarters from ``since`` on,
+    quarter by quarter, from the snapshot's frames; it is called for the quarters not yet kept
+    only. The result is what ``build(0)`` gives.
+    """
+    kept: tuple[list[dict], ...] = snap.memo.get(key, ())
+    if len(kept) < snap.quarters:
+        parts: dict[str, list[dict]] = {
+            snap.period_of(q): [] for q in range(len(kept), snap.quarters)
+        }
+        for row in build(len(kept)):
+            parts[row["period"]].append(row)
+        kept = (*kept, *parts.values())
+        if len(kept) > len(snap.memo.get(key, ())):
+            snap.memo[key] = kept
+    return [row for part in kept[: snap.quarters] for row in part]
+
+
+def _memo(snap: Snapshot, key: tuple, make: Callable[[], object]):
+    """``make()`` once per snapshot (a run's snapshots differ in their number of quarters)."""
+    key = (*key, snap.quarters)
+    if key not in snap.memo:
+        snap.memo[key] = make()
+    return snap.memo[key]
+
+
+def _since(frame: pl.DataFrame, since: int) -> pl.DataFrame:
+    return frame.filter(pl.col("quarter") >= since) if since else frame
+
+
 # ---------------------------------------------------------------------------------------------
 # headline
 @dataclass(frozen=True, slots=True)
@@ -168,9 +202,14 @@ def _labelled(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def layer_quarters(snap: Snapshot) -> pl.DataFrame:
-    """Each layer's revenue, profits and margins per quarter (the CLI's aggregation)."""
-    return _labelled(_with_time(layer_margins(snap.firms, by="period")))
+def layer_quarters(snap: Snapshot, since: int = 0) -> pl.DataFrame:
+    """Each layer's revenue, profits and margins per quarter (the CLI's aggregation), of the
+    quarters from ``since`` on (worked out once a snapshot: margins and the pool share it)."""
+
+    def make() -> pl.DataFrame:
+        return _labelled(_with_time(layer_margins(_since(snap.firms, since), by="period")))
+
+    return _memo(snap, ("layer_quarters", since), make)
 
 
 def layer_periods(snap: Snapshot, mode: str = "quarter") -> pl.DataFrame:
@@ -204,8 +243,21 @@ def margin_rows(snap: Snapshot, mode: str = "quarter", run: str = "this run") ->
     """Long rows: layer, label, t, period, measure, margin (and the run they belong to)."""
     if snap.firms.is_empty():
         return []
+    if mode != "quarter":
+        return _margin_rows(layer_periods(snap, mode), run)
+    rows = per_quarter(
+        snap, ("margins", run), lambda since: _margin_rows(layer_quarters(snap, since), run)
+    )
+    # layer_margins' order: by layer in value-chain order, then by time (the sort is stable)
+    return sorted(rows, key=lambda r: _LAYER_RANK[r["layer"]])
+
+
+_LAYER_RANK = {layer: n for n, layer in enumerate(LAYERS)}
+
+
+def _margin_rows(frame: pl.DataFrame, run: str) -> list[dict]:
     rows = []
-    for r in layer_periods(snap, mode).iter_rows(named=True):
+    for r in frame.iter_rows(named=True):
         for measure in ("gross", "operating"):
             margin = r[f"{measure}_margin"]
             if margin is not None and math.isfinite(margin):
@@ -235,7 +287,15 @@ def profit_pool_rows(snap: Snapshot, run: str = "this run") -> list[dict]:
     """
     if snap.firms.is_empty():
         return []
-    pool = _labelled(_with_time(profit_pool(layer_margins(snap.firms, by="period"), "period")))
+    return per_quarter(
+        snap,
+        ("pool", run),
+        lambda since: _pool_rows(profit_pool(layer_quarters(snap, since), "period"), run),
+    )
+
+
+def _pool_rows(pool: pl.DataFrame, run: str) -> list[dict]:
+    """The stacked rows of a :func:`runs.report.profit_pool` frame (with ``t`` and ``label``)."""
     order = {str(x): n for n, x in enumerate(PRODUCING_LAYERS)}
     quarters: dict[float, list[tuple]] = {}
     columns = ("t", "period", "layer", "label", "gross_profit_usd", "profit_share")
@@ -302,8 +362,12 @@ def reference_model(snap: Snapshot) -> str:
     """The model token prices are quoted in: the one that has served the most tokens so far."""
     if snap.models.is_empty():
         return ""
+    return _memo(snap, ("reference_model",), lambda: _most_used(snap.models))
+
+
+def _most_used(models: pl.DataFrame) -> str:
     used = (
-        snap.models.group_by("model")
+        models.group_by("model")
         .agg(pl.col("tokens_m").sum())
         .sort(["tokens_m", "model"], descending=[True, False])
     )
@@ -312,6 +376,10 @@ def reference_model(snap: Snapshot) -> str:
 
 def model_prices(snap: Snapshot, model: str) -> dict[int, float]:
     """Quarter → USD per M tokens of ``model`` at the token market's price."""
+    return _memo(snap, ("model_prices", model), lambda: _model_prices(snap, model))
+
+
+def _model_prices(snap: Snapshot, model: str) -> dict[int, float]:
     rows = snap.models.filter(pl.col("model") == model).select("quarter", "price_usd_per_mtok")
     return {q: p for q, p in rows.iter_rows() if p is not None and math.isfinite(p)}
 
@@ -349,9 +417,16 @@ def market_rows(snap: Snapshot, run: str = "this run") -> list[dict]:
     """
     if snap.markets.is_empty():
         return []
-    frame = _with_time(_drawn_rows(snap.markets))
-    segments = {f: n for n, f in enumerate(snap.names)}
     model = reference_model(snap)
+    # a quarter's token rows are quoted in the model most used so far: rebuilt when it changes
+    return per_quarter(
+        snap, ("markets", run, model), lambda since: _market_rows(snap, since, model, run)
+    )
+
+
+def _market_rows(snap: Snapshot, since: int, model: str, run: str) -> list[dict]:
+    frame = _with_time(_drawn_rows(_since(snap.markets, since)))
+    segments = {f: n for n, f in enumerate(snap.names)}
     per_model = model_prices(snap, model)
     rows = []
     for r in frame.iter_rows(named=True):
