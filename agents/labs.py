@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 
 from agents.apps import PlanDesk
 from agents.base import Firm, Layer, Market, Order, Side, param
-from agents.compute import CapacityBook, CloudParams, Cohort, chip_bids, chip_value
+from agents.compute import CloudParams, chip_bids, chip_value
 from agents.demand import curve_bids
+from agents.fleet import CapacityBook, Cohort
 from agents.protocol import DemandSignal, Fill, FundingRequest, Intents, Observation
 from agents.supply import (
     curve_orders,

@@ -196,8 +196,8 @@ class Economy(mesa.Model):
         self.contracts.sign(closing, self.firms, self.log_event)
         self.settle(obs, decided, closing, trades)  # 9
         self.fund(obs)  # 10
-        exit_defaulted(self)  # 11
-        exit_closed(self, obs)
+        exit_defaulted(self.active(), self.quarter, self.settlement, self.log_event)  # 11
+        exit_closed(self.active(), obs, self.log_event)
         self.recorder.record(obs, self.settlement.books)  # 12
         self.quarter += 1
 

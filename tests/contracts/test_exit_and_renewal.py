@@ -10,7 +10,8 @@ from types import SimpleNamespace
 import polars as pl
 import pytest
 
-from agents.compute import EXIT_AFTER, CapacityBook, Cohort
+from agents.compute import EXIT_AFTER
+from agents.fleet import CapacityBook, Cohort
 from agents.protocol import Contract
 from economy.model import Economy
 from runs import run

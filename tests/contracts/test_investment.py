@@ -8,7 +8,8 @@ from dataclasses import replace
 import polars as pl
 import pytest
 
-from agents.compute import make_or_buy, opening_cohorts, per_kw
+from agents.compute import make_or_buy, per_kw
+from agents.fleet import opening_cohorts
 from agents.technology import Technology
 from agents.world import Program
 from runs import run

@@ -8,7 +8,7 @@ import math
 import polars as pl
 import pytest
 
-from agents.compute import Cohort
+from agents.fleet import Cohort
 from economy.model import Economy
 from market.catalogue import Market, Side
 from runs import run
